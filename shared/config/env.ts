@@ -1,0 +1,81 @@
+/**
+ * Typed configuration from environment variables, parsed once at startup.
+ *
+ * A config is a TypeBox object of *slices*; each slice is an object whose leaf
+ * properties name their variable with an `env` annotation and may carry a
+ * `default`. `loadConfig` converts strings to the declared types, applies
+ * defaults, validates every leaf, and throws one `ConfigError` that lists every
+ * problem by variable name, so a misconfigured process fails fast and says why.
+ *
+ * Each service's main.ts loads its own config and hands each component only
+ * its slice.
+ */
+import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Leaf {
+  env?: string;
+  default?: unknown;
+  [k: string]: unknown;
+}
+
+/** A leaf setting read from `name`. Options are TypeBox options (default, minimum, …). */
+export const setting = {
+  string: (name: string, options: Parameters<typeof Type.String>[0] = {}) => Type.String({ ...options, env: name }),
+  integer: (name: string, options: Parameters<typeof Type.Integer>[0] = {}) => Type.Integer({ ...options, env: name }),
+  number: (name: string, options: Parameters<typeof Type.Number>[0] = {}) => Type.Number({ ...options, env: name }),
+  boolean: (name: string, options: Parameters<typeof Type.Boolean>[0] = {}) => Type.Boolean({ ...options, env: name }),
+  enum: <const T extends string[]>(name: string, values: readonly [...T], options: { default?: T[number] } = {}) =>
+    Type.Enum(values, { ...options, env: name }),
+  optionalString: (name: string, options: Parameters<typeof Type.String>[0] = {}) =>
+    Type.Optional(Type.String({ ...options, env: name })),
+};
+
+function loadLeaf(key: string, schema: TSchema & Leaf, env: Env, problems: string[]): unknown {
+  const name = schema.env ?? key;
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    if ('default' in schema) return schema.default;
+    if (Type.IsOptional(schema)) return undefined;
+    problems.push(`${name}: required but not set`);
+    return undefined;
+  }
+  const converted = Value.Convert(schema, raw);
+  if (!Value.Check(schema, converted)) {
+    const first = Value.Errors(schema, converted)[0];
+    problems.push(`${name}=${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}: ${first?.message ?? 'invalid'}`);
+    return undefined;
+  }
+  return converted;
+}
+
+function loadObject(schema: TObject, env: Env, problems: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(schema.properties) as [string, TSchema & Leaf][]) {
+    const value = isObjectSchema(prop) ? loadObject(prop, env, problems) : loadLeaf(key, prop, env, problems);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function isObjectSchema(schema: TSchema): schema is TObject {
+  return (schema as { type?: unknown }).type === 'object' && 'properties' in schema;
+}
+
+export function loadConfig<T extends TObject>(schema: T, env: Env = process.env): Static<T> {
+  const problems: string[] = [];
+  const value = loadObject(schema, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as Static<T>;
+}

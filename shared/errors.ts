@@ -1,0 +1,97 @@
+/**
+ * The one error catalogue. Every error a client can see, over WebSocket or HTTP,
+ * has a stable `code` from this table. Clients branch on `code` and `retryable`,
+ * never on `message`, which is for humans and may change.
+ *
+ * - `http`: the status an HTTP endpoint answers with (problem+json body).
+ * - `close`: the WebSocket close code when this error ends a connection;
+ *   `null` means the error is reported with an `error` frame and the socket stays open.
+ * - `retryable`: the same request may succeed later without change
+ *   (after `retryAfterMs` when the frame carries one).
+ */
+export interface ErrorSpec {
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly http: number;
+  readonly close: number | null;
+}
+
+/** WebSocket close codes parley uses (RFC 6455 §7.4.1). */
+export const CloseCode = {
+  normal: 1000,
+  /** Session revoked, policy violation (e.g. abuse). Do not reconnect with the same token. */
+  policy: 1008,
+  /** Frame above the hard payload limit; uWebSockets.js closes with this on its own. */
+  tooBig: 1009,
+  internal: 1011,
+  /** Gateway is draining (deploy, scale-in). Reconnect, possibly to another gateway. */
+  restarting: 1012,
+  /** Temporary overload or dependency outage. Reconnect with backoff. */
+  tryAgainLater: 1013,
+} as const;
+
+const spec = (message: string, http: number, retryable = false, close: number | null = null): ErrorSpec => ({
+  message,
+  http,
+  retryable,
+  close,
+});
+
+export const ERRORS = {
+  // --- request shape ---
+  bad_request: spec('The request is malformed or fails validation', 400),
+  bad_frame: spec('The frame is not valid JSON or does not match the protocol', 400),
+  unknown_frame_type: spec('The frame type is not known to this server', 400),
+  frame_too_large: spec('The frame exceeds the configured frame size limit', 413),
+  message_too_large: spec('The message body exceeds the configured message size limit', 413),
+  not_found: spec('No such resource', 404),
+
+  // --- identity ---
+  unauthorized: spec('Missing, invalid or expired access token', 401),
+  invalid_credentials: spec('Unknown username or wrong password', 401),
+  session_revoked: spec('The session has been logged out or revoked', 401, false, CloseCode.policy),
+  refresh_token_invalid: spec('The refresh token is unknown or expired', 401),
+  refresh_token_reused: spec('The refresh token was already used; the session has been revoked', 401),
+  username_taken: spec('That username is already registered', 409),
+
+  // --- rooms and messages ---
+  room_not_found: spec('No such room, or you are not a member of it', 404),
+
+  // --- capacity and availability ---
+  too_many_connections: spec('This gateway is at its connection limit', 503, true, CloseCode.tryAgainLater),
+  overloaded: spec('The server is temporarily over capacity; retry later', 503, true),
+  unavailable: spec('A backing service is unavailable; retry later', 503, true, CloseCode.tryAgainLater),
+  shutting_down: spec('The server is restarting; reconnect', 503, true, CloseCode.restarting),
+  internal: spec('Internal server error', 500, true, CloseCode.internal),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/**
+ * An error that carries a catalogue code. Library code throws these; the HTTP
+ * layer and the gateway turn them into problem+json bodies and error frames.
+ */
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  readonly spec: ErrorSpec;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message ?? ERRORS[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ParleyError';
+    this.code = code;
+    this.spec = ERRORS[code];
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+export function isParleyError(err: unknown): err is ParleyError {
+  return err instanceof ParleyError;
+}
+
+/** URI used as the problem+json `type` for a code (RFC 9457 §3.1.1). */
+export function problemType(code: ErrorCode): string {
+  return `urn:parley:error:${code}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * The ports between parley's services and their backing stores. Each comment
+ * is the contract an implementation must honour; callers rely on nothing else.
+ */
+import type { ChatMessage } from './protocol/frames.js';
+import type { ControlEvent } from './broker/control.js';
+import type { Envelope } from './broker/envelope.js';
+
+export interface PublishInput {
+  room: string;
+  author: { id: string; username: string };
+  cmid: string;
+  kind: 'text';
+  body: string;
+}
+
+export interface Accepted {
+  id: string;
+  room: string;
+  seq: number;
+  /** Epoch ms the message was accepted (the original's, for a duplicate). */
+  acceptedAt: number;
+  /** True when (room, author, cmid) was accepted before: nothing was written or delivered again. */
+  duplicate: boolean;
+}
+
+/**
+ * Accepts messages into rooms.
+ *
+ * When `publish` resolves, all of this holds, atomically (all or nothing):
+ * - `seq` is the room's next number: rooms count from 1, with no gaps and no
+ *   repeats, and a later resolution in the same room never has a smaller seq;
+ * - the message is in the room's recent log and in the persistence queue, so it
+ *   reaches Postgres even if every gateway dies now;
+ * - it was handed to live subscribers of the room, in seq order.
+ * A retry with the same (room, author, cmid) within the dedup window resolves
+ * with the original id and seq and `duplicate: true`.
+ *
+ * Rejects with ParleyError `overloaded` (persistence backlog over its bound,
+ * retryable) or `unavailable` (the broker cannot be reached, retryable). On
+ * rejection the caller cannot know whether the message was accepted, and must
+ * retry with the same cmid.
+ */
+export interface MessagePublisher {
+  publish(input: PublishInput): Promise<Accepted>;
+}
+
+/**
+ * Live room fan-out into one process. Delivery is at-most-once and, per room,
+ * in seq order: messages published while this process was not subscribed, or
+ * while its connection to the broker was down, are not redelivered (clients
+ * resume from history). `subscribe` resolves once deliveries have started.
+ */
+export interface RoomSubscriber {
+  subscribe(room: string): Promise<void>;
+  unsubscribe(room: string): Promise<void>;
+  onMessage(handler: (message: ChatMessage) => void): void;
+}
+
+/** Cluster-wide control events; at-most-once, like RoomSubscriber. */
+export interface ControlBus {
+  publish(event: ControlEvent): Promise<void>;
+  onEvent(handler: (event: ControlEvent) => void): void;
+  /** Called after the bus reconnected: events may have been missed, so resynchronise. */
+  onResync(handler: () => void): void;
+}
+
+export interface AppendResult {
+  /** Rows newly written. */
+  inserted: number;
+  /** Messages already stored with the same id: redeliveries, harmless. */
+  duplicates: number;
+  /**
+   * Messages whose (room, seq) is taken by a *different* message id. This means
+   * the sequence counter went backwards (Redis lost data); these are not
+   * written, and must be alerted on.
+   */
+  conflicts: Envelope[];
+}
+
+/**
+ * Durable message history (Postgres).
+ * `append` is idempotent: it writes a batch in one transaction, keyed by
+ * (room, seq); appending the same batch again changes nothing.
+ */
+export interface MessageStore {
+  append(batch: readonly Envelope[]): Promise<AppendResult>;
+  /** Highest persisted seq of the room, 0 when it has none. */
+  maxSeq(room: string): Promise<number>;
+}
+
+export interface HistoryPage {
+  /** Newest first. */
+  messages: ChatMessage[];
+  /** Pass as `before` to get the next (older) page; null when there is none. */
+  nextBefore: number | null;
+}
+
+/**
+ * Reads a room's history, newest first, by keyset pagination on seq:
+ * `before` is exclusive (omit for the newest page), `limit` is 1..100.
+ * Authorization is the caller's job.
+ */
+export interface History {
+  page(room: string, options: { before?: number | undefined; limit: number }): Promise<HistoryPage>;
+}

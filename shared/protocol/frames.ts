@@ -1,0 +1,152 @@
+/**
+ * The parley wire protocol, version 1: every frame a client or server may send.
+ *
+ * Frames are JSON objects in WebSocket *text* frames, discriminated by `type`.
+ * These schemas are the single definition: the gateway validates with them,
+ * the api reuses the message shape for history, and tests, load tests and
+ * clients build and parse frames only through `codec.ts`.
+ *
+ * Rules that hold for every frame:
+ * - Unknown properties are rejected (a typo must not silently do nothing).
+ * - A client frame may carry `ref`; the server echoes it on the reply
+ *   (`ack`, `pong`, `error`) so clients can correlate without ordering tricks.
+ */
+import Type, { type Static } from 'typebox';
+import { ERROR_CODES } from '../errors.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Offered and echoed in Sec-WebSocket-Protocol. */
+export const SUBPROTOCOL = 'parley.v1';
+/** A second offered subprotocol `parley.auth.<jwt>` carries the access token. */
+export const AUTH_SUBPROTOCOL_PREFIX = 'parley.auth.';
+
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
+export const Ref = Type.String({ minLength: 1, maxLength: 64, description: 'Client correlation id, echoed on the reply' });
+/**
+ * Client message id: the idempotency key of a publish, unique per user.
+ * A retry with the same cmid returns the original ack instead of a second message.
+ */
+export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
+
+export const UserRef = Type.Object({ id: Uuid, username: Type.String() }, { additionalProperties: false });
+
+export const MessageKind = Type.Union([Type.Literal('text')]);
+
+/** A chat message as clients see it, live (`message` frame) and in history. */
+export const ChatMessage = Type.Object(
+  {
+    id: Uuid,
+    room: Uuid,
+    /** Position in the room: unique and increasing within the room. */
+    seq: Type.Integer({ minimum: 1 }),
+    kind: MessageKind,
+    from: UserRef,
+    body: Type.String(),
+    cmid: ClientMessageId,
+    /** ISO-8601 time the server accepted the message. */
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type ChatMessage = Static<typeof ChatMessage>;
+
+// ---------------------------------------------------------------- client → server
+
+export const PublishFrame = Type.Object(
+  {
+    type: Type.Literal('publish'),
+    ref: Type.Optional(Ref),
+    room: Uuid,
+    cmid: ClientMessageId,
+    /** Size is limited by the gateway's configured message limit, in UTF-8 bytes. */
+    body: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const PingFrame = Type.Object(
+  { type: Type.Literal('ping'), ref: Type.Optional(Ref) },
+  { additionalProperties: false },
+);
+
+export const CLIENT_FRAMES = {
+  publish: PublishFrame,
+  ping: PingFrame,
+} as const;
+
+export type PublishFrame = Static<typeof PublishFrame>;
+export type PingFrame = Static<typeof PingFrame>;
+export type ClientFrameType = keyof typeof CLIENT_FRAMES;
+export type ClientFrame = { [K in ClientFrameType]: Static<(typeof CLIENT_FRAMES)[K]> }[ClientFrameType];
+export type ClientFrameOf<K extends ClientFrameType> = Extract<ClientFrame, { type: K }>;
+
+// ---------------------------------------------------------------- server → client
+
+export const WelcomeFrame = Type.Object(
+  {
+    type: Type.Literal('welcome'),
+    v: Type.Literal(PROTOCOL_VERSION),
+    user: UserRef,
+    /** Rooms this socket is subscribed to. */
+    rooms: Type.Array(Uuid),
+    limits: Type.Object(
+      {
+        maxFrameBytes: Type.Integer(),
+        maxMessageBytes: Type.Integer(),
+        /** The server closes a socket that sends nothing (not even a WebSocket ping) for this long. */
+        idleTimeoutSeconds: Type.Integer(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MessageFrame = Type.Object(
+  { type: Type.Literal('message'), ...ChatMessage.properties },
+  { additionalProperties: false },
+);
+
+export const AckFrame = Type.Object(
+  {
+    type: Type.Literal('ack'),
+    ref: Type.Optional(Ref),
+    room: Uuid,
+    cmid: ClientMessageId,
+    id: Uuid,
+    seq: Type.Integer({ minimum: 1 }),
+    createdAt: Type.String({ format: 'date-time' }),
+    /** True when this cmid was already published: nothing new was stored or delivered. */
+    duplicate: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const PongFrame = Type.Object(
+  { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
+  { additionalProperties: false },
+);
+
+export const ErrorFrame = Type.Object(
+  {
+    type: Type.Literal('error'),
+    ref: Type.Optional(Ref),
+    code: Type.Enum(ERROR_CODES),
+    message: Type.String(),
+    retryable: Type.Boolean(),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SERVER_FRAMES = {
+  welcome: WelcomeFrame,
+  message: MessageFrame,
+  ack: AckFrame,
+  pong: PongFrame,
+  error: ErrorFrame,
+} as const;
+
+export type ServerFrameType = keyof typeof SERVER_FRAMES;
+export type ServerFrame = { [K in ServerFrameType]: Static<(typeof SERVER_FRAMES)[K]> }[ServerFrameType];
+export type ServerFrameOf<K extends ServerFrameType> = Extract<ServerFrame, { type: K }>;

@@ -1,0 +1,49 @@
+/**
+ * Every Redis key and channel name parley uses, in one place.
+ *
+ * Hash tags: a room's sequence counter, its log stream, its idempotency keys
+ * and the persistence stream partition it writes to all share the tag
+ * `{p<N>}`, where N = partitionOf(room). The publish script touches all of
+ * them atomically, which Redis Cluster allows only within one hash slot.
+ * PARTITIONS is fixed here once and for all: changing it would move rooms to
+ * other tags and orphan their sequence counters.
+ */
+export const PARTITIONS = 8;
+
+/** FNV-1a over the room id: stable across processes, languages and versions. */
+export function partitionOf(roomId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < roomId.length; i++) {
+    h ^= roomId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % PARTITIONS;
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+export function redisKeys(prefix: string) {
+  const tag = (room: string) => `{p${partitionOf(room)}}`;
+  return {
+    prefix,
+    /** STRING counter: the room's last assigned seq. No TTL: losing it is recovered by seed.lua. */
+    roomSeq: (room: string) => `${prefix}${tag(room)}:room:${room}:seq`,
+    /** STREAM of the room's recent messages, entry id `<seq>-0`, trimmed with MAXLEN ~. */
+    roomLog: (room: string) => `${prefix}${tag(room)}:room:${room}:log`,
+    /** STRING `seq:id:createdAtMs` per (room, user, cmid), with TTL: idempotent publish. */
+    publishDedup: (room: string, userId: string, cmid: string) =>
+      `${prefix}${tag(room)}:room:${room}:cmid:${userId}:${cmid}`,
+    /** STREAM of messages waiting to be written to Postgres; the worker deletes entries after commit. */
+    persistStream: (partition: number) => `${prefix}{p${partition}}:persist`,
+    persistStreamOfRoom: (room: string) => `${prefix}${tag(room)}:persist`,
+    /** Pub/sub channel carrying a room's messages to gateways. */
+    roomChannel: (room: string) => `${prefix}room:${room}`,
+    /** Pub/sub channel for cluster control events (session revocation, …). */
+    controlChannel: () => `${prefix}control`,
+    /** STRING with TTL = access token lifetime: the session's access tokens are refused. */
+    revokedSession: (sessionId: string) => `${prefix}session:${sessionId}:revoked`,
+  } as const;
+}
+
+/** Consumer group of the persistence workers on every partition stream. */
+export const PERSIST_GROUP = 'persist';

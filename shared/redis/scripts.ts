@@ -1,0 +1,43 @@
+/**
+ * Loads the Lua scripts beside this module and registers them on a
+ * connection. ioredis sends EVALSHA and falls back to EVAL when the script
+ * cache was flushed, so scripts survive Redis restarts.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+type Arg = string | number;
+type ScriptFn = (...args: Arg[]) => Promise<unknown>;
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+const DEFINITIONS = {
+  parleyPublish: { numberOfKeys: 4, file: 'publish' },
+  parleySeed: { numberOfKeys: 2, file: 'seed' },
+  parleyAck: { numberOfKeys: 1, file: 'ack' },
+} as const;
+
+export interface Scripts {
+  /** See lua/publish.lua for KEYS/ARGV and return values. */
+  publish(keys: [string, string, string, string], args: Arg[]): Promise<[0 | 1, number | string]>;
+  /** See lua/seed.lua. */
+  seed(keys: [string, string], persistedMax: number): Promise<number>;
+  /** See lua/ack.lua. */
+  ack(stream: string, group: string, ids: string[]): Promise<number>;
+}
+
+export function registerScripts(redis: Redis): Scripts {
+  for (const [name, def] of Object.entries(DEFINITIONS)) {
+    redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: lua(def.file) });
+  }
+  const fn = (name: keyof typeof DEFINITIONS) =>
+    (redis as unknown as Record<string, ScriptFn>)[name]!.bind(redis) as ScriptFn;
+  const publish = fn('parleyPublish');
+  const seed = fn('parleySeed');
+  const ack = fn('parleyAck');
+  return {
+    publish: (keys, args) => publish(...keys, ...args) as Promise<[0 | 1, number | string]>,
+    seed: (keys, persistedMax) => seed(...keys, persistedMax) as Promise<number>,
+    ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,
+  };
+}

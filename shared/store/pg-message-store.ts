@@ -1,0 +1,90 @@
+/**
+ * MessageStore and History over Postgres.
+ *
+ * `append` writes a whole batch with one INSERT … SELECT FROM unnest(…),
+ * `ON CONFLICT (room_id, seq) DO NOTHING`, so redelivered batches are no-ops.
+ * Rows the insert skipped are then classified: same message id = duplicate
+ * (harmless), different id = a seq conflict (reported, never overwritten).
+ */
+import type { Sql } from '../db/connect.js';
+import type { Envelope } from '../broker/envelope.js';
+import type { AppendResult, History, HistoryPage, MessageStore } from '../ports.js';
+import type { ChatMessage } from '../protocol/frames.js';
+
+interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  author_id: string | null;
+  author_name: string;
+  cmid: string;
+  kind: 'text';
+  body: string;
+  created_at: Date;
+}
+
+export class PgMessageStore implements MessageStore, History {
+  constructor(private readonly sql: Sql) {}
+
+  async append(batch: readonly Envelope[]): Promise<AppendResult> {
+    if (batch.length === 0) return { inserted: 0, duplicates: 0, conflicts: [] };
+    const col = <K extends keyof Envelope>(k: K) => batch.map((e) => e[k]);
+    const inserted = await this.sql<{ id: string }[]>`
+      insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, created_at)
+      select room_id, seq, id, author_id, author_name, cmid, kind, body, to_timestamp(ts / 1000.0)
+      from unnest(
+        ${col('room')}::uuid[], ${col('seq')}::bigint[], ${col('id')}::uuid[], ${col('uid')}::uuid[],
+        ${col('un')}::text[], ${col('cmid')}::text[], ${col('kind')}::text[], ${col('body')}::text[],
+        ${col('ts')}::float8[]
+      ) as t(room_id, seq, id, author_id, author_name, cmid, kind, body, ts)
+      on conflict do nothing
+      returning id
+    `;
+    if (inserted.length === batch.length) return { inserted: inserted.length, duplicates: 0, conflicts: [] };
+
+    const written = new Set(inserted.map((r) => r.id));
+    const skipped = batch.filter((e) => !written.has(e.id));
+    const present = await this.sql<{ id: string }[]>`
+      select id from messages where id = any(${skipped.map((e) => e.id)}::uuid[])
+    `;
+    const known = new Set(present.map((r) => r.id));
+    const conflicts = skipped.filter((e) => !known.has(e.id));
+    return { inserted: inserted.length, duplicates: skipped.length - conflicts.length, conflicts };
+  }
+
+  async maxSeq(room: string): Promise<number> {
+    const [row] = await this.sql<{ max: number | null }[]>`select max(seq) as max from messages where room_id = ${room}`;
+    return row?.max ?? 0;
+  }
+
+  async page(room: string, options: { before?: number | undefined; limit: number }): Promise<HistoryPage> {
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    // One row more than asked tells whether an older page exists.
+    const rows = await this.sql<MessageRow[]>`
+      select id, room_id, seq, author_id, author_name, cmid, kind, body, created_at
+      from messages
+      where room_id = ${room} and seq < ${before}
+      order by seq desc
+      limit ${options.limit + 1}
+    `;
+    const more = rows.length > options.limit;
+    const page = more ? rows.slice(0, options.limit) : rows;
+    return {
+      messages: page.map(toMessage),
+      nextBefore: more ? page[page.length - 1]!.seq : null,
+    };
+  }
+}
+
+function toMessage(r: MessageRow): ChatMessage {
+  return {
+    id: r.id,
+    room: r.room_id,
+    seq: r.seq,
+    kind: r.kind,
+    from: { id: r.author_id ?? '00000000-0000-0000-0000-000000000000', username: r.author_name },
+    body: r.body,
+    cmid: r.cmid,
+    createdAt: r.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Starts real parley service processes (compiled `dist/<service>/main.js`)
+ * for end-to-end tests, and waits until each reports ready on its ops port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+const DIST = fileURLToPath(new URL('../../', import.meta.url));
+
+export type ServiceName = 'gateway' | 'api' | 'worker';
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  opsPort: number;
+  /** Everything the process wrote, for failure messages. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Asks the kernel for a free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService(
+  service: ServiceName,
+  env: Record<string, string>,
+  options: { name?: string; waitReady?: boolean; timeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const opsPort = env.OPS_PORT ? Number(env.OPS_PORT) : await freePort();
+  const child = spawn(process.execPath, [`${DIST}${service}/main.js`], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: process.env.TEST_SERVICE_LOG_LEVEL ?? 'info', ...env, OPS_PORT: String(opsPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const proc: ServiceProcess = {
+    name: options.name ?? service,
+    child,
+    opsPort,
+    output: () => out,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  if (options.waitReady !== false) await waitReady(proc, options.timeoutMs ?? 20_000);
+  return proc;
+}
+
+async function waitReady(proc: ServiceProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let dead = false;
+  void proc.exited.then(() => (dead = true));
+  while (Date.now() < deadline) {
+    if (dead) throw new Error(`${proc.name} exited before it was ready:\n${proc.output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${proc.opsPort}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await proc.kill('SIGKILL');
+  throw new Error(`${proc.name} was not ready within ${timeoutMs} ms:\n${proc.output()}`);
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails with `what` after the bound. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
