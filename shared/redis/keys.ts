@@ -36,6 +36,8 @@ export function redisKeys(prefix: string) {
     /** STREAM of messages waiting to be written to Postgres; the worker deletes entries after commit. */
     persistStream: (partition: number) => `${prefix}{p${partition}}:persist`,
     persistStreamOfRoom: (room: string) => `${prefix}${tag(room)}:persist`,
+    /** STREAM of persistence entries the worker could not write (undecodable, seq conflict); kept for operators. */
+    persistDeadLetter: (partition: number) => `${prefix}{p${partition}}:persist:dead`,
     /** Pub/sub channel carrying a room's messages to gateways. */
     roomChannel: (room: string) => `${prefix}room:${room}`,
     /** Pub/sub channel for cluster control events (session revocation, …). */
