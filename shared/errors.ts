@@ -45,6 +45,8 @@ export const ERRORS = {
   frame_too_large: spec('The frame exceeds the configured frame size limit', 413),
   message_too_large: spec('The message body exceeds the configured message size limit', 413),
   not_found: spec('No such resource', 404),
+  payload_too_large: spec('The request body exceeds the configured limit', 413),
+  unsupported_media_type: spec('The request body must be application/json', 415),
 
   // --- identity ---
   unauthorized: spec('Missing, invalid or expired access token', 401),

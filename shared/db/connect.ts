@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import { DependencyUnavailableError, redactUrl } from '../redis/connect.js';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
+/** A transaction handle from `sql.begin`. */
+export type Tx = postgres.TransactionSql<{ bigint: number }>;
 
 export const POSTGRES_HINT =
   'Start PostgreSQL 14+ (e.g. `pg_ctlcluster 15 main start`) and create the database, or point DATABASE_URL at a running one.';

@@ -1,0 +1,38 @@
+import Type, { type Static } from 'typebox';
+import { loadConfig, setting } from '../shared/config/env.js';
+import { LogConfig, PostgresConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
+
+export const HttpConfig = Type.Object({
+  host: setting.string('API_HOST', { default: '0.0.0.0' }),
+  port: setting.integer('API_PORT', { default: 8080, minimum: 0, maximum: 65535 }),
+  /** Largest accepted JSON request body. */
+  bodyLimitBytes: setting.integer('API_BODY_LIMIT_BYTES', { default: 65_536, minimum: 1024 }),
+  /** Trust X-Forwarded-* from a load balancer (true when behind one). */
+  trustProxy: setting.boolean('API_TRUST_PROXY', { default: false }),
+});
+export type HttpConfig = Static<typeof HttpConfig>;
+
+export const AuthConfig = Type.Object({
+  ...TokenClaimsConfig.properties,
+  /**
+   * JSON Web Key Set with the *private* signing keys (Ed25519). The first key
+   * signs; every key is published in the JWKS and accepted, so keys rotate by
+   * prepending a new one and removing the old after the access TTL.
+   */
+  keysFile: setting.string('AUTH_KEYS_FILE'),
+  accessTtlSeconds: setting.integer('AUTH_ACCESS_TTL_SECONDS', { default: 900, minimum: 10, maximum: 86_400 }),
+  refreshTtlSeconds: setting.integer('AUTH_REFRESH_TTL_SECONDS', { default: 2_592_000, minimum: 60 }),
+});
+export type AuthConfig = Static<typeof AuthConfig>;
+
+export const ApiConfig = Type.Object({
+  log: LogConfig,
+  redis: RedisConfig,
+  postgres: PostgresConfig,
+  ops: opsConfig(9200),
+  http: HttpConfig,
+  auth: AuthConfig,
+});
+export type ApiConfig = Static<typeof ApiConfig>;
+
+export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig => loadConfig(ApiConfig, env);

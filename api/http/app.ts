@@ -1,0 +1,36 @@
+/**
+ * The api's HTTP application. Routes are one module each under routes/;
+ * this file only builds the Fastify instance and registers them.
+ */
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../shared/log.js';
+import type { HttpConfig } from '../config.js';
+import { errorHandler, problem, sendProblem } from './problem.js';
+import type { RouteDeps } from '../routes/deps.js';
+import { registerRoutes } from '../routes/index.js';
+import type { Registry } from 'prom-client';
+import { instrument } from '../metrics.js';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDeps, registry?: Registry): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    disableRequestLogging: false,
+    // Report every validation problem at once, not only the first.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorateRequest('principal', null);
+  if (registry) instrument(registry, app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+  registerRoutes(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every HTTP error leaves as RFC 9457 problem+json carrying a catalogue code.
+ * Unknown errors are logged and answered as `internal` without details.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, ParleyError, problemType, type ErrorCode } from '../../shared/errors.js';
+import type { Problem } from '../../shared/http/schemas.js';
+
+export function problem(code: ErrorCode, detail?: string, extra: Partial<Problem> = {}): Problem {
+  const spec = ERRORS[code];
+  return {
+    type: problemType(code),
+    title: spec.message,
+    status: spec.http,
+    detail: detail ?? spec.message,
+    code,
+    retryable: spec.retryable,
+    ...extra,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem, retryAfterMs?: number): FastifyReply {
+  if (retryAfterMs !== undefined) reply.header('retry-after', Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/** Fastify's own 4xx errors, mapped to catalogue codes. */
+function codeForStatus(status: number): ErrorCode {
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return 'bad_request';
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ParleyError) {
+    if (error.spec.http >= 500) request.log.warn({ err: error, code: error.code }, 'request failed');
+    return sendProblem(reply, problem(error.code, error.message, { instance: request.url }), error.retryAfterMs);
+  }
+  if (error.validation) {
+    const errors = error.validation.map((v) => ({
+      path: `${error.validationContext ?? ''}${v.instancePath}` || '/',
+      message: v.message ?? 'is invalid',
+    }));
+    const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ');
+    return sendProblem(reply, problem('bad_request', detail, { errors, instance: request.url }));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return sendProblem(reply, problem(codeForStatus(status), error.message, { instance: request.url }));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, problem('internal', undefined, { instance: request.url }));
+}

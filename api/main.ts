@@ -1,0 +1,71 @@
+/** The api service: wiring only. */
+import { connectPostgres } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
+import { createLogger } from '../shared/log.js';
+import { createRegistry } from '../shared/metrics.js';
+import { startOpsServer } from '../shared/ops-server.js';
+import { installCrashLogging, onShutdown, runMain } from '../shared/process.js';
+import { connectRedis } from '../shared/redis/connect.js';
+import { redisKeys } from '../shared/redis/keys.js';
+import { publishControl } from '../shared/broker/redis-bus.js';
+import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
+import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import { loadApiConfig } from './config.js';
+import { loadSigningKeys } from './auth/keys.js';
+import { createTokenIssuer } from './auth/tokens.js';
+import { Sessions } from './auth/sessions.js';
+import { Users } from './users.js';
+import { Rooms } from './rooms.js';
+import { buildApp } from './http/app.js';
+
+runMain(async () => {
+  const config = loadApiConfig();
+  const logger = createLogger(config.log, 'api');
+  installCrashLogging(logger);
+  const signingKeys = await loadSigningKeys(config.auth.keysFile);
+
+  if (config.postgres.migrate) await migrate(config.postgres.url, logger);
+  const sql = await connectPostgres(config.postgres, logger, 'parley-api');
+  const redis = await connectRedis(config.redis, logger, 'parley-api');
+  const keys = redisKeys(config.redis.keyPrefix);
+
+  const sessions = new Sessions({
+    sql,
+    redis,
+    keys,
+    publishControl: (event) => publishControl(redis, keys, event),
+    issueAccessToken: createTokenIssuer(signingKeys, config.auth),
+    config: config.auth,
+    logger,
+  });
+  const verify = createAccessVerifier({
+    keys: signingKeys.verifier,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    isRevoked: redisRevocationCheck(redis, keys.revokedSession),
+  });
+
+  const registry = createRegistry('api');
+  const app = await buildApp(config.http, logger, {
+    users: new Users(sql),
+    rooms: new Rooms(sql),
+    sessions,
+    history: new PgMessageStore(sql),
+    verify,
+    signingKeys,
+    accessTtlSeconds: config.auth.accessTtlSeconds,
+    refreshTtlSeconds: config.auth.refreshTtlSeconds,
+  }, registry);
+
+  let ready = false;
+  const ops = await startOpsServer(config.ops, { registry, logger, ready: () => ready });
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  ready = true;
+  logger.info({ address }, 'api listening');
+
+  onShutdown(logger, 15_000, async () => {
+    ready = false;
+    await app.close();
+    await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit(), ops.close()]);
+  });
+});

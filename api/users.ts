@@ -1,0 +1,51 @@
+/** User accounts. Every new user joins the global room in the same transaction. */
+import type { Sql } from '../shared/db/connect.js';
+import { ParleyError } from '../shared/errors.js';
+import { GLOBAL_ROOM_ID } from '../shared/http/schemas.js';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export class Users {
+  constructor(private readonly sql: Sql) {}
+
+  async create(username: string, passwordHash: string): Promise<UserRow> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        const [user] = await tx<UserRow[]>`
+          insert into users (username, password_hash) values (${username}, ${passwordHash})
+          returning id, username, password_hash, created_at
+        `;
+        await tx`insert into room_members (room_id, user_id) values (${GLOBAL_ROOM_ID}, ${user!.id})`;
+        return user!;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ParleyError('username_taken');
+      throw err;
+    }
+  }
+
+  async byUsername(username: string): Promise<UserRow | undefined> {
+    const [user] = await this.sql<UserRow[]>`
+      select id, username, password_hash, created_at from users where lower(username) = lower(${username})
+    `;
+    return user;
+  }
+
+  async byId(id: string): Promise<UserRow | undefined> {
+    const [user] = await this.sql<UserRow[]>`select id, username, password_hash, created_at from users where id = ${id}`;
+    return user;
+  }
+}
+
+export const publicUser = (u: { id: string; username: string; created_at: Date }) => ({
+  id: u.id,
+  username: u.username,
+  createdAt: u.created_at.toISOString(),
+});

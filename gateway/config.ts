@@ -1,0 +1,61 @@
+import Type, { type Static } from 'typebox';
+import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
+import {
+  LogConfig,
+  PostgresConfig,
+  RedisConfig,
+  StreamsConfig,
+  TokenClaimsConfig,
+  opsConfig,
+} from '../shared/config/slices.js';
+
+export const SocketConfig = Type.Object({
+  host: setting.string('GATEWAY_HOST', { default: '0.0.0.0' }),
+  /** Several gateway processes may listen on one port (SO_REUSEPORT); the kernel spreads connections. */
+  port: setting.integer('GATEWAY_PORT', { default: 8081, minimum: 0, maximum: 65535 }),
+  /** Upgrades beyond this many open sockets in this process get 503 too_many_connections. */
+  maxConnections: setting.integer('GATEWAY_MAX_CONNECTIONS', { default: 100_000, minimum: 1 }),
+  /** Frames larger than this get a `frame_too_large` error frame; the socket stays open. */
+  maxFrameBytes: setting.integer('GATEWAY_MAX_FRAME_BYTES', { default: 16_384, minimum: 256 }),
+  /** Frames larger than this are not even buffered: the socket is closed with 1009. Must be ≥ GATEWAY_MAX_FRAME_BYTES. */
+  maxPayloadBytes: setting.integer('GATEWAY_MAX_PAYLOAD_BYTES', { default: 65_536, minimum: 256 }),
+  /** Largest message body, in UTF-8 bytes. */
+  maxMessageBytes: setting.integer('GATEWAY_MAX_MESSAGE_BYTES', { default: 4_096, minimum: 1 }),
+  /** A socket silent this long (no frame, no pong) is closed; the server pings automatically before that. */
+  idleTimeoutSeconds: setting.integer('GATEWAY_IDLE_TIMEOUT_SECONDS', { default: 120, minimum: 8, maximum: 960 }),
+  /** Bytes queued for a slow socket before it is closed, so one slow reader cannot exhaust memory. */
+  maxBackpressureBytes: setting.integer('GATEWAY_MAX_BACKPRESSURE_BYTES', { default: 1_048_576, minimum: 1024 }),
+  /** On SIGTERM: how long in-flight publishes may take before sockets are closed with 1012. */
+  drainTimeoutMs: setting.integer('GATEWAY_DRAIN_TIMEOUT_MS', { default: 10_000, minimum: 0 }),
+});
+export type SocketConfig = Static<typeof SocketConfig>;
+
+export const GatewayAuthConfig = Type.Object({
+  ...TokenClaimsConfig.properties,
+  jwksUrl: setting.string('AUTH_JWKS_URL', { default: 'http://127.0.0.1:8080/.well-known/jwks.json', pattern: '^https?://' }),
+  /** Keys are refetched after this long, and at once (rate-limited) when a token names an unknown kid. */
+  jwksCacheMaxAgeMs: setting.integer('AUTH_JWKS_CACHE_MAX_AGE_MS', { default: 600_000, minimum: 1000 }),
+  jwksCooldownMs: setting.integer('AUTH_JWKS_COOLDOWN_MS', { default: 30_000, minimum: 0 }),
+});
+export type GatewayAuthConfig = Static<typeof GatewayAuthConfig>;
+
+export const GatewayConfig = Type.Object({
+  log: LogConfig,
+  redis: RedisConfig,
+  postgres: PostgresConfig,
+  ops: opsConfig(9100),
+  socket: SocketConfig,
+  auth: GatewayAuthConfig,
+  streams: StreamsConfig,
+});
+export type GatewayConfig = Static<typeof GatewayConfig>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const config = loadConfig(GatewayConfig, env);
+  if (config.socket.maxPayloadBytes < config.socket.maxFrameBytes) {
+    throw new ConfigError([
+      `GATEWAY_MAX_PAYLOAD_BYTES (${config.socket.maxPayloadBytes}) must be ≥ GATEWAY_MAX_FRAME_BYTES (${config.socket.maxFrameBytes})`,
+    ]);
+  }
+  return config;
+}

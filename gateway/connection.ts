@@ -1,0 +1,43 @@
+/**
+ * Per-socket state and the one way to send a frame to a socket.
+ */
+import type { Principal } from '../shared/auth/claims.js';
+import { encodeServerFrame, errorFrame } from '../shared/protocol/codec.js';
+import type { ServerFrame } from '../shared/protocol/frames.js';
+import type { ErrorCode } from '../shared/errors.js';
+import type { WebSocket } from './uws.js';
+import type { GatewayMetrics } from './metrics.js';
+
+/** Attached to each uWS socket at upgrade (`ws.getUserData()`). */
+export interface Conn {
+  principal: Principal;
+  /** Rooms the user belonged to at connect; authorizes publishes. */
+  rooms: Set<string>;
+  /** Set on close: async work that finishes later must not touch the socket. */
+  closed: boolean;
+}
+
+export type Socket = WebSocket<Conn>;
+
+export class Sender {
+  constructor(private readonly metrics: GatewayMetrics) {}
+
+  send(ws: Socket, frame: ServerFrame): void {
+    if (ws.getUserData().closed) return;
+    ws.send(encodeServerFrame(frame), false);
+    this.metrics.framesOut.inc({ type: frame.type });
+  }
+
+  error(ws: Socket, code: ErrorCode, options: { message?: string; ref?: string | undefined; retryAfterMs?: number | undefined } = {}): void {
+    this.metrics.errorsSent.inc({ code });
+    this.send(ws, errorFrame(code, options));
+  }
+
+  /** Closes with a catalogue error's close code; a no-op if already closed. */
+  close(ws: Socket, code: number, reason: string): void {
+    const conn = ws.getUserData();
+    if (conn.closed) return;
+    conn.closed = true;
+    ws.end(code, reason);
+  }
+}

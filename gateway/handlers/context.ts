@@ -1,0 +1,30 @@
+import type { ClientFrameOf, ClientFrameType } from '../../shared/protocol/frames.js';
+import type { MessagePublisher } from '../../shared/ports.js';
+import type { Conn, Sender, Socket } from '../connection.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { SocketConfig } from '../config.js';
+
+/** What frame handlers may use. */
+export interface HandlerDeps {
+  sender: Sender;
+  publisher: MessagePublisher;
+  metrics: GatewayMetrics;
+  limits: Pick<SocketConfig, 'maxMessageBytes'>;
+  /** False while draining: new publishes are refused with `shutting_down`. */
+  accepting: () => boolean;
+  /** Tracks async work so a drain can wait for it. */
+  track: <T>(work: Promise<T>) => Promise<T>;
+}
+
+/**
+ * Handles one frame type. A handler may throw (or reject with) a ParleyError;
+ * the dispatcher turns it into an `error` frame carrying the frame's `ref`.
+ */
+export type FrameHandler<K extends ClientFrameType> = (
+  frame: ClientFrameOf<K>,
+  ws: Socket,
+  conn: Conn,
+  deps: HandlerDeps,
+) => void | Promise<void>;
+
+export type FrameHandlers = { [K in ClientFrameType]: FrameHandler<K> };

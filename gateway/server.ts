@@ -1,0 +1,277 @@
+/**
+ * The WebSocket endpoint: authentication at the upgrade, one uWS topic per
+ * room, one Redis subscription per room with local sockets, and drain.
+ *
+ * Room fan-out: every socket subscribes (uWS) to the topics of its rooms. The
+ * `subscription` callback reports 0→1 and 1→0 transitions of a topic's local
+ * subscriber count, and only then does the gateway SUBSCRIBE/UNSUBSCRIBE the
+ * room's Redis channel. A message from Redis is encoded once and handed to
+ * uWS's `app.publish`, which writes it to every local subscriber.
+ */
+import { ERRORS, ParleyError, problemType, type ErrorCode } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { AccessVerifier } from '../shared/auth/verify.js';
+import type { ControlBus, RoomSubscriber } from '../shared/ports.js';
+import { PROTOCOL_VERSION, type ChatMessage } from '../shared/protocol/frames.js';
+import { decodeClientFrame, encodeServerFrame } from '../shared/protocol/codec.js';
+import { CloseCode } from '../shared/errors.js';
+import { App, SendStatus, closeListenSocket, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
+import type { SocketConfig } from './config.js';
+import type { GatewayMetrics } from './metrics.js';
+import { Sender, type Conn } from './connection.js';
+import { SessionIndex } from './sessions.js';
+import type { RoomsOf } from './membership.js';
+import { readUpgradeAuth } from './token.js';
+import { createDispatcher } from './handlers/index.js';
+import type { HandlerDeps } from './handlers/context.js';
+
+export const WS_PATH = '/v1/ws';
+
+export interface GatewayDeps {
+  config: SocketConfig;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  verify: AccessVerifier;
+  isRevoked: (sessionId: string) => Promise<boolean>;
+  roomsOf: RoomsOf;
+  bus: RoomSubscriber & ControlBus;
+  publisher: HandlerDeps['publisher'];
+}
+
+export interface Gateway {
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Stops accepting, lets in-flight publishes finish (bounded), then closes every socket with 1012. */
+  drain(): Promise<void>;
+  readonly connections: number;
+}
+
+const STATUS_LINE: Record<number, string> = {
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  404: '404 Not Found',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, logger, metrics } = deps;
+  const sender = new Sender(metrics);
+  const sessions = new SessionIndex();
+  const inflight = new Set<Promise<unknown>>();
+  let draining = false;
+  let listenSocket: us_listen_socket | null = null;
+
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inflight.add(work);
+    void work.then(
+      () => inflight.delete(work),
+      () => inflight.delete(work),
+    );
+    return work;
+  };
+
+  const dispatch = createDispatcher(
+    { sender, publisher: deps.publisher, metrics, limits: config, accepting: () => !draining, track },
+    logger,
+  );
+
+  const closeSession = (sessionId: string, reason: string) => {
+    for (const ws of sessions.socketsOf(sessionId)) {
+      sender.error(ws, 'session_revoked');
+      sender.close(ws, CloseCode.policy, reason === 'logout' ? 'session logged out' : 'session revoked');
+    }
+  };
+
+  deps.bus.onEvent((event) => {
+    if (event.type === 'session_revoked') closeSession(event.sessionId, event.reason);
+  });
+  // Revocations published while we were disconnected from Redis were lost: re-check every live session.
+  deps.bus.onResync(() => {
+    for (const sessionId of sessions.sessionIds()) {
+      deps.isRevoked(sessionId).then(
+        (revoked) => revoked && closeSession(sessionId, 'revoked'),
+        (err: unknown) => logger.warn({ err }, 'revocation re-check failed'),
+      );
+    }
+  });
+
+  const app: TemplatedApp = App();
+  deps.bus.onMessage((message: ChatMessage) => {
+    metrics.relayed.inc();
+    const recipients = app.numSubscribers(message.room);
+    if (recipients === 0) return;
+    app.publish(message.room, encodeServerFrame({ type: 'message', ...message }), false);
+    metrics.framesOut.inc({ type: 'message' }, recipients);
+  });
+
+  const rejectUpgrade = (res: HttpResponse, code: ErrorCode, detail?: string) => {
+    const spec = ERRORS[code];
+    metrics.upgrades.inc({ outcome: code });
+    res
+      .writeStatus(STATUS_LINE[spec.http] ?? `${spec.http} Error`)
+      .writeHeader('content-type', 'application/problem+json')
+      .end(
+        JSON.stringify({
+          type: problemType(code),
+          title: spec.message,
+          status: spec.http,
+          detail: detail ?? spec.message,
+          code,
+          retryable: spec.retryable,
+        }),
+      );
+  };
+
+  app.ws<Conn>(WS_PATH, {
+    maxPayloadLength: config.maxPayloadBytes,
+    idleTimeout: config.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+    maxBackpressure: config.maxBackpressureBytes,
+    // A slow reader over maxBackpressure is closed rather than silently skipped
+    // (it would miss messages). This build types the flag as a number; 1 = on.
+    closeOnBackpressureLimit: 1,
+
+    upgrade: (res, req, context) => {
+      // uWS invalidates `req` at the first await: read everything now.
+      const key = req.getHeader('sec-websocket-key');
+      const protocolHeader = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const auth = readUpgradeAuth(protocolHeader, req.getQuery() ?? '');
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+
+      if (draining) return rejectUpgrade(res, 'shutting_down');
+      if (sessions.size >= config.maxConnections) return rejectUpgrade(res, 'too_many_connections');
+      if (auth.protocolError) return rejectUpgrade(res, 'bad_request', auth.protocolError);
+      if (!auth.token) return rejectUpgrade(res, 'unauthorized', 'No access token: use ?token= or the parley.auth.<token> subprotocol');
+
+      void (async () => {
+        try {
+          const principal = await deps.verify(auth.token!);
+          const rooms = await deps.roomsOf(principal.userId);
+          if (aborted) return;
+          res.cork(() => {
+            metrics.upgrades.inc({ outcome: 'accepted' });
+            res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false }, key, auth.protocol, extensions, context);
+          });
+        } catch (err) {
+          if (aborted) return;
+          const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
+          if (!(err instanceof ParleyError)) logger.error({ err }, 'upgrade failed');
+          res.cork(() => rejectUpgrade(res, code));
+        }
+      })();
+    },
+
+    open: (ws) => {
+      const conn = ws.getUserData();
+      if (draining) {
+        sender.close(ws, CloseCode.restarting, 'restarting');
+        return;
+      }
+      sessions.add(conn.principal.sessionId, ws);
+      metrics.connections.set(sessions.size);
+      ws.cork(() => {
+        for (const room of conn.rooms) ws.subscribe(room);
+        sender.send(ws, {
+          type: 'welcome',
+          v: PROTOCOL_VERSION,
+          user: { id: conn.principal.userId, username: conn.principal.username },
+          rooms: [...conn.rooms],
+          limits: {
+            maxFrameBytes: config.maxFrameBytes,
+            maxMessageBytes: config.maxMessageBytes,
+            idleTimeoutSeconds: config.idleTimeoutSeconds,
+          },
+        });
+      });
+      // Closes the race where the session was revoked after the upgrade's
+      // check but before this socket was indexed (the event found nothing to close).
+      deps.isRevoked(conn.principal.sessionId).then(
+        (revoked) => revoked && closeSession(conn.principal.sessionId, 'revoked'),
+        () => undefined,
+      );
+    },
+
+    message: (ws, data, isBinary) => {
+      const conn = ws.getUserData();
+      if (data.byteLength > config.maxFrameBytes) {
+        metrics.framesIn.inc({ type: 'invalid' });
+        sender.error(ws, 'frame_too_large', {
+          message: `frame is ${data.byteLength} bytes; the limit is ${config.maxFrameBytes}`,
+        });
+        return;
+      }
+      if (isBinary) {
+        metrics.framesIn.inc({ type: 'invalid' });
+        sender.error(ws, 'bad_frame', { message: 'binary frames are not supported; send JSON text frames' });
+        return;
+      }
+      const decoded = decodeClientFrame(data);
+      if (!decoded.ok) {
+        metrics.framesIn.inc({ type: 'invalid' });
+        sender.error(ws, decoded.error.code, { message: decoded.error.message, ref: decoded.error.ref });
+        return;
+      }
+      metrics.framesIn.inc({ type: decoded.frame.type });
+      dispatch(decoded.frame, ws, conn);
+    },
+
+    drain: (ws) => {
+      logger.debug({ buffered: ws.getBufferedAmount() }, 'socket drained');
+    },
+
+    subscription: (_ws, topic, newCount, oldCount) => {
+      const room = Buffer.from(topic).toString('utf8');
+      if (oldCount === 0 && newCount > 0) {
+        metrics.roomSubscriptions.inc();
+        deps.bus.subscribe(room).catch((err: unknown) => logger.error({ err, room }, 'redis subscribe failed'));
+      } else if (newCount === 0 && oldCount > 0) {
+        metrics.roomSubscriptions.dec();
+        deps.bus.unsubscribe(room).catch((err: unknown) => logger.warn({ err, room }, 'redis unsubscribe failed'));
+      }
+    },
+
+    close: (ws, code) => {
+      const conn = ws.getUserData();
+      conn.closed = true;
+      sessions.remove(conn.principal.sessionId, ws);
+      metrics.connections.set(sessions.size);
+      metrics.closes.inc({ code: String(code) });
+    },
+  });
+
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('content-type', 'application/problem+json');
+    res.end(JSON.stringify({ type: problemType('not_found'), title: ERRORS.not_found.message, status: 404, code: 'not_found', retryable: false, detail: `WebSocket endpoint is ${WS_PATH}` }));
+  });
+
+  return {
+    get connections() {
+      return sessions.size;
+    },
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        // Port 0 for options: SO_REUSEPORT stays on, so several processes share the port.
+        app.listen(config.host, config.port, (socket) => {
+          if (!socket) return reject(new Error(`gateway could not listen on ${config.host}:${config.port}`));
+          listenSocket = socket;
+          resolve(config.port);
+        });
+      }),
+    async drain() {
+      draining = true;
+      if (listenSocket) closeListenSocket(listenSocket);
+      listenSocket = null;
+      const deadline = new Promise((r) => setTimeout(r, config.drainTimeoutMs).unref());
+      await Promise.race([Promise.allSettled([...inflight]), deadline]);
+      for (const ws of sessions.all()) sender.close(ws, CloseCode.restarting, 'restarting');
+      logger.info({ closed: sessions.size }, 'gateway drained');
+    },
+  };
+}
+
+export { SendStatus };

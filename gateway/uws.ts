@@ -1,0 +1,25 @@
+/**
+ * The only module that imports uWebSockets.js.
+ *
+ * The official uWebSockets.js is published on GitHub only, and its recent
+ * builds need glibc 2.38 (newer than Debian 12). package.json installs the
+ * `uwebsockets@3.0.6` republish under the name `uWebSockets.js`, which loads
+ * on Debian 12 / Node 20 and exposes the v20 API. To use another build, change
+ * the alias in package.json (or this import) and nothing else.
+ */
+import uWS from 'uWebSockets.js';
+
+export type {
+  TemplatedApp,
+  WebSocket,
+  HttpRequest,
+  HttpResponse,
+  us_listen_socket,
+  us_socket_context_t,
+  WebSocketBehavior,
+} from 'uWebSockets.js';
+
+export const App = uWS.App;
+export const closeListenSocket = uWS.us_listen_socket_close;
+/** uWS `send` results. */
+export const SendStatus = { backpressure: 0, success: 1, dropped: 2 } as const;
