@@ -76,6 +76,13 @@ export interface AppendResult {
    * written, and must be alerted on.
    */
   conflicts: Envelope[];
+  /**
+   * Messages not written because their room no longer exists (deleted while
+   * they waited in the queue). Final: the room's history is gone with it, so
+   * redelivery must not retry them. A missing author is not a reason to drop:
+   * the message is stored without author_id, keeping author_name.
+   */
+  dropped: number;
 }
 
 /**

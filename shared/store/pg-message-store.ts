@@ -3,8 +3,14 @@
  *
  * `append` writes a whole batch with one INSERT … SELECT FROM unnest(…),
  * `ON CONFLICT (room_id, seq) DO NOTHING`, so redelivered batches are no-ops.
- * Rows the insert skipped are then classified: same message id = duplicate
- * (harmless), different id = a seq conflict (reported, never overwritten).
+ * The SELECT joins rooms and left-joins users: a message whose room was
+ * deleted while it was queued is skipped (otherwise its foreign key would fail
+ * the whole batch on every retry, forever), and one whose author was deleted
+ * is stored with a null author_id, as `on delete set null` would have left it.
+ * Rows the insert skipped are then classified, in a second statement with a
+ * fresh snapshot so rows committed concurrently by another worker count as
+ * duplicates: room gone = dropped, same message id stored = duplicate
+ * (harmless), otherwise a seq conflict (reported, never overwritten).
  */
 import type { Sql } from '../db/connect.js';
 import type { Envelope } from '../broker/envelope.js';
@@ -27,29 +33,44 @@ export class PgMessageStore implements MessageStore, History {
   constructor(private readonly sql: Sql) {}
 
   async append(batch: readonly Envelope[]): Promise<AppendResult> {
-    if (batch.length === 0) return { inserted: 0, duplicates: 0, conflicts: [] };
+    if (batch.length === 0) return { inserted: 0, duplicates: 0, conflicts: [], dropped: 0 };
     const col = <K extends keyof Envelope>(k: K) => batch.map((e) => e[k]);
     const inserted = await this.sql<{ id: string }[]>`
       insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, created_at)
-      select room_id, seq, id, author_id, author_name, cmid, kind, body, to_timestamp(ts / 1000.0)
+      select t.room_id, t.seq, t.id, u.id, t.author_name, t.cmid, t.kind, t.body, to_timestamp(t.ts / 1000.0)
       from unnest(
         ${col('room')}::uuid[], ${col('seq')}::bigint[], ${col('id')}::uuid[], ${col('uid')}::uuid[],
         ${col('un')}::text[], ${col('cmid')}::text[], ${col('kind')}::text[], ${col('body')}::text[],
         ${col('ts')}::float8[]
       ) as t(room_id, seq, id, author_id, author_name, cmid, kind, body, ts)
+      join rooms r on r.id = t.room_id
+      left join users u on u.id = t.author_id
       on conflict do nothing
       returning id
     `;
-    if (inserted.length === batch.length) return { inserted: inserted.length, duplicates: 0, conflicts: [] };
+    if (inserted.length === batch.length) {
+      return { inserted: inserted.length, duplicates: 0, conflicts: [], dropped: 0 };
+    }
 
+    // Postgres prints uuids in lower case; envelopes may not.
     const written = new Set(inserted.map((r) => r.id));
-    const skipped = batch.filter((e) => !written.has(e.id));
-    const present = await this.sql<{ id: string }[]>`
-      select id from messages where id = any(${skipped.map((e) => e.id)}::uuid[])
+    const skipped = batch.filter((e) => !written.has(e.id.toLowerCase()));
+    const status = await this.sql<{ n: number; stored: boolean; room: boolean }[]>`
+      select t.n,
+             exists (select 1 from messages m where m.id = t.id) as stored,
+             exists (select 1 from rooms r where r.id = t.room_id) as room
+      from unnest(${skipped.map((e) => e.id)}::uuid[], ${skipped.map((e) => e.room)}::uuid[])
+        with ordinality as t(id, room_id, n)
     `;
-    const known = new Set(present.map((r) => r.id));
-    const conflicts = skipped.filter((e) => !known.has(e.id));
-    return { inserted: inserted.length, duplicates: skipped.length - conflicts.length, conflicts };
+    let duplicates = 0;
+    let dropped = 0;
+    const conflicts: Envelope[] = [];
+    for (const row of status) {
+      if (!row.room) dropped++;
+      else if (row.stored) duplicates++;
+      else conflicts.push(skipped[row.n - 1]!);
+    }
+    return { inserted: inserted.length, duplicates, conflicts, dropped };
   }
 
   async maxSeq(room: string): Promise<number> {

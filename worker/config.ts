@@ -1,0 +1,47 @@
+/**
+ * The worker's configuration: shared slices plus the consumer loop's knobs.
+ */
+import { hostname } from 'node:os';
+import Type, { type Static } from 'typebox';
+import { loadConfig, setting } from '../shared/config/env.js';
+import { LogConfig, PostgresConfig, RedisConfig, opsConfig } from '../shared/config/slices.js';
+
+export const WorkerConfig = Type.Object({
+  /** Most stream entries read, and rows inserted, per batch. */
+  batchSize: setting.integer('WORKER_BATCH_SIZE', { default: 500, minimum: 1, maximum: 5000 }),
+  /**
+   * How long one read waits for new entries. It also bounds how late the
+   * periodic claim of dead consumers' entries can run.
+   */
+  blockMs: setting.integer('WORKER_BLOCK_MS', { default: 1000, minimum: 1, maximum: 60_000 }),
+  /**
+   * Pending entries idle this long belong to a dead consumer and are claimed.
+   * Must exceed the longest healthy batch (read + insert + ack), or a live
+   * worker's batch is persisted twice (harmless, idempotent, but wasted).
+   */
+  claimMinIdleMs: setting.integer('WORKER_CLAIM_MIN_IDLE_MS', { default: 30_000, minimum: 1 }),
+  claimIntervalMs: setting.integer('WORKER_CLAIM_INTERVAL_MS', { default: 5000, minimum: 1 }),
+  /** Pause before retrying after Postgres or Redis failed. */
+  retryBackoffMs: setting.integer('WORKER_RETRY_BACKOFF_MS', { default: 1000, minimum: 1 }),
+  /**
+   * Name in the consumer group. Must be unique among live workers: two
+   * processes sharing one would re-read each other's pending entries.
+   */
+  consumerName: setting.optionalString('WORKER_CONSUMER_NAME', { minLength: 1, maxLength: 200 }),
+});
+export type WorkerConfig = Omit<Static<typeof WorkerConfig>, 'consumerName'> & { consumerName: string };
+
+export const WorkerServiceConfig = Type.Object({
+  log: LogConfig,
+  redis: RedisConfig,
+  postgres: PostgresConfig,
+  ops: opsConfig(9300),
+  worker: WorkerConfig,
+});
+export type WorkerServiceConfig = Omit<Static<typeof WorkerServiceConfig>, 'worker'> & { worker: WorkerConfig };
+
+/** Throws ConfigError listing every problem. */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerServiceConfig {
+  const cfg = loadConfig(WorkerServiceConfig, env);
+  return { ...cfg, worker: { ...cfg.worker, consumerName: cfg.worker.consumerName ?? `${hostname()}-${process.pid}` } };
+}

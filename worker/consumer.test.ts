@@ -1,0 +1,329 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { Registry } from 'prom-client';
+import { RedisPublisher } from '../shared/broker/redis-publisher.js';
+import { decodeEnvelope, type Envelope } from '../shared/broker/envelope.js';
+import type { Sql } from '../shared/db/connect.js';
+import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys, type RedisKeys } from '../shared/redis/keys.js';
+import { registerScripts, type Scripts } from '../shared/redis/scripts.js';
+import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import type { MessageStore } from '../shared/ports.js';
+import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
+import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
+import { eventually } from '../shared/testing/processes.js';
+import { testLogger } from '../shared/testing/logger.js';
+import type { WorkerConfig } from './config.js';
+import { startConsumers, type PartitionConsumer } from './consumer.js';
+import { createWorkerMetrics, registerBacklogGauges } from './metrics.js';
+
+const GLOBAL_ROOM = '00000000-0000-4000-8000-000000000001';
+const WAIT_MS = 30_000;
+
+interface Harness {
+  db: TestDatabase;
+  r: TestRedis;
+  keys: RedisKeys;
+  scripts: Scripts;
+  store: PgMessageStore;
+  publisher: RedisPublisher;
+  userId: string;
+  registry: Registry;
+  /** Runs consumers on every partition; stopped automatically after the test. */
+  run(config?: Partial<WorkerConfig>, store?: MessageStore): Promise<PartitionConsumer[]>;
+  publish(room: string, count: number, author?: { id: string; username: string }): Promise<void>;
+  createRoom(): Promise<string>;
+  persistedCount(): Promise<number>;
+  streamLength(): Promise<number>;
+  pendingCount(): Promise<number>;
+  counter(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+async function harness(t: TestContext): Promise<Harness> {
+  const db = await createTestDatabase();
+  const r = await createTestRedis();
+  const keys = redisKeys(r.config.keyPrefix);
+  const scripts = registerScripts(r.redis);
+  const store = new PgMessageStore(db.sql);
+  const publisher = new RedisPublisher({
+    scripts,
+    keys,
+    config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 600 },
+    persistedMaxSeq: (room) => store.maxSeq(room),
+  });
+  const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('alice', 'x') returning id`;
+  const userId = user!.id;
+  const registry = new Registry();
+  const metrics = createWorkerMetrics(registry);
+  registerBacklogGauges(registry, r.redis, keys);
+  const running: PartitionConsumer[][] = [];
+  const connections: Redis[] = [];
+
+  t.after(async () => {
+    await Promise.all(running.flat().map((c) => c.stop()));
+    for (const c of connections) c.disconnect();
+    await r.cleanup();
+    await db.drop();
+  });
+
+  const allPartitions = Array.from({ length: PARTITIONS }, (_, n) => n);
+  const sum = async (f: (stream: string) => Promise<number>) =>
+    (await Promise.all(allPartitions.map((n) => f(keys.persistStream(n))))).reduce((a, b) => a + b, 0);
+
+  return {
+    db, r, keys, scripts, store, publisher, userId, registry,
+    async run(config = {}, useStore = store) {
+      const consumers = await startConsumers({
+        connect: async () => {
+          const c = new Redis(r.config.url);
+          connections.push(c);
+          return c;
+        },
+        store: useStore,
+        scripts,
+        keys,
+        config: {
+          batchSize: 50,
+          blockMs: 200,
+          claimMinIdleMs: 30_000,
+          claimIntervalMs: 100,
+          retryBackoffMs: 50,
+          consumerName: 'worker-a',
+          ...config,
+        },
+        logger: testLogger(),
+        metrics,
+      });
+      running.push(consumers);
+      return consumers;
+    },
+    async publish(room, count, author = { id: userId, username: 'alice' }) {
+      for (let i = 0; i < count; i++) {
+        await publisher.publish({ room, author, cmid: randomUUID(), kind: 'text', body: `hello ${i}` });
+      }
+    },
+    async createRoom() {
+      const [row] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('public', 'r') returning id`;
+      return row!.id;
+    },
+    async persistedCount() {
+      const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from messages`;
+      return row!.n;
+    },
+    streamLength: () => sum((s) => r.redis.xlen(s)),
+    pendingCount: () =>
+      sum(async (s) => {
+        const summary = (await r.redis.xpending(s, PERSIST_GROUP).catch(() => [0])) as [number];
+        return Number(summary[0]);
+      }),
+    async counter(name, labels) {
+      const metric = registry.getSingleMetric(name);
+      assert.ok(metric, `metric ${name}`);
+      const { values } = await metric.get();
+      const match = values.find((v) => Object.entries(labels ?? {}).every(([k, val]) => v.labels[k] === val));
+      return match?.value ?? 0;
+    },
+  };
+}
+
+/** Rooms spread over several partitions so more than one consumer does work. */
+async function roomsOnDistinctPartitions(h: Harness, count: number): Promise<string[]> {
+  const rooms = [GLOBAL_ROOM];
+  const used = new Set([partitionOf(GLOBAL_ROOM)]);
+  while (rooms.length < count) {
+    const room = await h.createRoom();
+    if (!used.has(partitionOf(room))) {
+      used.add(partitionOf(room));
+      rooms.push(room);
+    }
+  }
+  return rooms;
+}
+
+async function waitDrained(h: Harness, expectedRows: number): Promise<void> {
+  await eventually(
+    'streams drained and rows persisted',
+    async () => ((await h.persistedCount()) === expectedRows && (await h.streamLength()) === 0 && (await h.pendingCount()) === 0 ? true : undefined),
+    WAIT_MS,
+  );
+}
+
+/** Reads every partition as `consumer` without acking, as a worker that then died would. */
+async function readWithoutAck(h: Harness, consumer: string): Promise<Array<{ stream: string; id: string; envelope: Envelope }>> {
+  const out: Array<{ stream: string; id: string; envelope: Envelope }> = [];
+  for (let n = 0; n < PARTITIONS; n++) {
+    const stream = h.keys.persistStream(n);
+    await h.r.redis.xgroup('CREATE', stream, PERSIST_GROUP, '0', 'MKSTREAM').catch(() => undefined);
+    const reply = await h.r.redis.xreadgroup('GROUP', PERSIST_GROUP, consumer, 'COUNT', 10_000, 'STREAMS', stream, '>');
+    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+      out.push({ stream, id, envelope: decodeEnvelope(fields![1]!)! });
+    }
+  }
+  return out;
+}
+
+async function assertExactlyOnce(sql: Sql, expected: Map<string, number>): Promise<void> {
+  for (const [room, count] of expected) {
+    const rows = await sql<{ seq: number }[]>`select seq from messages where room_id = ${room} order by seq`;
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: count }, (_, i) => i + 1), `room ${room}`);
+  }
+  const [row] = await sql<{ n: number; ids: number }[]>`select count(*)::int as n, count(distinct id)::int as ids from messages`;
+  assert.equal(row!.n, row!.ids);
+}
+
+test('every message lands in Postgres exactly once and the streams end empty', async (t) => {
+  const h = await harness(t);
+  const rooms = await roomsOnDistinctPartitions(h, 4);
+  const expected = new Map<string, number>();
+  // Some messages exist before the first worker ever starts (group created from id 0) …
+  for (const room of rooms) {
+    await h.publish(room, 60);
+    expected.set(room, 60);
+  }
+  await h.run();
+  // … and some arrive while it runs.
+  for (const room of rooms) {
+    await h.publish(room, 15);
+    expected.set(room, 75);
+  }
+  await waitDrained(h, 300);
+  await assertExactlyOnce(h.db.sql, expected);
+  assert.equal(await h.counter('parley_worker_messages_persisted_total'), 300);
+  assert.equal(await h.counter('parley_worker_duplicates_total'), 0);
+  const [row] = await h.db.sql<{ n: number }[]>`select count(*)::int as n from messages where author_id = ${h.userId} and author_name = 'alice'`;
+  assert.equal(row!.n, 300);
+
+  const exposition = await h.registry.metrics();
+  assert.match(exposition, /parley_worker_stream_lag_messages\{partition="0"\} 0/);
+  assert.match(exposition, /parley_worker_pending_messages\{partition="0"\} 0/);
+});
+
+test('redelivery of an already committed batch changes nothing', async (t) => {
+  const h = await harness(t);
+  await h.publish(GLOBAL_ROOM, 20);
+  // A worker read the batch, committed it, and died before acking.
+  const delivered = await readWithoutAck(h, 'worker-a');
+  assert.equal(delivered.length, 20);
+  const first = await h.store.append(delivered.map((d) => d.envelope));
+  assert.equal(first.inserted, 20);
+  const before = await h.db.sql`select id, seq, persisted_at from messages order by seq`;
+
+  // Restarted under the same name, it re-reads its own pending entries.
+  await h.run({ consumerName: 'worker-a' });
+  await waitDrained(h, 20);
+  assert.deepEqual(await h.db.sql`select id, seq, persisted_at from messages order by seq`, before);
+  assert.equal(await h.counter('parley_worker_duplicates_total'), 20);
+  assert.equal(await h.counter('parley_worker_messages_persisted_total'), 0);
+});
+
+test("a dead consumer's pending entries are claimed by another", async (t) => {
+  const h = await harness(t);
+  const rooms = await roomsOnDistinctPartitions(h, 3);
+  for (const room of rooms) await h.publish(room, 30);
+  const delivered = await readWithoutAck(h, 'dead-worker');
+  assert.equal(delivered.length, 90);
+  assert.equal(await h.pendingCount(), 90);
+
+  await h.run({ consumerName: 'worker-b', claimMinIdleMs: 20 });
+  await waitDrained(h, 90);
+  await assertExactlyOnce(h.db.sql, new Map(rooms.map((r) => [r, 30])));
+});
+
+test('poison and conflicting entries go to the dead-letter stream and are acked; good ones persist', async (t) => {
+  const h = await harness(t);
+  const room = await h.createRoom();
+  const p = partitionOf(room);
+  await h.publish(room, 5);
+  await h.r.redis.xadd(h.keys.persistStream(p), '*', 'm', 'not json {');
+  await h.r.redis.xadd(h.keys.persistStream(p), '*', 'other', 'field');
+  await h.publish(room, 5);
+  // The room's history already holds seq 3 under another id: the counter went backwards.
+  const impostor = randomUUID();
+  await h.db.sql`
+    insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, created_at)
+    values (${room}, 3, ${impostor}, ${h.userId}, 'alice', 'x', 'text', 'older', now())
+  `;
+
+  await h.run();
+  await waitDrained(h, 10);
+
+  const dead = await h.r.redis.xrange(h.keys.persistDeadLetter(p), '-', '+');
+  const letters = dead.map(([, f]) => ({ m: f[f.indexOf('m') + 1]!, reason: f[f.indexOf('reason') + 1]! }));
+  assert.equal(letters.length, 3);
+  assert.deepEqual(letters.filter((l) => l.reason === 'undecodable').map((l) => l.m).sort(), ['["other","field"]', 'not json {'].sort());
+  const conflict = letters.find((l) => l.reason === 'seq_conflict');
+  assert.ok(conflict);
+  assert.equal(decodeEnvelope(conflict.m)?.seq, 3);
+
+  const rows = await h.db.sql<{ seq: number; id: string }[]>`select seq, id from messages where room_id = ${room} order by seq`;
+  assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(rows[2]!.id, impostor);
+  assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'undecodable' }), 2);
+  assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'seq_conflict' }), 1);
+  assert.equal(await h.counter('parley_worker_seq_conflicts_total'), 1);
+});
+
+test('messages of a deleted room are dropped without blocking the batch; a deleted author becomes null', async (t) => {
+  const h = await harness(t);
+  // Same partition as the global room, so both share batches.
+  let doomed = await h.createRoom();
+  while (partitionOf(doomed) !== partitionOf(GLOBAL_ROOM)) doomed = await h.createRoom();
+  const [bob] = await h.db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('bob', 'x') returning id`;
+  await h.publish(GLOBAL_ROOM, 5);
+  await h.publish(doomed, 5);
+  await h.publish(GLOBAL_ROOM, 5, { id: bob!.id, username: 'bob' });
+  await h.db.sql`delete from rooms where id = ${doomed}`;
+  await h.db.sql`delete from users where id = ${bob!.id}`;
+
+  await h.run();
+  await waitDrained(h, 10);
+  const rows = await h.db.sql<{ seq: number; author_id: string | null; author_name: string }[]>`
+    select seq, author_id, author_name from messages where room_id = ${GLOBAL_ROOM} order by seq
+  `;
+  assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(rows.slice(5).map((r) => [r.author_id, r.author_name]), Array(5).fill([null, 'bob']));
+  assert.equal(await h.counter('parley_worker_dropped_total'), 5);
+});
+
+test('when Postgres fails, entries stay pending and persist after it recovers', async (t) => {
+  const h = await harness(t);
+  const rooms = await roomsOnDistinctPartitions(h, 3);
+  for (const room of rooms) await h.publish(room, 10);
+
+  // The worker's own connection gives up on locks quickly, so a held lock is an outage.
+  const workerSql = postgres(h.db.url, {
+    max: 2,
+    connection: { lock_timeout: 100 },
+    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+    onnotice: () => undefined,
+  }) as unknown as Sql;
+  t.after(() => workerSql.end({ timeout: 1 }));
+  const blocker = await h.db.sql.reserve();
+  await blocker`begin`;
+  await blocker`lock table messages in access exclusive mode`;
+
+  await h.run({}, new PgMessageStore(workerSql));
+  await eventually('appends to fail', async () => ((await h.counter('parley_worker_errors_total')) >= 3 ? true : undefined), WAIT_MS);
+  assert.equal(await h.pendingCount(), 30);
+  assert.equal(await h.streamLength(), 30);
+  const [inside] = await blocker<{ n: number }[]>`select count(*)::int as n from messages`;
+  assert.equal(inside!.n, 0);
+
+  await blocker`rollback`;
+  blocker.release();
+  await waitDrained(h, 30);
+  await assertExactlyOnce(h.db.sql, new Map(rooms.map((r) => [r, 10])));
+});
+
+test('stop() interrupts a blocking read', { timeout: 30_000 }, async (t) => {
+  const h = await harness(t);
+  const consumers = await h.run({ blockMs: 60_000 });
+  await h.publish(GLOBAL_ROOM, 3);
+  await waitDrained(h, 3);
+  // Every consumer is now parked in a minute-long read; stop must not wait it out.
+  await Promise.all(consumers.map((c) => c.stop()));
+  await h.publish(GLOBAL_ROOM, 2);
+  assert.equal(await h.streamLength(), 2);
+});
