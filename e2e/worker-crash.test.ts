@@ -12,7 +12,7 @@ import { registerScripts } from '../shared/redis/scripts.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { createTestDatabase } from '../shared/testing/postgres.js';
 import { createTestRedis } from '../shared/testing/redis.js';
-import { eventually, startService, type ServiceProcess } from '../shared/testing/processes.js';
+import { eventually, startService, type ServiceProcess } from '../shared/processes.js';
 
 const GLOBAL_ROOM = '00000000-0000-4000-8000-000000000001';
 const PER_ROOM = 40;

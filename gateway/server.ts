@@ -153,10 +153,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
           const principal = await deps.verify(auth.token!);
           const rooms = await deps.roomsOf(principal.userId);
           if (aborted) return;
-          res.cork(() => {
-            metrics.upgrades.inc({ outcome: 'accepted' });
-            res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false }, key, auth.protocol, extensions, context);
-          });
+          metrics.upgrades.inc({ outcome: 'accepted' });
+          // Deliberately NOT inside res.cork(): after an asynchronous upgrade,
+          // cork()'s epilogue can read the old HTTP state from memory the new
+          // WebSocket now occupies and shut the socket down right after `open`
+          // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
+          // not in the build we can load). upgrade() writes the 101 itself.
+          res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false }, key, auth.protocol, extensions, context);
         } catch (err) {
           if (aborted) return;
           const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
@@ -174,19 +177,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       sessions.add(conn.principal.sessionId, ws);
       metrics.connections.set(sessions.size);
-      ws.cork(() => {
-        for (const room of conn.rooms) ws.subscribe(room);
-        sender.send(ws, {
-          type: 'welcome',
-          v: PROTOCOL_VERSION,
-          user: { id: conn.principal.userId, username: conn.principal.username },
-          rooms: [...conn.rooms],
-          limits: {
-            maxFrameBytes: config.maxFrameBytes,
-            maxMessageBytes: config.maxMessageBytes,
-            idleTimeoutSeconds: config.idleTimeoutSeconds,
-          },
-        });
+      // No ws.cork() here either: it has the same epilogue as res.cork() (see upgrade).
+      for (const room of conn.rooms) ws.subscribe(room);
+      sender.send(ws, {
+        type: 'welcome',
+        v: PROTOCOL_VERSION,
+        user: { id: conn.principal.userId, username: conn.principal.username },
+        rooms: [...conn.rooms],
+        limits: {
+          maxFrameBytes: config.maxFrameBytes,
+          maxMessageBytes: config.maxMessageBytes,
+          idleTimeoutSeconds: config.idleTimeoutSeconds,
+        },
       });
       // Closes the race where the session was revoked after the upgrade's
       // check but before this socket was indexed (the event found nothing to close).

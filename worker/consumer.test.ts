@@ -13,7 +13,7 @@ import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import type { MessageStore } from '../shared/ports.js';
 import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
 import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
-import { eventually } from '../shared/testing/processes.js';
+import { eventually } from '../shared/processes.js';
 import { testLogger } from '../shared/testing/logger.js';
 import type { WorkerConfig } from './config.js';
 import { startConsumers, type PartitionConsumer } from './consumer.js';

@@ -20,7 +20,6 @@ export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDe
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    disableRequestLogging: false,
     // Report every validation problem at once, not only the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,12 +1,13 @@
 /**
  * Starts real parley service processes (compiled `dist/<service>/main.js`)
- * for end-to-end tests, and waits until each reports ready on its ops port.
+ * and waits until each reports ready on its ops port. Used by the local
+ * cluster launcher, end-to-end tests and benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
-const DIST = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = fileURLToPath(new URL('../', import.meta.url));
 
 export type ServiceName = 'gateway' | 'api' | 'worker';
 
@@ -21,8 +22,24 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Asks the kernel for a free TCP port on loopback. */
+const handedOut = new Set<number>();
+
+/**
+ * Asks the kernel for a free TCP port on loopback. The kernel may offer a
+ * just-released port again, and the caller binds it only later, so ports
+ * already handed out by this process are never returned twice.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -37,7 +54,7 @@ export async function freePort(): Promise<number> {
 export async function startService(
   service: ServiceName,
   env: Record<string, string>,
-  options: { name?: string; waitReady?: boolean; timeoutMs?: number } = {},
+  options: { name?: string; waitReady?: boolean; timeoutMs?: number; echo?: boolean } = {},
 ): Promise<ServiceProcess> {
   const opsPort = env.OPS_PORT ? Number(env.OPS_PORT) : await freePort();
   const child = spawn(process.execPath, [`${DIST}${service}/main.js`], {
@@ -46,6 +63,7 @@ export async function startService(
   });
   let out = '';
   const keep = (chunk: Buffer) => {
+    if (options.echo) process.stdout.write(chunk);
     out += chunk.toString();
     if (out.length > 200_000) out = out.slice(-100_000);
   };

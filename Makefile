@@ -1,0 +1,22 @@
+# The two commands a newcomer needs:
+#   make up    install, build and start the whole local cluster (Ctrl-C stops it)
+#   make test  install, build and run every test (unit, integration, end-to-end)
+.PHONY: up test build install services clean
+
+install:
+	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+
+services:
+	@bash scripts/ensure-services.sh
+
+build: install
+	npm run build
+
+up: services build
+	node dist/scripts/cluster.js
+
+test: services build
+	node --test --test-concurrency=1 dist/
+
+clean:
+	rm -rf dist

@@ -1,0 +1,121 @@
+/**
+ * A real parley cluster for end-to-end tests: its own database, its own Redis
+ * key prefix, a fresh signing key, and real api, gateway and worker processes
+ * (each gateway on its own port, so a test can choose which one a client uses).
+ */
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
+import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
+import { freePort, startService, type ServiceProcess } from '../shared/processes.js';
+import { generateSigningJwk } from '../api/auth/keys.js';
+import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
+import type { Problem, TokenResponse } from '../shared/http/schemas.js';
+
+export interface Cluster {
+  db: TestDatabase;
+  redis: TestRedis;
+  apiUrl: string;
+  gatewayUrls: string[];
+  gateways: ServiceProcess[];
+  api: ServiceProcess;
+  worker: ServiceProcess;
+  signingJwk: JWK;
+  env: Record<string, string>;
+  /** POSTs JSON to the api and returns status and parsed body. */
+  post<T = Problem>(path: string, body: unknown, token?: string): Promise<{ status: number; body: T }>;
+  get<T = Problem>(path: string, token?: string): Promise<{ status: number; body: T }>;
+  /** Registers and logs in a new user. */
+  user(username: string): Promise<TokenResponse>;
+  connect(gateway: number, token: string | null, options?: ConnectOptions): Promise<ParleySocket>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+  const db = await createTestDatabase();
+  const redis = await createTestRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  const signingJwk = await generateSigningJwk();
+  const keysFile = join(dir, 'jwks.json');
+  writeFileSync(keysFile, JSON.stringify({ keys: [signingJwk] }));
+
+  const env = {
+    DATABASE_URL: db.url,
+    DATABASE_MIGRATE: 'false',
+    REDIS_URL: redis.config.url,
+    REDIS_KEY_PREFIX: redis.config.keyPrefix,
+    ...options.env,
+  };
+  const apiPort = await freePort();
+  const procs: ServiceProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  };
+  try {
+    const api = await startService('api', { ...env, API_PORT: String(apiPort), AUTH_KEYS_FILE: keysFile }, { name: 'api' });
+    procs.push(api);
+    const gateways: ServiceProcess[] = [];
+    const gatewayUrls: string[] = [];
+    for (let i = 0; i < (options.gateways ?? 2); i++) {
+      const port = await freePort();
+      const gw = await startService(
+        'gateway',
+        { ...env, GATEWAY_PORT: String(port), AUTH_JWKS_URL: `http://127.0.0.1:${apiPort}/.well-known/jwks.json` },
+        { name: `gateway-${i + 1}` },
+      );
+      procs.push(gw);
+      gateways.push(gw);
+      gatewayUrls.push(`ws://127.0.0.1:${port}/v1/ws`);
+    }
+    const worker = await startService('worker', env, { name: 'worker' });
+    procs.push(worker);
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const request = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
+      const headers: Record<string, string> = {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (token) headers.authorization = `Bearer ${token}`;
+      const res = await fetch(`${apiUrl}${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    };
+    const cluster: Cluster = {
+      db,
+      redis,
+      apiUrl,
+      gatewayUrls,
+      gateways,
+      api,
+      worker,
+      signingJwk,
+      env,
+      post: <T>(path: string, body: unknown, token?: string) => request<T>('POST', path, body, token),
+      get: <T>(path: string, token?: string) => request<T>('GET', path, undefined, token),
+      async user(username) {
+        const credentials = { username, password: `pw-${username}-long-enough` };
+        const reg = await request<Problem>('POST', '/v1/auth/register', credentials);
+        if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
+        const login = await request<TokenResponse>('POST', '/v1/auth/login', credentials);
+        if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+        return login.body;
+      },
+      connect: (gateway, token, connectOptions) => ParleySocket.connect(gatewayUrls[gateway]!, token, connectOptions),
+      async stop() {
+        await stopAll();
+        // E2E_DUMP_LOGS=1 prints every service's output, for debugging a failing run.
+        if (process.env.E2E_DUMP_LOGS) for (const p of procs) process.stderr.write(`\n===== ${p.name}\n${p.output()}`);
+        await redis.cleanup();
+        await db.drop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return cluster;
+  } catch (err) {
+    await stopAll();
+    await redis.cleanup();
+    await db.drop();
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `make up`: the whole parley cluster on one machine — two gateways sharing
+ * one WebSocket port (SO_REUSEPORT), one api, one worker. Creates the
+ * database and a signing key on first use. Ctrl-C drains and stops everything.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { connectRedis, DependencyUnavailableError, redactUrl } from '../shared/redis/connect.js';
+import { POSTGRES_HINT } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
+import { createLogger } from '../shared/log.js';
+import { runMain } from '../shared/process.js';
+import { startService, type ServiceProcess } from '../shared/processes.js';
+import { generateSigningJwk } from '../api/auth/keys.js';
+
+const env = process.env;
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/parley';
+const API_PORT = env.API_PORT ?? '8080';
+const GATEWAY_PORT = env.GATEWAY_PORT ?? '8081';
+const KEYS_FILE = env.AUTH_KEYS_FILE ?? '.local/jwks.json';
+
+const logger = createLogger({ level: 'warn' }, 'cluster');
+
+async function ensureDatabase(): Promise<void> {
+  const probe = postgres(DATABASE_URL, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  try {
+    await probe`select 1`;
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') {
+      throw new DependencyUnavailableError('PostgreSQL', redactUrl(DATABASE_URL), POSTGRES_HINT, err);
+    }
+  } finally {
+    await probe.end({ timeout: 1 });
+  }
+  // 3D000: the server is up but the database does not exist yet.
+  const url = new URL(DATABASE_URL);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+  await admin.end();
+  process.stdout.write(`created database ${name}\n`);
+}
+
+function ensureKeys(): Promise<void> | void {
+  if (existsSync(KEYS_FILE)) return;
+  mkdirSync(KEYS_FILE.split('/').slice(0, -1).join('/') || '.', { recursive: true });
+  return generateSigningJwk().then((jwk) => {
+    writeFileSync(KEYS_FILE, `${JSON.stringify({ keys: [jwk] }, null, 2)}\n`, { mode: 0o600 });
+    process.stdout.write(`created signing key ${KEYS_FILE}\n`);
+  });
+}
+
+runMain(async () => {
+  const redis = await connectRedis({ url: REDIS_URL, keyPrefix: '' }, logger, 'parley-cluster-check');
+  redis.disconnect();
+  await ensureDatabase();
+  await ensureKeys();
+  await migrate(DATABASE_URL, logger);
+
+  const common = { REDIS_URL, DATABASE_URL, LOG_LEVEL: env.LOG_LEVEL ?? 'info', ...(env.REDIS_KEY_PREFIX ? { REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX } : {}) };
+  const procs: ServiceProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+    process.exit(code);
+  };
+  const start = async (...args: Parameters<typeof startService>) => {
+    const p = await startService(args[0], args[1], { ...args[2], echo: true });
+    procs.push(p);
+    void p.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      process.stderr.write(`\n${p.name} exited (code ${code}, signal ${signal}); stopping the cluster\n`);
+      void stopAll(1);
+    });
+    return p;
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    await start('api', { ...common, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: '9200' }, { name: 'api' });
+    const gw = { ...common, GATEWAY_PORT, AUTH_JWKS_URL: `http://127.0.0.1:${API_PORT}/.well-known/jwks.json` };
+    await start('gateway', { ...gw, OPS_PORT: '9101' }, { name: 'gateway-1' });
+    await start('gateway', { ...gw, OPS_PORT: '9102' }, { name: 'gateway-2' });
+    await start('worker', { ...common, OPS_PORT: '9300' }, { name: 'worker' });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    await stopAll(1);
+  }
+
+  process.stdout.write(`
+parley is up.
+  api        http://127.0.0.1:${API_PORT}      (POST /v1/auth/register, /v1/auth/login, GET /v1/me, …)
+  websocket  ws://127.0.0.1:${GATEWAY_PORT}/v1/ws   (2 gateway processes share this port)
+  metrics    http://127.0.0.1:9200/metrics (api), :9101 and :9102 (gateways), :9300 (worker)
+Press Ctrl-C to stop.
+`);
+});

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Makes sure Redis and PostgreSQL are reachable for parley's tests and local
+# cluster. When one points at this machine and is missing or stopped, it is
+# installed (apt-get, as root) and started. Remote URLs are only checked.
+set -euo pipefail
+
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+PG_HOST="${PGHOST:-127.0.0.1}"
+PG_PORT="${PGPORT:-5432}"
+apt_updated=0
+
+say() { printf 'ensure-services: %s\n' "$*" >&2; }
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "cannot install $* (need root and apt-get); install it yourself"; exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+redis_up() { node -e '
+  const net = require("node:net"); const u = new URL(process.argv[1]);
+  const s = net.connect(Number(u.port || 6379), u.hostname);
+  s.setTimeout(2000, () => process.exit(1)); s.on("error", () => process.exit(1));
+  s.on("connect", () => s.write("PING\r\n")); s.on("data", d => process.exit(String(d).startsWith("+PONG") || String(d).startsWith("-NOAUTH") ? 0 : 1));
+' "$REDIS_URL"; }
+
+ensure_redis() {
+  if redis_up; then return; fi
+  case "$REDIS_URL" in redis://127.0.0.1*|redis://localhost*) ;; *) say "Redis at $REDIS_URL is not reachable"; exit 1;; esac
+  command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
+  say "starting redis-server"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/parley.log
+  for _ in $(seq 1 50); do redis_up && return; sleep 0.2; done
+  say "redis-server did not come up"; exit 1
+}
+
+pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
+
+ensure_postgres() {
+  if pg_up; then return; fi
+  case "$PG_HOST" in 127.0.0.1|localhost) ;; *) say "PostgreSQL at $PG_HOST:$PG_PORT is not reachable"; exit 1;; esac
+  local fresh=0
+  if ! command -v pg_ctlcluster >/dev/null; then say "installing postgresql"; apt_install postgresql; fresh=1; fi
+  local version; version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  say "starting postgresql $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 50); do pg_up && break; sleep 0.2; done
+  pg_up || { say "postgresql did not come up"; exit 1; }
+  if [ "$fresh" = 1 ]; then
+    # Local development and CI only: the role running the tests may connect over loopback without a password.
+    su postgres -c "psql -qc \"do \\\$\\\$ begin if not exists (select from pg_roles where rolname = '$(id -un)') then create role \\\"$(id -un)\\\" superuser login; end if; end \\\$\\\$\"" 
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    grep -q 'parley: loopback trust' "$hba" || sed -i "1i host all all 127.0.0.1/32 trust # parley: loopback trust\nhost all all ::1/128 trust # parley: loopback trust" "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  fi
+}
+
+ensure_redis
+ensure_postgres
