@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../shared/config/env.js';
+import { loadGatewayConfig } from './config.js';
+
+test('defaults give a working gateway config, sliced per component', () => {
+  const c = loadGatewayConfig({});
+  assert.equal(c.socket.port, 8081);
+  assert.equal(c.socket.maxFrameBytes, 16_384);
+  assert.equal(c.auth.jwksUrl, 'http://127.0.0.1:8080/.well-known/jwks.json');
+  assert.equal(c.streams.roomLogMaxLen, 1000);
+  assert.equal(c.ops.port, 9100);
+});
+
+test('a hard payload limit below the soft frame limit is refused at startup', () => {
+  assert.throws(
+    () => loadGatewayConfig({ GATEWAY_MAX_FRAME_BYTES: '8192', GATEWAY_MAX_PAYLOAD_BYTES: '4096' }),
+    (err: unknown) => err instanceof ConfigError && /GATEWAY_MAX_PAYLOAD_BYTES/.test(err.message),
+  );
+});
+
+test('bad values name their variables', () => {
+  assert.throws(
+    () => loadGatewayConfig({ GATEWAY_IDLE_TIMEOUT_SECONDS: '2', AUTH_JWKS_URL: 'ftp://x', LOG_LEVEL: 'loud' }),
+    (err: unknown) =>
+      err instanceof ConfigError && ['GATEWAY_IDLE_TIMEOUT_SECONDS', 'AUTH_JWKS_URL', 'LOG_LEVEL'].every((n) => err.message.includes(n)),
+  );
+});

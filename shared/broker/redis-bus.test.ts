@@ -1,0 +1,85 @@
+/** RedisBus over real Redis pub/sub: room fan-out, control events, bad payloads, and resync after a lost connection. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { createTestRedis, type TestRedis } from '../testing/redis.js';
+import { testLogger } from '../testing/logger.js';
+import { redisKeys, type RedisKeys } from '../redis/keys.js';
+import { registerScripts } from '../redis/scripts.js';
+import { eventually } from '../processes.js';
+import { RedisBus } from './redis-bus.js';
+import { RedisPublisher } from './redis-publisher.js';
+import type { ChatMessage } from '../protocol/frames.js';
+import type { ControlEvent } from './control.js';
+
+describe('RedisBus', () => {
+  let r: TestRedis;
+  let keys: RedisKeys;
+  let sub: Redis;
+  let bus: RedisBus;
+  const messages: ChatMessage[] = [];
+  const events: ControlEvent[] = [];
+  let resyncs = 0;
+
+  before(async () => {
+    r = await createTestRedis();
+    keys = redisKeys(r.config.keyPrefix);
+    sub = new Redis(r.config.url, { connectionName: 'bus-test-sub' });
+    bus = new RedisBus(sub, r.redis, keys, testLogger());
+    bus.onMessage((m) => messages.push(m));
+    bus.onEvent((e) => events.push(e));
+    bus.onResync(() => resyncs++);
+    await bus.start();
+  });
+  after(async () => {
+    sub.disconnect();
+    await r.cleanup();
+  });
+
+  test('delivers a subscribed room\'s messages in seq order, and stops after unsubscribe', async () => {
+    const room = crypto.randomUUID();
+    await bus.subscribe(room);
+    const publisher = new RedisPublisher({
+      scripts: registerScripts(r.redis),
+      keys,
+      config: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
+      persistedMaxSeq: async () => 0,
+    });
+    const author = { id: crypto.randomUUID(), username: 'alice' };
+    for (let i = 0; i < 20; i++) await publisher.publish({ room, author, cmid: `m${i}`, kind: 'text', body: `#${i}` });
+    const got = await eventually('20 messages', () => (messages.filter((m) => m.room === room).length === 20 ? true : undefined));
+    assert.ok(got);
+    assert.deepEqual(
+      messages.filter((m) => m.room === room).map((m) => m.seq),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    await bus.unsubscribe(room);
+    await publisher.publish({ room, author, cmid: 'late', kind: 'text', body: 'late' });
+    // A control event published after the late message arrives after it would have, on the same connection.
+    await bus.publish({ type: 'session_revoked', sessionId: 'fence', reason: 'test' });
+    await eventually('the fence event', () => (events.some((e) => e.sessionId === 'fence') ? true : undefined));
+    assert.equal(messages.some((m) => m.cmid === 'late'), false);
+  });
+
+  test('undecodable payloads are dropped without affecting later ones', async () => {
+    const room = crypto.randomUUID();
+    await bus.subscribe(room);
+    await r.redis.publish(keys.roomChannel(room), 'not json');
+    await r.redis.publish(keys.controlChannel(), '{"type":"unknown"}');
+    await bus.publish({ type: 'session_revoked', sessionId: 'after-garbage', reason: 'test' });
+    await eventually('the event after garbage', () => (events.some((e) => e.sessionId === 'after-garbage') ? true : undefined));
+    assert.equal(events.filter((e) => e.sessionId === undefined).length, 0);
+  });
+
+  test('a dropped subscriber connection resubscribes and reports a resync', async () => {
+    const before = resyncs;
+    const [id] = ((await r.redis.client('LIST')) as string)
+      .split('\n')
+      .filter((l) => l.includes('name=bus-test-sub'))
+      .map((l) => /id=(\d+)/.exec(l)![1]);
+    await r.redis.client('KILL', 'ID', id!);
+    await eventually('a resync', () => (resyncs > before ? true : undefined));
+    await bus.publish({ type: 'session_revoked', sessionId: 'after-reconnect', reason: 'test' });
+    await eventually('control events after the reconnect', () => (events.some((e) => e.sessionId === 'after-reconnect') ? true : undefined));
+  });
+});
