@@ -41,6 +41,7 @@ test('schema violations name the field and keep the ref', () => {
     [{ type: 'publish', ref: 'a', room: 'nope', cmid: 'c', body: 'b' }, /room/],
     [{ type: 'publish', ref: 'a', room, cmid: 'bad id!', body: 'b' }, /cmid/],
     [{ type: 'publish', ref: 'a', room, cmid: 'c', body: '' }, /body/],
+    [{ type: 'publish', ref: 'a', room, cmid: 'c', body: 'nul \u0000 inside' }, /body/],
     [{ type: 'publish', ref: 'a', room, cmid: 'c' }, /publish/],
     [{ type: 'publish', ref: 'a', room, cmid: 'c', body: 'b', extra: 1 }, /publish/],
     [{ type: 'ping', ref: 'a', x: 1 }, /ping/],

@@ -58,8 +58,11 @@ export const PublishFrame = Type.Object(
     ref: Type.Optional(Ref),
     room: Uuid,
     cmid: ClientMessageId,
-    /** Size is limited by the gateway's configured message limit, in UTF-8 bytes. */
-    body: Type.String({ minLength: 1 }),
+    /**
+     * Size is limited by the gateway's configured message limit, in UTF-8 bytes.
+     * NUL is refused: Postgres text cannot store it, and an acked message must persist.
+     */
+    body: Type.String({ minLength: 1, pattern: '^[^\\u0000]*$' }),
   },
   { additionalProperties: false },
 );
