@@ -23,6 +23,9 @@ export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDe
     // Report every validation problem at once, not only the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Bodies are JSON only; Fastify's built-in text/plain parser would let a
+  // string through to validation and answer 400 instead of 415.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   if (registry) instrument(registry, app);
   app.setErrorHandler(errorHandler);
