@@ -66,11 +66,12 @@ runMain(async () => {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
-    process.exit(code);
+    const exits = await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+    const unclean = exits.some((e) => e.code !== 0);
+    process.exit(code || (unclean ? 1 : 0));
   };
   const start = async (...args: Parameters<typeof startService>) => {
-    const p = await startService(args[0], args[1], { ...args[2], echo: true });
+    const p = await startService(args[0], args[1], { ...args[2], echo: true, detached: true });
     procs.push(p);
     void p.exited.then(({ code, signal }) => {
       if (stopping) return;
@@ -81,6 +82,10 @@ runMain(async () => {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // Detached children outlive us unless told: never leave them running.
+  process.on('exit', () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  });
 
   try {
     await start('api', { ...common, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: '9200' }, { name: 'api' });

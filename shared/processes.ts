@@ -54,12 +54,25 @@ function probePort(): Promise<number> {
 export async function startService(
   service: ServiceName,
   env: Record<string, string>,
-  options: { name?: string; waitReady?: boolean; timeoutMs?: number; echo?: boolean } = {},
+  options: {
+    name?: string;
+    waitReady?: boolean;
+    timeoutMs?: number;
+    /** Copy the process's output to ours as it arrives. */
+    echo?: boolean;
+    /**
+     * Run in its own process group, so a terminal's Ctrl-C (SIGINT to the
+     * foreground group) reaches only the launcher, which then stops each
+     * service with exactly one SIGTERM.
+     */
+    detached?: boolean;
+  } = {},
 ): Promise<ServiceProcess> {
   const opsPort = env.OPS_PORT ? Number(env.OPS_PORT) : await freePort();
   const child = spawn(process.execPath, [`${DIST}${service}/main.js`], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: process.env.TEST_SERVICE_LOG_LEVEL ?? 'info', ...env, OPS_PORT: String(opsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let out = '';
   const keep = (chunk: Buffer) => {

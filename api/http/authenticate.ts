@@ -1,5 +1,7 @@
 /**
- * Bearer authentication for routes that need a user. The verified principal
+ * Bearer authentication for routes that need a user. Registered as an
+ * onRequest hook, so it runs before body/query validation: an anonymous
+ * request learns nothing about a route's schema. The verified principal
  * is attached to the request; anything else is a problem+json 401/503.
  */
 import type { FastifyRequest } from 'fastify';

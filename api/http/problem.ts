@@ -39,7 +39,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if (error.validation) {
     const errors = error.validation.map((v) => ({
-      path: `${error.validationContext ?? ''}${v.instancePath}` || '/',
+      // A JSON Pointer into the request: /body/username, /querystring/limit.
+      path: `/${error.validationContext ?? ''}${v.instancePath}`,
       message: v.message ?? 'is invalid',
     }));
     const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ');

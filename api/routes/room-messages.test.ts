@@ -158,7 +158,7 @@ describe('GET /v1/rooms/:id/messages', () => {
       const body = assertProblem(await history(GLOBAL_ROOM_ID, query), 400, 'bad_request');
       assert.ok(Array.isArray(body.errors) && body.errors.length > 0, JSON.stringify(body));
       for (const e of body.errors) {
-        assert.equal(typeof e.path, 'string');
+        assert.match(e.path, /^\/(querystring|params)(\/|$)/, 'paths are JSON Pointers into the request');
         assert.equal(typeof e.message, 'string');
       }
     });
@@ -166,6 +166,8 @@ describe('GET /v1/rooms/:id/messages', () => {
 
   test('without a token it is 401 unauthorized', async () => {
     assertProblem(await history(GLOBAL_ROOM_ID, '', null), 401, 'unauthorized');
+    // Authentication runs before validation: an anonymous caller learns nothing about the schema.
+    assertProblem(await history('not-a-uuid', '?limit=0', null), 401, 'unauthorized');
     assertProblem(await history(GLOBAL_ROOM_ID, '', 'not.a.token'), 401, 'unauthorized');
   });
 

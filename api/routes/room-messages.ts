@@ -12,7 +12,7 @@ export function roomMessagesRoute(app: App, deps: RouteDeps): void {
   app.get(
     '/v1/rooms/:id/messages',
     {
-      preHandler: requireAuth(deps.verify),
+      onRequest: requireAuth(deps.verify),
       schema: {
         params: RoomParams,
         querystring: HistoryQuery,

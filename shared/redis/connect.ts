@@ -38,12 +38,19 @@ export async function connectRedis(config: RedisConfig, logger: Logger, name: st
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
-  redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
+  // ioredis reports a failed first connect as "Connection is closed"; the
+  // socket error that caused it (ECONNREFUSED, ENOTFOUND, …) is what helps.
+  let lastError: Error | undefined;
+  const onStartupError = (err: Error) => (lastError = err);
+  redis.on('error', onStartupError);
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new DependencyUnavailableError('Redis', redactUrl(config.url), REDIS_HINT, err);
+    throw new DependencyUnavailableError('Redis', redactUrl(config.url), REDIS_HINT, lastError ?? err);
+  } finally {
+    redis.off('error', onStartupError);
   }
+  redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
   return redis;
 }
