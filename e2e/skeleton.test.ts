@@ -187,6 +187,35 @@ describe('walking skeleton', () => {
     assert.equal((await c.get('/v1/me', first.body.accessToken)).status, 401);
   });
 
+  test('every service serves health and Prometheus metrics with conventional names', async () => {
+    const required: Record<string, string[]> = {
+      api: ['parley_api_requests_total', 'parley_api_request_duration_seconds'],
+      gateway: [
+        'parley_gateway_connections',
+        'parley_gateway_frames_received_total',
+        'parley_gateway_frames_sent_total',
+        'parley_gateway_publish_ack_seconds',
+      ],
+      worker: ['parley_worker_batch_size', 'parley_worker_persist_latency_seconds', 'parley_worker_stream_lag_messages'],
+    };
+    for (const proc of [c.api, ...c.gateways, c.worker]) {
+      const ops = `http://127.0.0.1:${proc.opsPort}`;
+      assert.equal((await fetch(`${ops}/healthz`)).status, 200, proc.name);
+      assert.equal((await fetch(`${ops}/readyz`)).status, 200, proc.name);
+      const text = await (await fetch(`${ops}/metrics`)).text();
+      const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      for (const name of required[proc.name.replace(/-\d+$/, '')]!) assert.ok(types.has(name), `${proc.name} lacks ${name}`);
+      for (const [name, type] of types) {
+        if (!name.startsWith('parley_') || name.startsWith('parley_process_')) continue;
+        assert.equal(name.endsWith('_total'), type === 'counter', `${proc.name}: ${name} (${type}): _total iff counter`);
+        assert.doesNotMatch(name, /_(ms|milliseconds|kb|mb|minutes)(_|$)/, `${name}: base units only`);
+      }
+    }
+    const gw = await (await fetch(`http://127.0.0.1:${c.gateways[0]!.opsPort}/metrics`)).text();
+    assert.match(gw, /parley_gateway_frames_received_total\{type="publish",service="gateway"\} [1-9]/);
+    assert.match(gw, /parley_gateway_frames_received_total\{type="invalid",service="gateway"\} [1-9]/);
+  });
+
   test('SIGTERM drains a gateway: its sockets close with 1012 and the process exits cleanly', async () => {
     const gw = c.gateways[1]!;
     const exit = gw.kill('SIGTERM');
