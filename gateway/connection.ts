@@ -15,6 +15,8 @@ export interface Conn {
   rooms: Set<string>;
   /** Set on close: async work that finishes later must not touch the socket. */
   closed: boolean;
+  /** Set once the rooms' subscriptions are live and `welcome` was sent. */
+  live: boolean;
 }
 
 export type Socket = WebSocket<Conn>;

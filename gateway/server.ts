@@ -2,11 +2,11 @@
  * The WebSocket endpoint: authentication at the upgrade, one uWS topic per
  * room, one Redis subscription per room with local sockets, and drain.
  *
- * Room fan-out: every socket subscribes (uWS) to the topics of its rooms. The
- * `subscription` callback reports 0→1 and 1→0 transitions of a topic's local
- * subscriber count, and only then does the gateway SUBSCRIBE/UNSUBSCRIBE the
- * room's Redis channel. A message from Redis is encoded once and handed to
- * uWS's `app.publish`, which writes it to every local subscriber.
+ * Room fan-out: a new socket first acquires its rooms' Redis subscriptions
+ * (RoomSubscriptions: the first local holder SUBSCRIBEs, the last one
+ * UNSUBSCRIBEs); once they are live it joins the rooms' uWS topics and gets
+ * `welcome`. A message from Redis is encoded once and handed to uWS's
+ * `app.publish`, which writes it to every local socket on that topic.
  */
 import { ERRORS, ParleyError, problemType, type ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -22,6 +22,7 @@ import { Sender, type Conn } from './connection.js';
 import { SessionIndex } from './sessions.js';
 import type { RoomsOf } from './membership.js';
 import { readUpgradeAuth } from './token.js';
+import { RoomSubscriptions } from './room-subscriptions.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
 
@@ -96,6 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   });
 
+  const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
   const app: TemplatedApp = App();
   deps.bus.onMessage((message: ChatMessage) => {
     metrics.relayed.inc();
@@ -108,10 +110,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const rejectUpgrade = (res: HttpResponse, code: ErrorCode, detail?: string) => {
     const spec = ERRORS[code];
     metrics.upgrades.inc({ outcome: code });
-    res
-      .writeStatus(STATUS_LINE[spec.http] ?? `${spec.http} Error`)
-      .writeHeader('content-type', 'application/problem+json')
-      .end(
+    res.writeStatus(STATUS_LINE[spec.http] ?? `${spec.http} Error`).writeHeader('content-type', 'application/problem+json');
+    if (spec.retryable) res.writeHeader('retry-after', '1');
+    res.end(
         JSON.stringify({
           type: problemType(code),
           title: spec.message,
@@ -159,7 +160,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           // WebSocket now occupies and shut the socket down right after `open`
           // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
           // not in the build we can load). upgrade() writes the 101 itself.
-          res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false }, key, auth.protocol, extensions, context);
+          res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false, live: false }, key, auth.protocol, extensions, context);
         } catch (err) {
           if (aborted) return;
           const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
@@ -177,19 +178,33 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       sessions.add(conn.principal.sessionId, ws);
       metrics.connections.set(sessions.size);
-      // No ws.cork() here either: it has the same epilogue as res.cork() (see upgrade).
-      for (const room of conn.rooms) ws.subscribe(room);
-      sender.send(ws, {
-        type: 'welcome',
-        v: PROTOCOL_VERSION,
-        user: { id: conn.principal.userId, username: conn.principal.username },
-        rooms: [...conn.rooms],
-        limits: {
-          maxFrameBytes: config.maxFrameBytes,
-          maxMessageBytes: config.maxMessageBytes,
-          idleTimeoutSeconds: config.idleTimeoutSeconds,
+      // `welcome` promises live delivery from here on, so it waits until every
+      // room's Redis subscription is live. The socket joins the uWS topics at
+      // the same moment. No ws.cork() anywhere in open: it has the same
+      // epilogue problem as res.cork() (see upgrade).
+      subscriptions.acquireAll(conn.rooms).then(
+        () => {
+          if (conn.closed) return subscriptions.releaseAll(conn.rooms);
+          conn.live = true;
+          for (const room of conn.rooms) ws.subscribe(room);
+          sender.send(ws, {
+            type: 'welcome',
+            v: PROTOCOL_VERSION,
+            user: { id: conn.principal.userId, username: conn.principal.username },
+            rooms: [...conn.rooms],
+            limits: {
+              maxFrameBytes: config.maxFrameBytes,
+              maxMessageBytes: config.maxMessageBytes,
+              idleTimeoutSeconds: config.idleTimeoutSeconds,
+            },
+          });
         },
-      });
+        () => {
+          subscriptions.releaseAll(conn.rooms);
+          sender.error(ws, 'unavailable', { message: 'Could not subscribe to your rooms; reconnect' });
+          sender.close(ws, CloseCode.tryAgainLater, 'room subscription failed');
+        },
+      );
       // Closes the race where the session was revoked after the upgrade's
       // check but before this socket was indexed (the event found nothing to close).
       deps.isRevoked(conn.principal.sessionId).then(
@@ -226,20 +241,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       logger.debug({ buffered: ws.getBufferedAmount() }, 'socket drained');
     },
 
-    subscription: (_ws, topic, newCount, oldCount) => {
-      const room = Buffer.from(topic).toString('utf8');
-      if (oldCount === 0 && newCount > 0) {
-        metrics.roomSubscriptions.inc();
-        deps.bus.subscribe(room).catch((err: unknown) => logger.error({ err, room }, 'redis subscribe failed'));
-      } else if (newCount === 0 && oldCount > 0) {
-        metrics.roomSubscriptions.dec();
-        deps.bus.unsubscribe(room).catch((err: unknown) => logger.warn({ err, room }, 'redis unsubscribe failed'));
-      }
-    },
-
     close: (ws, code) => {
       const conn = ws.getUserData();
       conn.closed = true;
+      // Before `live`, the pending acquire releases the rooms itself.
+      if (conn.live) subscriptions.releaseAll(conn.rooms);
       sessions.remove(conn.principal.sessionId, ws);
       metrics.connections.set(sessions.size);
       metrics.closes.inc({ code: String(code) });

@@ -16,17 +16,20 @@ export interface ErrorSpec {
   readonly close: number | null;
 }
 
-/** WebSocket close codes parley uses (RFC 6455 §7.4.1). */
+/**
+ * WebSocket close codes the gateway sends (RFC 6455 §7.4.1). Some endings
+ * carry no close frame at all, and clients see 1006: a frame above
+ * GATEWAY_MAX_PAYLOAD_BYTES, the idle timeout, a slow reader over
+ * GATEWAY_MAX_BACKPRESSURE_BYTES, invalid UTF-8 in a text frame (uWS drops the
+ * connection in each case).
+ */
 export const CloseCode = {
   normal: 1000,
   /** Session revoked, policy violation (e.g. abuse). Do not reconnect with the same token. */
   policy: 1008,
-  /** Frame above the hard payload limit; uWebSockets.js closes with this on its own. */
-  tooBig: 1009,
-  internal: 1011,
   /** Gateway is draining (deploy, scale-in). Reconnect, possibly to another gateway. */
   restarting: 1012,
-  /** Temporary overload or dependency outage. Reconnect with backoff. */
+  /** The gateway could not set the socket up (e.g. Redis unavailable). Reconnect with backoff. */
   tryAgainLater: 1013,
 } as const;
 
@@ -60,11 +63,11 @@ export const ERRORS = {
   room_not_found: spec('No such room, or you are not a member of it', 404),
 
   // --- capacity and availability ---
-  too_many_connections: spec('This gateway is at its connection limit', 503, true, CloseCode.tryAgainLater),
+  too_many_connections: spec('This gateway is at its connection limit', 503, true),
   overloaded: spec('The server is temporarily over capacity; retry later', 503, true),
   unavailable: spec('A backing service is unavailable; retry later', 503, true, CloseCode.tryAgainLater),
   shutting_down: spec('The server is restarting; reconnect', 503, true, CloseCode.restarting),
-  internal: spec('Internal server error', 500, true, CloseCode.internal),
+  internal: spec('Internal server error', 500, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

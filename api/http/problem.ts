@@ -32,6 +32,25 @@ function codeForStatus(status: number): ErrorCode {
   return 'bad_request';
 }
 
+/**
+ * Connection-level failures (postgres.js client codes, Postgres "cannot
+ * accept connections now" classes): the request may succeed on retry, so
+ * they are `unavailable` (503), not `internal`.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof ParleyError) {
     if (error.spec.http >= 500) request.log.warn({ err: error, code: error.code }, 'request failed');
@@ -45,6 +64,10 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     }));
     const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ');
     return sendProblem(reply, problem('bad_request', detail, { errors, instance: request.url }));
+  }
+  if (UNAVAILABLE_CODES.has(String((error as { code?: unknown }).code))) {
+    request.log.warn({ err: error }, 'backing service unavailable');
+    return sendProblem(reply, problem('unavailable', undefined, { instance: request.url }), 1000);
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

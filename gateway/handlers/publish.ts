@@ -10,14 +10,16 @@ import type { FrameHandler } from './context.js';
 export const handlePublish: FrameHandler<'publish'> = async (frame, ws, conn, deps) => {
   const started = process.hrtime.bigint();
   if (!deps.accepting()) throw new ParleyError('shutting_down');
-  if (!conn.rooms.has(frame.room)) throw new ParleyError('room_not_found');
+  // Room ids are stored lowercase; the uuid format also admits uppercase.
+  const room = frame.room.toLowerCase();
+  if (!conn.rooms.has(room)) throw new ParleyError('room_not_found');
   const bytes = Buffer.byteLength(frame.body, 'utf8');
   if (bytes > deps.limits.maxMessageBytes) {
     throw new ParleyError('message_too_large', `message body is ${bytes} bytes; the limit is ${deps.limits.maxMessageBytes}`);
   }
   const accepted = await deps.track(
     deps.publisher.publish({
-      room: frame.room,
+      room,
       author: { id: conn.principal.userId, username: conn.principal.username },
       cmid: frame.cmid,
       kind: 'text',

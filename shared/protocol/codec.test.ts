@@ -36,6 +36,17 @@ test('an unknown type is unknown_frame_type and keeps the ref', () => {
   assert.deepEqual(r, { ok: false, error: { code: 'unknown_frame_type', message: 'unknown frame type "explode"', ref: 'x9' } });
 });
 
+test('an invalid ref is not echoed, so the error frame stays valid', () => {
+  for (const ref of ['', 'x'.repeat(65), 7]) {
+    const r = decodeClientFrame(JSON.stringify({ type: 'ping', ref }));
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.error.ref, undefined);
+      assert.equal(decodeServerFrame(encodeServerFrame(errorFrame(r.error.code, { message: r.error.message }))).ok, true);
+    }
+  }
+});
+
 test('schema violations name the field and keep the ref', () => {
   const cases: [unknown, RegExp][] = [
     [{ type: 'publish', ref: 'a', room: 'nope', cmid: 'c', body: 'b' }, /room/],

@@ -61,7 +61,8 @@ function decodeWith<F>(validators: Map<string, Validator>, raw: RawFrame): Decod
     return fail('bad_frame', 'frame must be a JSON object');
   }
   const obj = value as Record<string, unknown>;
-  const ref = typeof obj.ref === 'string' && obj.ref.length <= 64 ? obj.ref : undefined;
+  // Echo only a ref that is itself valid, so the error frame passes the schema too.
+  const ref = typeof obj.ref === 'string' && obj.ref.length >= 1 && obj.ref.length <= 64 ? obj.ref : undefined;
   if (typeof obj.type !== 'string') return fail('bad_frame', 'frame has no string "type"', ref);
   const validator = validators.get(obj.type);
   if (!validator) return fail('unknown_frame_type', `unknown frame type "${obj.type.slice(0, 32)}"`, ref);

@@ -1,0 +1,74 @@
+/**
+ * One Redis subscription per room that has local sockets.
+ *
+ * Sockets `acquire` their rooms and `release` them on close; the first
+ * acquire SUBSCRIBEs the room's channel and the last release UNSUBSCRIBEs it.
+ * `acquire` resolves once the subscription is live, so a socket is told it is
+ * connected (`welcome`) only when it can no longer miss a live message.
+ * A failed SUBSCRIBE rejects every waiter, and the next acquire tries again.
+ */
+import type { Logger } from '../shared/log.js';
+import type { RoomSubscriber } from '../shared/ports.js';
+import type { GatewayMetrics } from './metrics.js';
+
+interface Entry {
+  count: number;
+  ready: Promise<void>;
+  failed: boolean;
+}
+
+export class RoomSubscriptions {
+  private readonly rooms = new Map<string, Entry>();
+
+  constructor(
+    private readonly bus: RoomSubscriber,
+    private readonly logger: Logger,
+    private readonly metrics: Pick<GatewayMetrics, 'roomSubscriptions'>,
+  ) {}
+
+  /** Counts one more local holder of each room; resolves when all are live. Always pair with releaseAll. */
+  acquireAll(rooms: Iterable<string>): Promise<void> {
+    return Promise.all([...rooms].map((room) => this.acquire(room))).then(() => undefined);
+  }
+
+  releaseAll(rooms: Iterable<string>): void {
+    for (const room of rooms) this.release(room);
+  }
+
+  /** Rooms with a live or pending Redis subscription. */
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  private acquire(room: string): Promise<void> {
+    let entry = this.rooms.get(room);
+    if (!entry) {
+      entry = { count: 0, ready: Promise.resolve(), failed: false };
+      this.rooms.set(room, entry);
+      this.metrics.roomSubscriptions.inc();
+      this.subscribe(room, entry);
+    } else if (entry.failed) {
+      this.subscribe(room, entry);
+    }
+    entry.count++;
+    return entry.ready;
+  }
+
+  private release(room: string): void {
+    const entry = this.rooms.get(room);
+    if (!entry || --entry.count > 0) return;
+    this.rooms.delete(room);
+    this.metrics.roomSubscriptions.dec();
+    this.bus.unsubscribe(room).catch((err: unknown) => this.logger.warn({ err, room }, 'redis unsubscribe failed'));
+  }
+
+  private subscribe(room: string, entry: Entry): void {
+    entry.failed = false;
+    const ready = this.bus.subscribe(room);
+    entry.ready = ready;
+    ready.catch((err: unknown) => {
+      if (entry.ready === ready) entry.failed = true;
+      this.logger.error({ err, room }, 'redis subscribe failed');
+    });
+  }
+}
