@@ -8,7 +8,8 @@
  * `welcome`. A message from Redis is encoded once and handed to uWS's
  * `app.publish`, which writes it to every local socket on that topic.
  */
-import { ERRORS, ParleyError, problemType, type ErrorCode } from '../shared/errors.js';
+import { ParleyError, type ErrorCode } from '../shared/errors.js';
+import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
 import type { Logger } from '../shared/log.js';
 import type { AccessVerifier } from '../shared/auth/verify.js';
 import type { ControlBus, RoomSubscriber } from '../shared/ports.js';
@@ -108,20 +109,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
 
   const rejectUpgrade = (res: HttpResponse, code: ErrorCode, detail?: string) => {
-    const spec = ERRORS[code];
+    const body = problem(code, detail);
     metrics.upgrades.inc({ outcome: code });
-    res.writeStatus(STATUS_LINE[spec.http] ?? `${spec.http} Error`).writeHeader('content-type', 'application/problem+json');
-    if (spec.retryable) res.writeHeader('retry-after', '1');
-    res.end(
-        JSON.stringify({
-          type: problemType(code),
-          title: spec.message,
-          status: spec.http,
-          detail: detail ?? spec.message,
-          code,
-          retryable: spec.retryable,
-        }),
-      );
+    res.writeStatus(STATUS_LINE[body.status] ?? `${body.status} Error`).writeHeader('content-type', PROBLEM_CONTENT_TYPE);
+    if (body.retryable) res.writeHeader('retry-after', '1');
+    res.end(JSON.stringify(body));
   };
 
   app.ws<Conn>(WS_PATH, {
@@ -253,8 +245,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
 
   app.any('/*', (res) => {
-    res.writeStatus('404 Not Found').writeHeader('content-type', 'application/problem+json');
-    res.end(JSON.stringify({ type: problemType('not_found'), title: ERRORS.not_found.message, status: 404, code: 'not_found', retryable: false, detail: `WebSocket endpoint is ${WS_PATH}` }));
+    const body = problem('not_found', `The WebSocket endpoint is ${WS_PATH}`);
+    res.writeStatus(STATUS_LINE[404]!).writeHeader('content-type', PROBLEM_CONTENT_TYPE).end(JSON.stringify(body));
   });
 
   return {

@@ -3,25 +3,13 @@
  * Unknown errors are logged and answered as `internal` without details.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, ParleyError, problemType, type ErrorCode } from '../../shared/errors.js';
+import { ParleyError, type ErrorCode } from '../../shared/errors.js';
 import type { Problem } from '../../shared/http/schemas.js';
-
-export function problem(code: ErrorCode, detail?: string, extra: Partial<Problem> = {}): Problem {
-  const spec = ERRORS[code];
-  return {
-    type: problemType(code),
-    title: spec.message,
-    status: spec.http,
-    detail: detail ?? spec.message,
-    code,
-    retryable: spec.retryable,
-    ...extra,
-  };
-}
+import { PROBLEM_CONTENT_TYPE, problem } from '../../shared/http/problem.js';
 
 export function sendProblem(reply: FastifyReply, body: Problem, retryAfterMs?: number): FastifyReply {
   if (retryAfterMs !== undefined) reply.header('retry-after', Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  return reply.code(body.status).type('application/problem+json').send(body);
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
 /** Fastify's own 4xx errors, mapped to catalogue codes. */
