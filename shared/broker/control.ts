@@ -1,11 +1,16 @@
 /**
  * Cluster control events, published by the api and consumed by every gateway
  * on one pub/sub channel. Delivery is at-most-once: a gateway that was
- * disconnected from Redis must resynchronise (e.g. re-check revoked sessions)
- * instead of assuming it saw every event.
+ * disconnected from Redis must resynchronise (re-check revoked sessions,
+ * reload memberships) instead of assuming it saw every event.
+ *
+ * The api publishes an event only after the change is committed in Postgres,
+ * so a gateway that reloads from Postgres never sees less than the events say.
  */
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+
+const Who = Type.Object({ id: Type.String(), username: Type.String() });
 
 export const SessionRevoked = Type.Object({
   type: Type.Literal('session_revoked'),
@@ -13,7 +18,44 @@ export const SessionRevoked = Type.Object({
   reason: Type.String(),
 });
 
-export const ControlEvent = Type.Union([SessionRevoked]);
+export const MembershipChange = Type.Enum(['joined', 'left', 'kicked', 'banned', 'role_changed', 'invited']);
+export type MembershipChange = Static<typeof MembershipChange>;
+
+/**
+ * `user`'s relation to `room` changed. Gateways subscribe the user's live
+ * sockets to the room on `joined` and unsubscribe them on `left`, `kicked` and
+ * `banned`; every change is also shown to the room's members as an `event` frame
+ * (`invited` only to the invitee).
+ */
+export const MembershipChanged = Type.Object({
+  type: Type.Literal('membership_changed'),
+  room: Type.String(),
+  change: MembershipChange,
+  user: Who,
+  /** Who made the change; null when the user acted on their own (join, leave, accept). */
+  actor: Type.Union([Who, Type.Null()]),
+  /** The user's role after the change, when they are a member. */
+  role: Type.Optional(Type.Enum(['owner', 'admin', 'member'])),
+});
+export type MembershipChanged = Static<typeof MembershipChanged>;
+
+export const RoomUpdated = Type.Object({
+  type: Type.Literal('room_updated'),
+  room: Type.String(),
+  name: Type.String(),
+  topic: Type.String(),
+  visibility: Type.Enum(['public', 'private']),
+  actor: Who,
+});
+
+/** Every gateway unsubscribes every local socket from the room. */
+export const RoomDeleted = Type.Object({
+  type: Type.Literal('room_deleted'),
+  room: Type.String(),
+  actor: Who,
+});
+
+export const ControlEvent = Type.Union([SessionRevoked, MembershipChanged, RoomUpdated, RoomDeleted]);
 export type ControlEvent = Static<typeof ControlEvent>;
 
 const check = Compile(ControlEvent);

@@ -125,6 +125,46 @@ export const AckFrame = Type.Object(
   { additionalProperties: false },
 );
 
+export const RoomRole = Type.Enum(['owner', 'admin', 'member']);
+export const Visibility = Type.Enum(['public', 'private']);
+
+/**
+ * Something happened to a room or its membership. Sent to the room's members
+ * on every gateway (and `member_kicked`/`member_banned` also to the affected
+ * user, `invited` only to the invitee). Events are live-only: they are not
+ * numbered in the room's `seq` and not stored in history.
+ */
+export const EventFrame = Type.Object(
+  {
+    type: Type.Literal('event'),
+    room: Uuid,
+    event: Type.Enum([
+      'member_joined',
+      'member_left',
+      'member_kicked',
+      'member_banned',
+      'role_changed',
+      'invited',
+      'room_updated',
+      'room_deleted',
+    ]),
+    /** The user the event is about (for member events and `invited`). */
+    user: Type.Optional(UserRef),
+    /** Who caused it; absent when the user acted on their own. */
+    actor: Type.Optional(UserRef),
+    /** The user's role after `member_joined` / `role_changed`. */
+    role: Type.Optional(RoomRole),
+    /** The room's new settings, with `room_updated`. */
+    settings: Type.Optional(
+      Type.Object(
+        { name: Type.String(), topic: Type.String(), visibility: Visibility },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PongFrame = Type.Object(
   { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
   { additionalProperties: false },
@@ -147,6 +187,7 @@ export const SERVER_FRAMES = {
   message: MessageFrame,
   ack: AckFrame,
   pong: PongFrame,
+  event: EventFrame,
   error: ErrorFrame,
 } as const;
 
