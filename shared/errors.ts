@@ -61,6 +61,13 @@ export const ERRORS = {
 
   // --- rooms and messages ---
   room_not_found: spec('No such room, or you are not a member of it', 404),
+  user_not_found: spec('No such user', 404),
+  invite_not_found: spec('You have no pending invitation to this room', 404),
+  forbidden: spec('Your role in this room does not allow that', 403),
+  banned: spec('You are banned from this room', 403),
+  room_name_taken: spec('A public room with that name already exists', 409),
+  already_member: spec('The user is already a member of this room', 409),
+  owner_must_transfer: spec('The owner must transfer ownership before leaving', 409),
 
   // --- capacity and availability ---
   too_many_connections: spec('This gateway is at its connection limit', 503, true),
