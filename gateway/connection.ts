@@ -11,12 +11,14 @@ import type { GatewayMetrics } from './metrics.js';
 /** Attached to each uWS socket at upgrade (`ws.getUserData()`). */
 export interface Conn {
   principal: Principal;
-  /** Rooms the user belonged to at connect; authorizes publishes. */
+  /** Rooms the user may publish to: read at connect, then kept current by membership events. */
   rooms: Set<string>;
+  /** Rooms this socket receives: uWS topics it joined, each holding one acquired Redis subscription. */
+  subscribed: Set<string>;
+  /** When `rooms` was read (epoch ms): membership changes seen after this are replayed at open. */
+  roomsReadAt: number;
   /** Set on close: async work that finishes later must not touch the socket. */
   closed: boolean;
-  /** Set once the rooms' subscriptions are live and `welcome` was sent. */
-  live: boolean;
 }
 
 export type Socket = WebSocket<Conn>;

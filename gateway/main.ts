@@ -15,7 +15,7 @@ import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verif
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { loadGatewayConfig } from './config.js';
 import { createGatewayMetrics } from './metrics.js';
-import { pgRoomsOf } from './membership.js';
+import { pgRoomsOf, pgRoomsOfUsers } from './membership.js';
 import { createGateway } from './server.js';
 
 runMain(async () => {
@@ -50,6 +50,7 @@ runMain(async () => {
     }),
     isRevoked,
     roomsOf: pgRoomsOf(sql),
+    roomsOfUsers: pgRoomsOfUsers(sql),
     bus,
     publisher: new RedisPublisher({
       scripts: registerScripts(redis),

@@ -34,16 +34,17 @@ describe('RoomSubscriptions', () => {
     subs.push(sub);
     const rooms = make(sub);
     const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
-    await rooms.acquireAll([a, b]);
-    await rooms.acquireAll([a]);
+    await Promise.all([rooms.acquire(a), rooms.acquire(b)]);
+    await rooms.acquire(a);
     assert.equal(await numsub(a), 1, 'acquire resolves only once the subscription is live');
     assert.equal(await numsub(b), 1);
     assert.equal(rooms.size, 2);
-    rooms.releaseAll([a, b]);
+    rooms.release(a);
+    rooms.release(b);
     await sub.ping(); // commands on one connection are ordered: the UNSUBSCRIBE went first
     assert.equal(await numsub(a), 1, 'a still has a holder');
     assert.equal(await numsub(b), 0);
-    rooms.releaseAll([a]);
+    rooms.release(a);
     await sub.ping();
     assert.equal(await numsub(a), 0);
     assert.equal(rooms.size, 0);
@@ -54,11 +55,11 @@ describe('RoomSubscriptions', () => {
     subs.push(sub);
     const rooms = make(sub);
     const room = crypto.randomUUID();
-    await assert.rejects(rooms.acquireAll([room]));
-    rooms.releaseAll([room]);
+    await assert.rejects(rooms.acquire(room));
+    rooms.release(room);
     // The rejected command itself started the lazy connection; wait for it.
     if (sub.status !== 'ready') await new Promise((resolve) => sub.once('ready', resolve));
-    await rooms.acquireAll([room]);
+    await rooms.acquire(room);
     assert.equal(await numsub(room), 1);
   });
 });

@@ -26,21 +26,12 @@ export class RoomSubscriptions {
     private readonly metrics: Pick<GatewayMetrics, 'roomSubscriptions'>,
   ) {}
 
-  /** Counts one more local holder of each room; resolves when all are live. Always pair with releaseAll. */
-  acquireAll(rooms: Iterable<string>): Promise<void> {
-    return Promise.all([...rooms].map((room) => this.acquire(room))).then(() => undefined);
-  }
-
-  releaseAll(rooms: Iterable<string>): void {
-    for (const room of rooms) this.release(room);
-  }
-
-  /** Rooms with a live or pending Redis subscription. */
-  get size(): number {
-    return this.rooms.size;
-  }
-
-  private acquire(room: string): Promise<void> {
+  /**
+   * Counts one more local holder of the room; resolves when its subscription
+   * is live. Every acquire must be paired with exactly one release, whether
+   * it resolved or not.
+   */
+  acquire(room: string): Promise<void> {
     let entry = this.rooms.get(room);
     if (!entry) {
       entry = { count: 0, ready: Promise.resolve(), failed: false };
@@ -54,12 +45,17 @@ export class RoomSubscriptions {
     return entry.ready;
   }
 
-  private release(room: string): void {
+  release(room: string): void {
     const entry = this.rooms.get(room);
     if (!entry || --entry.count > 0) return;
     this.rooms.delete(room);
     this.metrics.roomSubscriptions.dec();
     this.bus.unsubscribe(room).catch((err: unknown) => this.logger.warn({ err, room }, 'redis unsubscribe failed'));
+  }
+
+  /** Rooms with a live or pending Redis subscription. */
+  get size(): number {
+    return this.rooms.size;
   }
 
   private subscribe(room: string, entry: Entry): void {

@@ -24,6 +24,8 @@ import { SessionIndex } from './sessions.js';
 import type { RoomsOf } from './membership.js';
 import { readUpgradeAuth } from './token.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
+import { LiveMembership } from './live-membership.js';
+import type { RoomsOfUsers } from './membership.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
 
@@ -36,6 +38,7 @@ export interface GatewayDeps {
   verify: AccessVerifier;
   isRevoked: (sessionId: string) => Promise<boolean>;
   roomsOf: RoomsOf;
+  roomsOfUsers: RoomsOfUsers;
   bus: RoomSubscriber & ControlBus;
   publisher: HandlerDeps['publisher'];
 }
@@ -85,10 +88,28 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   };
 
+  const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
+  const app: TemplatedApp = App();
+  const membership = new LiveMembership({
+    subscriptions,
+    sessions,
+    sender,
+    publishToRoom: (room, frame) => {
+      const recipients = app.numSubscribers(room);
+      if (recipients === 0) return;
+      app.publish(room, encodeServerFrame(frame), false);
+      metrics.framesOut.inc({ type: frame.type }, recipients);
+    },
+    roomsOfUsers: deps.roomsOfUsers,
+    logger,
+  });
+
   deps.bus.onEvent((event) => {
     if (event.type === 'session_revoked') closeSession(event.sessionId, event.reason);
+    else membership.apply(event);
   });
-  // Revocations published while we were disconnected from Redis were lost: re-check every live session.
+  // Control events published while we were disconnected from Redis were lost:
+  // re-check every live session's revocation and reload every local user's rooms.
   deps.bus.onResync(() => {
     for (const sessionId of sessions.sessionIds()) {
       deps.isRevoked(sessionId).then(
@@ -96,10 +117,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         (err: unknown) => logger.warn({ err }, 'revocation re-check failed'),
       );
     }
+    membership.resync().catch((err: unknown) => logger.error({ err }, 'membership resync failed'));
   });
-
-  const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
-  const app: TemplatedApp = App();
   deps.bus.onMessage((message: ChatMessage) => {
     metrics.relayed.inc();
     const recipients = app.numSubscribers(message.room);
@@ -144,6 +163,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       void (async () => {
         try {
           const principal = await deps.verify(auth.token!);
+          const roomsReadAt = Date.now();
           const rooms = await deps.roomsOf(principal.userId);
           if (aborted) return;
           metrics.upgrades.inc({ outcome: 'accepted' });
@@ -152,7 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           // WebSocket now occupies and shut the socket down right after `open`
           // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
           // not in the build we can load). upgrade() writes the 101 itself.
-          res.upgrade<Conn>({ principal, rooms: new Set(rooms), closed: false, live: false }, key, auth.protocol, extensions, context);
+          res.upgrade<Conn>({ principal, rooms: new Set(rooms), subscribed: new Set(), roomsReadAt, closed: false }, key, auth.protocol, extensions, context);
         } catch (err) {
           if (aborted) return;
           const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
@@ -168,22 +188,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
         sender.close(ws, CloseCode.restarting, 'restarting');
         return;
       }
-      sessions.add(conn.principal.sessionId, ws);
+      sessions.add(ws);
       metrics.connections.set(sessions.size);
       // `welcome` promises live delivery from here on, so it waits until every
-      // room's Redis subscription is live. The socket joins the uWS topics at
-      // the same moment. No ws.cork() anywhere in open: it has the same
-      // epilogue problem as res.cork() (see upgrade).
-      subscriptions.acquireAll(conn.rooms).then(
+      // room's Redis subscription is live. No ws.cork() anywhere in open: it
+      // has the same epilogue problem as res.cork() (see upgrade).
+      membership.attach(ws).then(
         () => {
-          if (conn.closed) return subscriptions.releaseAll(conn.rooms);
-          conn.live = true;
-          for (const room of conn.rooms) ws.subscribe(room);
+          if (conn.closed) return;
           sender.send(ws, {
             type: 'welcome',
             v: PROTOCOL_VERSION,
             user: { id: conn.principal.userId, username: conn.principal.username },
-            rooms: [...conn.rooms],
+            rooms: [...conn.subscribed],
             limits: {
               maxFrameBytes: config.maxFrameBytes,
               maxMessageBytes: config.maxMessageBytes,
@@ -192,7 +209,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
           });
         },
         () => {
-          subscriptions.releaseAll(conn.rooms);
           sender.error(ws, 'unavailable', { message: 'Could not subscribe to your rooms; reconnect' });
           sender.close(ws, CloseCode.tryAgainLater, 'room subscription failed');
         },
@@ -236,9 +252,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     close: (ws, code) => {
       const conn = ws.getUserData();
       conn.closed = true;
-      // Before `live`, the pending acquire releases the rooms itself.
-      if (conn.live) subscriptions.releaseAll(conn.rooms);
-      sessions.remove(conn.principal.sessionId, ws);
+      membership.detach(ws);
+      sessions.remove(ws);
       metrics.connections.set(sessions.size);
       metrics.closes.inc({ code: String(code) });
     },

@@ -75,22 +75,25 @@ export class ParleySocket {
    * Resolves with the first received frame of `type` matching `match` that
    * was not already taken by an earlier `next`; fails after `timeoutMs`.
    */
-  async next<K extends ServerFrameType>(
+  next<K extends ServerFrameType>(
     type: K,
     match: (f: ServerFrameOf<K>) => boolean = () => true,
     timeoutMs = 10_000,
   ): Promise<ServerFrameOf<K>> {
+    return this.waitFor((f): f is ServerFrameOf<K> => f.type === type && match(f as ServerFrameOf<K>), `"${type}" frame`, timeoutMs);
+  }
+
+  private async waitFor<F extends ServerFrame>(match: (f: ServerFrame) => f is F, what: string, timeoutMs: number): Promise<F> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const i = this.frames.findIndex((f) => f.type === type && !this.taken.has(f) && match(f as ServerFrameOf<K>));
-      if (i >= 0) {
-        const frame = this.frames[i] as ServerFrameOf<K>;
+      const frame = this.frames.find((f): f is F => !this.taken.has(f) && match(f));
+      if (frame) {
         this.taken.add(frame);
         return frame;
       }
       const left = deadline - Date.now();
       if (left <= 0 || this.ws.readyState === WebSocket.CLOSED) {
-        throw new Error(`no "${type}" frame within ${timeoutMs} ms; received: ${JSON.stringify(this.frames).slice(0, 1000)}`);
+        throw new Error(`no ${what} within ${timeoutMs} ms; received: ${JSON.stringify(this.frames).slice(0, 1000)}`);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
@@ -100,6 +103,11 @@ export class ParleySocket {
         });
       });
     }
+  }
+
+  /** The server's reply to the frame sent with `ref`, whatever its type (`ack`, `pong` or `error`). */
+  async reply(ref: string, timeoutMs = 10_000): Promise<Extract<ServerFrame, { ref?: string }>> {
+    return this.waitFor((f): f is Extract<ServerFrame, { ref?: string }> => 'ref' in f && f.ref === ref, `reply to ${ref}`, timeoutMs);
   }
 
   close(code = 1000): Promise<{ code: number; reason: string }> {

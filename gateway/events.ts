@@ -1,0 +1,35 @@
+/** Turns a control event into the `event` frame room members see. */
+import type { ControlEvent } from '../shared/broker/control.js';
+import type { ServerFrameOf } from '../shared/protocol/frames.js';
+
+type EventName = ServerFrameOf<'event'>['event'];
+
+const MEMBER_EVENT: Record<string, EventName> = {
+  joined: 'member_joined',
+  left: 'member_left',
+  kicked: 'member_kicked',
+  banned: 'member_banned',
+  role_changed: 'role_changed',
+  invited: 'invited',
+};
+
+export function eventFrame(event: Exclude<ControlEvent, { type: 'session_revoked' }>): ServerFrameOf<'event'> {
+  switch (event.type) {
+    case 'membership_changed': {
+      const frame: ServerFrameOf<'event'> = { type: 'event', room: event.room, event: MEMBER_EVENT[event.change]!, user: event.user };
+      if (event.actor) frame.actor = event.actor;
+      if (event.role) frame.role = event.role;
+      return frame;
+    }
+    case 'room_updated':
+      return {
+        type: 'event',
+        room: event.room,
+        event: 'room_updated',
+        actor: event.actor,
+        settings: { name: event.name, topic: event.topic, visibility: event.visibility },
+      };
+    case 'room_deleted':
+      return { type: 'event', room: event.room, event: 'room_deleted', actor: event.actor };
+  }
+}

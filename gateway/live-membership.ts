@@ -1,0 +1,178 @@
+/**
+ * Keeps each live socket's rooms in step with membership, cluster-wide.
+ *
+ * Per socket, `conn.rooms` is what the user may publish to and `conn.subscribed`
+ * is what the socket receives (uWS topics it joined, each backed by one
+ * acquired Redis subscription). Control events from the api change both:
+ * `joined` subscribes the user's sockets (publishing is allowed at once, and
+ * delivery starts as soon as the room's subscription is live), `left`,
+ * `kicked`, `banned` and `room_deleted` remove the room from both at once.
+ *
+ * Two gaps are closed explicitly:
+ * - A change committed after a socket's rooms were read at the upgrade but
+ *   before the socket was registered: recent changes are kept for
+ *   REPLAY_WINDOW_MS and replayed onto a new socket at attach.
+ * - Events missed while the gateway was disconnected from Redis (pub/sub is
+ *   at-most-once): `resync` reloads every local user's rooms from Postgres
+ *   and applies the difference.
+ */
+import type { Logger } from '../shared/log.js';
+import type { ControlEvent, MembershipChanged } from '../shared/broker/control.js';
+import type { ServerFrameOf } from '../shared/protocol/frames.js';
+import type { Sender, Socket } from './connection.js';
+import type { SessionIndex } from './sessions.js';
+import type { RoomSubscriptions } from './room-subscriptions.js';
+import type { RoomsOfUsers } from './membership.js';
+import { eventFrame } from './events.js';
+
+/** Upper bound on the time between reading a socket's rooms and attaching it. */
+const REPLAY_WINDOW_MS = 60_000;
+/** Users per Postgres query during a resync. */
+const RESYNC_BATCH = 500;
+
+type Removal = 'left' | 'kicked' | 'banned';
+type Logged = { at: number; room: string; userId: string | null; change: 'joined' | Removal | 'deleted' };
+
+export interface LiveMembershipDeps {
+  subscriptions: RoomSubscriptions;
+  sessions: SessionIndex;
+  sender: Sender;
+  /** Sends a frame to every local socket subscribed to the room. */
+  publishToRoom: (room: string, frame: ServerFrameOf<'event'>) => void;
+  roomsOfUsers: RoomsOfUsers;
+  logger: Logger;
+}
+
+export class LiveMembership {
+  private recent: Logged[] = [];
+
+  constructor(private readonly deps: LiveMembershipDeps) {}
+
+  /**
+   * Subscribes a newly opened socket to its rooms, after replaying changes
+   * seen since they were read; resolves once every subscription is live.
+   */
+  attach(ws: Socket): Promise<void> {
+    const conn = ws.getUserData();
+    for (const entry of this.recent) {
+      if (entry.at < conn.roomsReadAt) continue;
+      if (entry.change === 'deleted') conn.rooms.delete(entry.room);
+      else if (entry.userId === conn.principal.userId) {
+        if (entry.change === 'joined') conn.rooms.add(entry.room);
+        else conn.rooms.delete(entry.room);
+      }
+    }
+    return Promise.all([...conn.rooms].map((room) => this.subscribe(ws, room))).then(() => undefined);
+  }
+
+  /** Releases everything a closed socket held. */
+  detach(ws: Socket): void {
+    const conn = ws.getUserData();
+    for (const room of conn.subscribed) this.deps.subscriptions.release(room);
+    conn.subscribed.clear();
+  }
+
+  apply(event: ControlEvent): void {
+    switch (event.type) {
+      case 'membership_changed':
+        return this.onMembership(event);
+      case 'room_updated':
+        return this.deps.publishToRoom(event.room, eventFrame(event));
+      case 'room_deleted':
+        this.remember(event.room, null, 'deleted');
+        this.deps.publishToRoom(event.room, eventFrame(event));
+        for (const ws of this.deps.sessions.all()) this.remove(ws, event.room);
+        return;
+      case 'session_revoked':
+        return;
+    }
+  }
+
+  /** Reloads every local user's rooms from Postgres and applies the difference. */
+  async resync(): Promise<void> {
+    const users = this.deps.sessions.userIds();
+    for (let i = 0; i < users.length; i += RESYNC_BATCH) {
+      const roomsByUser = await this.deps.roomsOfUsers(users.slice(i, i + RESYNC_BATCH));
+      for (const [userId, rooms] of roomsByUser) {
+        const wanted = new Set(rooms);
+        for (const ws of this.deps.sessions.socketsOfUser(userId)) {
+          const conn = ws.getUserData();
+          for (const room of [...conn.rooms]) if (!wanted.has(room)) this.remove(ws, room);
+          for (const room of wanted) {
+            if (conn.rooms.has(room)) continue;
+            conn.rooms.add(room);
+            this.subscribe(ws, room).catch((err: unknown) => this.deps.logger.warn({ err, room }, 'resync subscribe failed'));
+          }
+        }
+      }
+    }
+  }
+
+  private onMembership(event: MembershipChanged): void {
+    const frame = eventFrame(event);
+    const { room } = event;
+    const sockets = this.deps.sessions.socketsOfUser(event.user.id);
+    switch (event.change) {
+      case 'joined':
+        this.remember(room, event.user.id, 'joined');
+        this.deps.publishToRoom(room, frame);
+        for (const ws of sockets) {
+          const conn = ws.getUserData();
+          if (conn.rooms.has(room)) continue;
+          conn.rooms.add(room);
+          this.subscribe(ws, room).then(
+            () => conn.subscribed.has(room) && this.deps.sender.send(ws, frame),
+            (err: unknown) => this.deps.logger.warn({ err, room }, 'subscribe after join failed'),
+          );
+        }
+        return;
+      case 'left':
+      case 'kicked':
+      case 'banned':
+        this.remember(room, event.user.id, event.change);
+        // Members, the affected user included, see the event before the user's sockets leave the topic.
+        this.deps.publishToRoom(room, frame);
+        for (const ws of sockets) this.remove(ws, room);
+        return;
+      case 'role_changed':
+        return this.deps.publishToRoom(room, frame);
+      case 'invited':
+        for (const ws of sockets) this.deps.sender.send(ws, frame);
+        return;
+    }
+  }
+
+  /** Resolves once the socket receives the room (or no longer should). */
+  private subscribe(ws: Socket, room: string): Promise<void> {
+    const conn = ws.getUserData();
+    const { subscriptions } = this.deps;
+    return subscriptions.acquire(room).then(
+      () => {
+        // Closed, removed or already subscribed meanwhile: give the hold back.
+        if (conn.closed || !conn.rooms.has(room) || conn.subscribed.has(room)) return subscriptions.release(room);
+        conn.subscribed.add(room);
+        ws.subscribe(room);
+      },
+      (err: unknown) => {
+        subscriptions.release(room);
+        throw err;
+      },
+    );
+  }
+
+  /** Takes the room away from the socket at once: no more publishing to it, no more delivery. */
+  private remove(ws: Socket, room: string): void {
+    const conn = ws.getUserData();
+    conn.rooms.delete(room);
+    if (!conn.subscribed.delete(room)) return;
+    if (!conn.closed) ws.unsubscribe(room);
+    this.deps.subscriptions.release(room);
+  }
+
+  private remember(room: string, userId: string | null, change: Logged['change']): void {
+    const now = Date.now();
+    this.recent.push({ at: now, room, userId, change });
+    const cutoff = now - REPLAY_WINDOW_MS;
+    if (this.recent[0]!.at < cutoff) this.recent = this.recent.filter((e) => e.at >= cutoff);
+  }
+}
