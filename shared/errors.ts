@@ -68,6 +68,7 @@ export const ERRORS = {
   room_name_taken: spec('A public room with that name already exists', 409),
   already_member: spec('The user is already a member of this room', 409),
   owner_must_transfer: spec('The owner must transfer ownership before leaving', 409),
+  member_not_found: spec('That user is not a member of this room', 404),
 
   // --- capacity and availability ---
   too_many_connections: spec('This gateway is at its connection limit', 503, true),
