@@ -88,18 +88,25 @@ export class LiveMembership {
     }
   }
 
-  /** Reloads every local user's rooms from Postgres and applies the difference. */
+  /**
+   * Reloads every local user's rooms from Postgres and applies the difference.
+   * A (user, room) that had an event after the snapshot was requested is left
+   * alone: the event is newer than the snapshot, and applying the snapshot
+   * would undo it (e.g. give a just-kicked user the room back).
+   */
   async resync(): Promise<void> {
     const users = this.deps.sessions.userIds();
     for (let i = 0; i < users.length; i += RESYNC_BATCH) {
+      const requestedAt = Date.now();
       const roomsByUser = await this.deps.roomsOfUsers(users.slice(i, i + RESYNC_BATCH));
       for (const [userId, rooms] of roomsByUser) {
         const wanted = new Set(rooms);
+        const stale = (room: string) => this.changedSince(requestedAt, userId, room);
         for (const ws of this.deps.sessions.socketsOfUser(userId)) {
           const conn = ws.getUserData();
-          for (const room of [...conn.rooms]) if (!wanted.has(room)) this.remove(ws, room);
+          for (const room of [...conn.rooms]) if (!wanted.has(room) && !stale(room)) this.remove(ws, room);
           for (const room of wanted) {
-            if (conn.rooms.has(room)) continue;
+            if (conn.rooms.has(room) || stale(room)) continue;
             conn.rooms.add(room);
             this.subscribe(ws, room).catch((err: unknown) => this.deps.logger.warn({ err, room }, 'resync subscribe failed'));
           }
@@ -167,6 +174,10 @@ export class LiveMembership {
     if (!conn.subscribed.delete(room)) return;
     if (!conn.closed) ws.unsubscribe(room);
     this.deps.subscriptions.release(room);
+  }
+
+  private changedSince(at: number, userId: string, room: string): boolean {
+    return this.recent.some((e) => e.at >= at && e.room === room && (e.userId === userId || e.userId === null));
   }
 
   private remember(room: string, userId: string | null, change: Logged['change']): void {
