@@ -8,6 +8,11 @@
  * delivery starts as soon as the room's subscription is live), `left`,
  * `kicked`, `banned` and `room_deleted` remove the room from both at once.
  *
+ * Grants and removals are not treated alike. Api replicas may announce
+ * changes in a different order than they committed them, so a `joined` is
+ * checked against Postgres before it takes effect (a late `joined` must not
+ * undo a kick), while removals apply at once: the safe direction.
+ *
  * Two gaps are closed explicitly:
  * - A change committed after a socket's rooms were read at the upgrade but
  *   before the socket was registered: recent changes are kept for
@@ -54,14 +59,16 @@ export class LiveMembership {
    */
   attach(ws: Socket): Promise<void> {
     const conn = ws.getUserData();
+    const joinedSince: string[] = [];
     for (const entry of this.recent) {
       if (entry.at < conn.roomsReadAt) continue;
       if (entry.change === 'deleted') conn.rooms.delete(entry.room);
       else if (entry.userId === conn.principal.userId) {
-        if (entry.change === 'joined') conn.rooms.add(entry.room);
+        if (entry.change === 'joined') joinedSince.push(entry.room);
         else conn.rooms.delete(entry.room);
       }
     }
+    if (joinedSince.length > 0) this.grant(conn.principal.userId, joinedSince, [ws]);
     return Promise.all([...conn.rooms].map((room) => this.subscribe(ws, room))).then(() => undefined);
   }
 
@@ -123,15 +130,7 @@ export class LiveMembership {
       case 'joined':
         this.remember(room, event.user.id, 'joined');
         this.deps.publishToRoom(room, frame);
-        for (const ws of sockets) {
-          const conn = ws.getUserData();
-          if (conn.rooms.has(room)) continue;
-          conn.rooms.add(room);
-          this.subscribe(ws, room).then(
-            () => conn.subscribed.has(room) && this.deps.sender.send(ws, frame),
-            (err: unknown) => this.deps.logger.warn({ err, room }, 'subscribe after join failed'),
-          );
-        }
+        if (sockets.length > 0) this.grant(event.user.id, [room], sockets, frame);
         return;
       case 'left':
       case 'kicked':
@@ -147,6 +146,32 @@ export class LiveMembership {
         for (const ws of sockets) this.deps.sender.send(ws, frame);
         return;
     }
+  }
+
+  /**
+   * Gives `rooms` to the user's sockets, but only those Postgres confirms the
+   * user belongs to now; `frame` (the joiner's member_joined) is sent to each
+   * socket once it receives the room.
+   */
+  private grant(userId: string, rooms: string[], sockets: Socket[], frame?: ServerFrameOf<'event'>): void {
+    this.deps.roomsOfUsers([userId]).then(
+      (current) => {
+        const confirmed = new Set(current.get(userId) ?? []);
+        for (const room of rooms) {
+          if (!confirmed.has(room)) continue;
+          for (const ws of sockets) {
+            const conn = ws.getUserData();
+            if (conn.closed || conn.rooms.has(room)) continue;
+            conn.rooms.add(room);
+            this.subscribe(ws, room).then(
+              () => frame && conn.subscribed.has(room) && this.deps.sender.send(ws, frame),
+              (err: unknown) => this.deps.logger.warn({ err, room }, 'subscribe after join failed'),
+            );
+          }
+        }
+      },
+      (err: unknown) => this.deps.logger.error({ err, userId }, 'could not confirm a join; the next resync will'),
+    );
   }
 
   /** Resolves once the socket receives the room (or no longer should). */
