@@ -15,7 +15,7 @@ import { loadSigningKeys } from './auth/keys.js';
 import { createTokenIssuer } from './auth/tokens.js';
 import { Sessions } from './auth/sessions.js';
 import { Users } from './users.js';
-import { Rooms } from './rooms.js';
+import { RoomRepository } from './rooms/repository.js';
 import { buildApp } from './http/app.js';
 
 runMain(async () => {
@@ -48,11 +48,12 @@ runMain(async () => {
   const registry = createRegistry('api');
   const app = await buildApp(config.http, logger, {
     users: new Users(sql),
-    rooms: new Rooms(sql),
+    rooms: new RoomRepository(sql),
     sessions,
     history: new PgMessageStore(sql),
     verify,
     signingKeys,
+    publishControl: (event) => publishControl(redis, keys, event),
     accessTtlSeconds: config.auth.accessTtlSeconds,
     refreshTtlSeconds: config.auth.refreshTtlSeconds,
   }, registry);

@@ -4,10 +4,12 @@
  * Redis key prefix and a freshly generated signing key.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Static } from 'typebox';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
+import { decodeControlEvent, type ControlEvent } from '../shared/broker/control.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
@@ -22,7 +24,8 @@ import { Sessions } from './auth/sessions.js';
 import { createTokenIssuer } from './auth/tokens.js';
 import type { AuthConfig, HttpConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
-import { Rooms } from './rooms.js';
+import { RoomRepository } from './rooms/repository.js';
+import type { RouteDeps } from './routes/deps.js';
 import { Users } from './users.js';
 
 /** The password `register` and `login` use. */
@@ -41,11 +44,32 @@ export interface ApiFixture {
   http: HttpConfig;
   sessions: Sessions;
   store: PgMessageStore;
+  /** What the routes were given; a test can register them on another Fastify instance. */
+  deps: RouteDeps;
   /** Registers through the api; throws unless it answers 201. */
   register(username: string, password?: string): Promise<Static<typeof RegisterResponse>['user']>;
   /** Logs in through the api; throws unless it answers 200. */
   login(username: string, password?: string): Promise<TokenResponse>;
+  /** Registers and logs in. */
+  user(username: string): Promise<TokenResponse>;
+  /** A JSON request as `who` (a login, or null for none). */
+  call(who: TokenResponse | null, method: HttpMethod, url: string, payload?: unknown): Promise<LightMyRequestResponse>;
+  /** Starts recording control events on a separate subscriber connection. */
+  controlEvents(): Promise<ControlRecorder>;
   cleanup(): Promise<void>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Control events seen on the control channel since the recorder started. */
+export interface ControlRecorder {
+  /**
+   * Every event published since the last `take` (or the start). Waits for a
+   * marker published after them on the same connection the api uses, so
+   * nothing published before the call is missed, with no timing involved.
+   */
+  take(): Promise<ControlEvent[]>;
+  close(): Promise<void>;
 }
 
 export async function createApiFixture(options: { http?: Partial<HttpConfig> } = {}): Promise<ApiFixture> {
@@ -77,17 +101,31 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       isRevoked: redisRevocationCheck(redis, keys.revokedSession),
     });
     const store = new PgMessageStore(db.sql);
-    const app = await buildApp(http, logger, {
+    const deps: RouteDeps = {
       users: new Users(db.sql),
-      rooms: new Rooms(db.sql),
+      rooms: new RoomRepository(db.sql),
       sessions,
       history: store,
       verify,
       signingKeys,
+      publishControl: (event) => publishControl(redis, keys, event),
       accessTtlSeconds: auth.accessTtlSeconds,
       refreshTtlSeconds: auth.refreshTtlSeconds,
-    });
+    };
+    const app = await buildApp(http, logger, deps);
     const owned = testRedis;
+    const recorders = new Set<ControlRecorder>();
+
+    const register = async (username: string, password = TEST_PASSWORD) => {
+      const res = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: { username, password } });
+      if (res.statusCode !== 201) throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
+      return res.json<Static<typeof RegisterResponse>>().user;
+    };
+    const login = async (username: string, password = TEST_PASSWORD) => {
+      const res = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username, password } });
+      if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
+      return res.json<TokenResponse>();
+    };
 
     return {
       app,
@@ -101,17 +139,28 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       http,
       sessions,
       store,
-      async register(username, password = TEST_PASSWORD) {
-        const res = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: { username, password } });
-        if (res.statusCode !== 201) throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
-        return res.json<Static<typeof RegisterResponse>>().user;
+      deps,
+      register,
+      login,
+      async user(username) {
+        await register(username);
+        return login(username);
       },
-      async login(username, password = TEST_PASSWORD) {
-        const res = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username, password } });
-        if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
-        return res.json<TokenResponse>();
+      call(who, method, url, payload) {
+        return app.inject({
+          method,
+          url,
+          headers: who ? { authorization: `Bearer ${who.accessToken}` } : {},
+          ...(payload === undefined ? {} : { payload: payload as object }),
+        });
+      },
+      async controlEvents() {
+        const recorder = await recordControl(owned.config.url, redis, keys);
+        recorders.add(recorder);
+        return recorder;
       },
       async cleanup() {
+        for (const r of recorders) await r.close();
         await app.close();
         await owned.cleanup();
         await db.drop();
@@ -123,6 +172,42 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
     await db.drop();
     throw err;
   }
+}
+
+/** Marker events are session_revoked with this reason, so they cannot be mistaken for real ones. */
+const MARKER_REASON = 'test-control-marker';
+
+async function recordControl(url: string, publisher: Redis, keys: RedisKeys): Promise<ControlRecorder> {
+  const subscriber = new Redis(url);
+  const channel = keys.controlChannel();
+  let pending: ControlEvent[] = [];
+  const waiting = new Map<string, () => void>();
+  subscriber.on('message', (ch: string, raw: string) => {
+    if (ch !== channel) return;
+    const event = decodeControlEvent(raw);
+    assert.ok(event, `undecodable control event: ${raw}`);
+    if (event.type === 'session_revoked' && event.reason === MARKER_REASON) {
+      waiting.get(event.sessionId)?.();
+      return;
+    }
+    pending.push(event);
+  });
+  await subscriber.subscribe(channel);
+  return {
+    async take() {
+      const marker = randomUUID();
+      const seen = new Promise<void>((resolve) => waiting.set(marker, resolve));
+      await publishControl(publisher, keys, { type: 'session_revoked', sessionId: marker, reason: MARKER_REASON });
+      await seen;
+      waiting.delete(marker);
+      const events = pending;
+      pending = [];
+      return events;
+    },
+    async close() {
+      subscriber.disconnect();
+    },
+  };
 }
 
 /**

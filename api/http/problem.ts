@@ -64,3 +64,16 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, problem('internal', undefined, { instance: request.url }));
 }
+
+/**
+ * A 400 that looks exactly like a schema validation failure (problem with
+ * `errors`), for checks a schema cannot express: a cursor that does not
+ * decode, a DM to oneself.
+ */
+export function invalidRequest(context: 'body' | 'querystring' | 'params', path: string, message: string): Error {
+  return Object.assign(new Error(`/${context}${path} ${message}`), {
+    statusCode: 400,
+    validationContext: context,
+    validation: [{ instancePath: path, message }],
+  });
+}

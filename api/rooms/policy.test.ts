@@ -66,6 +66,12 @@ const UNTARGETED: Record<UntargetedAction, Record<RoomKind, Row>> = {
     private: row(A, A, F, NF, NF, NF),
     dm: row(F, F, F, NF, NF, NF),
   },
+  list_bans: {
+    global: all(F),
+    public: row(A, A, F, F, B, F),
+    private: row(A, A, F, NF, NF, NF),
+    dm: row(F, F, F, NF, NF, NF),
+  },
   unban: {
     global: all(F),
     public: row(A, A, F, F, B, F),
@@ -214,9 +220,16 @@ describe('room policy', () => {
     }
   });
 
-  test('a targeted action without the target relation is a programming error', () => {
+  test('a targeted action without a target says whether the caller may do it to anyone there', () => {
     for (const action of TARGETED_ACTIONS) {
-      assert.throws(() => decide(action, 'owner', { kind: 'public' }), TypeError);
+      for (const kind of ROOM_KINDS) {
+        for (const relation of RELATIONS) {
+          const outcomes = TARGETED[action][kind][relation];
+          const expected = outcomes.includes(A) ? A : outcomes[0];
+          if (expected !== A) assert.ok(outcomes.every((o) => o === expected), 'a refusal must not depend on the target');
+          assert.equal(decide(action, relation, { kind }), expected, `${action} by ${relation} in a ${kind} room`);
+        }
+      }
     }
   });
 });

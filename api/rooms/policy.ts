@@ -12,7 +12,7 @@
  * `invite_not_found` whenever there is no invitation, whether or not the
  * room exists, so they reveal nothing either.
  */
-import type { ErrorCode } from '../../shared/errors.js';
+import { ParleyError, type ErrorCode } from '../../shared/errors.js';
 
 export type Role = 'owner' | 'admin' | 'member';
 /** A user's relation to a room: a membership role, or why they are not a member. */
@@ -24,6 +24,7 @@ export type Action =
   | 'update'
   | 'delete'
   | 'list_members'
+  | 'list_bans'
   | 'invite'
   | 'kick'
   | 'ban'
@@ -47,6 +48,7 @@ export const ACTIONS: readonly Action[] = [
   'update',
   'delete',
   'list_members',
+  'list_bans',
   'invite',
   'kick',
   'ban',
@@ -83,7 +85,10 @@ const isManaged = (kind: RoomKind) => kind === 'public' || kind === 'private';
 
 /**
  * @param room the room, or null when it does not exist
- * @param target the relation of the user acted upon; required for invite, kick, ban and set_role
+ * @param target for invite, kick, ban and set_role: the relation of the user
+ *   acted upon. Without it the answer is whether the caller may do this to
+ *   anyone here, so a route can refuse a caller before revealing anything
+ *   about the target (such as whether that user exists).
  */
 export function decide(action: Action, relation: Relation, room: { kind: RoomKind } | null, target?: Relation): Decision {
   if (action === 'accept' || action === 'decline') {
@@ -116,6 +121,7 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
 
     case 'update':
     case 'unban':
+    case 'list_bans':
       return isManaged(kind) && isManager(relation) ? 'allow' : 'forbidden';
 
     case 'delete':
@@ -123,7 +129,8 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
 
     case 'invite': {
       if (!isManaged(kind) || !isManager(relation)) return 'forbidden';
-      const t = requireTarget(action, target);
+      if (target === undefined) return 'allow';
+      const t = target;
       if (isMemberRelation(t)) return 'already_member';
       if (t === 'banned') return 'banned';
       return 'allow';
@@ -132,7 +139,8 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
     case 'kick':
     case 'ban': {
       if (!isManaged(kind) || !isManager(relation)) return 'forbidden';
-      const t = requireTarget(action, target);
+      if (target === undefined) return 'allow';
+      const t = target;
       if (t === 'owner') return 'forbidden';
       // Admins act on plain members only; the owner also on admins.
       if (t === 'admin') return relation === 'owner' ? 'allow' : 'forbidden';
@@ -143,7 +151,8 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
 
     case 'set_role': {
       if (!isManaged(kind) || relation !== 'owner') return 'forbidden';
-      const t = requireTarget(action, target);
+      if (target === undefined) return 'allow';
+      const t = target;
       // The target is the owner: the caller themselves. Ownership moves only by
       // giving it to another member.
       if (t === 'owner') return 'owner_must_transfer';
@@ -152,7 +161,7 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
   }
 }
 
-function requireTarget(action: Action, target: Relation | undefined): Relation {
-  if (target === undefined) throw new TypeError(`decide(${action}) needs the target's relation`);
-  return target;
+/** Throws the decision's error unless it allows the action. */
+export function enforce(decision: Decision): void {
+  if (decision !== 'allow') throw new ParleyError(decision);
 }

@@ -1,18 +1,21 @@
 import type { AccessVerifier } from '../../shared/auth/verify.js';
+import type { ControlEvent } from '../../shared/broker/control.js';
 import type { History } from '../../shared/ports.js';
 import type { SigningKeys } from '../auth/keys.js';
 import type { Sessions } from '../auth/sessions.js';
-import type { Rooms } from '../rooms.js';
+import type { RoomRepository } from '../rooms/repository.js';
 import type { Users } from '../users.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
 export interface RouteDeps {
   users: Users;
-  rooms: Rooms;
+  rooms: RoomRepository;
   sessions: Sessions;
   history: History;
   verify: AccessVerifier;
   signingKeys: SigningKeys;
+  /** Publishes a cluster control event (main.ts: on the Redis control channel). */
+  publishControl: (event: ControlEvent) => Promise<void>;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
 }

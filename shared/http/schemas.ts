@@ -4,7 +4,7 @@
  * one definition.
  */
 import Type, { type Static } from 'typebox';
-import { ChatMessage, Uuid } from '../protocol/frames.js';
+import { ChatMessage, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
 import { ERROR_CODES } from '../errors.js';
 
 export const Username = Type.String({
@@ -76,3 +76,129 @@ export const Problem = Type.Object({
 export type Problem = Static<typeof Problem>;
 
 export const GLOBAL_ROOM_ID = '00000000-0000-4000-8000-000000000001';
+
+// ---------------------------------------------------------------- rooms and membership
+
+/**
+ * Text that is trimmed before use: optional surrounding spaces, then 1..max
+ * characters (code points) that start and end with a non-space. No control
+ * characters anywhere, tabs and newlines included.
+ */
+const trimmedText = (max: number, description: string) =>
+  Type.String({
+    pattern: `^[^\\S\\p{Cc}]*(?=\\S)[^\\p{Cc}]{1,${max}}(?<=\\S)[^\\S\\p{Cc}]*$`,
+    description,
+  });
+
+export const RoomName = trimmedText(64, '1–64 characters after trimming surrounding spaces; no control characters');
+export const RoomTopic = Type.String({
+  maxLength: 256,
+  pattern: '^[^\\p{Cc}]*$',
+  description: '0–256 characters, trimmed; no control characters',
+});
+export const BanReason = Type.String({ maxLength: 256, pattern: '^[^\\p{Cc}]*$', description: '0–256 characters; no control characters' });
+export const RoomKind = Type.Enum(['global', 'public', 'private', 'dm']);
+export { RoomRole, UserRef, Visibility };
+
+export const Room = Type.Object(
+  {
+    id: Uuid,
+    kind: RoomKind,
+    /** For a DM, the other user's username. */
+    name: Type.String(),
+    topic: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    memberCount: Type.Integer({ minimum: 0 }),
+    /** DMs only: the other user (absent if their account was deleted). */
+    peer: Type.Optional(UserRef),
+  },
+  { additionalProperties: false },
+);
+export type Room = Static<typeof Room>;
+
+/** A room the caller is a member of, with their role. */
+export const MyRoom = Type.Object(
+  {
+    ...Room.properties,
+    role: RoomRole,
+    /** Unread messages; always 0 until read receipts exist. */
+    unread: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type MyRoom = Static<typeof MyRoom>;
+
+/** An opaque page position; pass back `nextCursor` unchanged. */
+export const Cursor = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_-]+$' });
+const NextCursor = Type.Union([Cursor, Type.Null()], { description: 'Pass as `cursor` for the next page; null when there is none' });
+const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 });
+
+export const PageQuery = Type.Object({ limit: Limit, cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+
+export const PublicRoomsQuery = Type.Object(
+  {
+    /** Fuzzy match on the name (trigram similarity or prefix); blank means no filter. */
+    q: Type.Optional(Type.String({ maxLength: 64, pattern: '^[^\\p{Cc}]*$' })),
+    limit: Limit,
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+export const MyRoomsResponse = Type.Object({ rooms: Type.Array(MyRoom), nextCursor: NextCursor });
+export type MyRoomsResponse = Static<typeof MyRoomsResponse>;
+export const RoomsResponse = Type.Object({ rooms: Type.Array(Room), nextCursor: NextCursor });
+export type RoomsResponse = Static<typeof RoomsResponse>;
+
+export const CreateRoomRequest = Type.Object(
+  { name: RoomName, topic: Type.Optional(RoomTopic), visibility: Visibility },
+  { additionalProperties: false },
+);
+export const UpdateRoomRequest = Type.Object(
+  { name: Type.Optional(RoomName), topic: Type.Optional(RoomTopic), visibility: Type.Optional(Visibility) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const Member = Type.Object(
+  { user: UserRef, role: RoomRole, joinedAt: Type.String({ format: 'date-time' }) },
+  { additionalProperties: false },
+);
+export type Member = Static<typeof Member>;
+export const MembersResponse = Type.Object({ members: Type.Array(Member), nextCursor: NextCursor });
+export type MembersResponse = Static<typeof MembersResponse>;
+
+export const MemberParams = Type.Object({ id: Uuid, userId: Uuid });
+export const UsernameRequest = Type.Object({ username: Username }, { additionalProperties: false });
+export const SetRoleRequest = Type.Object({ role: RoomRole }, { additionalProperties: false });
+export const BanRequest = Type.Object({ reason: Type.Optional(BanReason) }, { additionalProperties: false });
+
+export const Invite = Type.Object(
+  {
+    room: Room,
+    user: UserRef,
+    /** Null once the inviter's account is deleted. */
+    invitedBy: Type.Union([UserRef, Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type Invite = Static<typeof Invite>;
+export const InvitesResponse = Type.Object({ invites: Type.Array(Invite) });
+export type InvitesResponse = Static<typeof InvitesResponse>;
+
+export const Ban = Type.Object(
+  {
+    user: UserRef,
+    bannedBy: Type.Union([UserRef, Type.Null()]),
+    reason: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type Ban = Static<typeof Ban>;
+export const BansResponse = Type.Object({ bans: Type.Array(Ban) });
+export type BansResponse = Static<typeof BansResponse>;
+
+/** The body of a 204 answer. */
+export const NoContent = Type.Null({ description: 'No content' });
