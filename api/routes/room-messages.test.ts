@@ -1,6 +1,7 @@
 /**
  * GET /v1/rooms/{id}/messages over real Postgres: keyset paging newest first,
- * membership as the only authorization, and query validation.
+ * who may read (members; anyone not banned previews a public room), and query
+ * validation.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,6 +145,43 @@ describe('GET /v1/rooms/:id/messages', () => {
     assert.deepEqual(strip(hidden), strip(missing), 'the answer must not reveal which room ids exist');
     // Paging parameters must not change the answer either.
     assertProblem(await history(privateRoom, '?limit=1&before=2'), 404, 'room_not_found');
+  });
+
+  test('anyone not banned previews a public room\'s history; a banned user gets 403 banned', async () => {
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/v1/rooms',
+      headers: { authorization: `Bearer ${bob.accessToken}` },
+      payload: { name: 'preview', visibility: 'public' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const roomId = created.json<{ id: string }>().id;
+    await f.store.append([envelope(roomId, 1, bob.user), envelope(roomId, 2, bob.user)]);
+
+    const preview = await history(roomId);
+    assert.equal(preview.statusCode, 200, preview.body);
+    assert.deepEqual(preview.json<HistoryResponse>().messages.map((m) => m.seq), [2, 1]);
+
+    const ban = await f.app.inject({
+      method: 'PUT',
+      url: `/v1/rooms/${roomId}/bans/${alice.user.id}`,
+      headers: { authorization: `Bearer ${bob.accessToken}` },
+    });
+    assert.equal(ban.statusCode, 204, ban.body);
+    assertProblem(await history(roomId), 403, 'banned');
+
+    // Made private, it is invisible to non-members again.
+    await f.register('trent');
+    const trent = await f.login('trent');
+    assert.equal((await history(roomId, '', trent.accessToken)).statusCode, 200);
+    const patch = await f.app.inject({
+      method: 'PATCH',
+      url: `/v1/rooms/${roomId}`,
+      headers: { authorization: `Bearer ${bob.accessToken}` },
+      payload: { visibility: 'private' },
+    });
+    assert.equal(patch.statusCode, 200, patch.body);
+    assertProblem(await history(roomId, '', trent.accessToken), 404, 'room_not_found');
   });
 
   test('an id that is not a uuid is 400 bad_request', async () => {
