@@ -9,7 +9,7 @@ import { tokenResponse } from './tokens.js';
 export function loginRoute(app: App, deps: RouteDeps): void {
   app.post(
     '/v1/auth/login',
-    { schema: { body: Credentials, response: { 200: TokenResponse, 400: Problem, 401: Problem } } },
+    { schema: { tags: ['auth'], summary: 'Log in: start a session', security: [], body: Credentials, response: { 200: TokenResponse, 400: Problem, 401: Problem } } },
     async (request) => {
       const { username, password } = request.body;
       const user = await deps.users.byUsername(username);

@@ -11,7 +11,7 @@ import type { RouteDeps } from './deps.js';
 export function logoutRoute(app: App, deps: RouteDeps): void {
   app.post(
     '/v1/auth/logout',
-    { onRequest: requireAuth(deps.verify), schema: { response: { 204: Type.Null(), 401: Problem, 503: Problem } } },
+    { onRequest: requireAuth(deps.verify), schema: { tags: ['auth'], summary: 'Log out: revoke this session', response: { 204: Type.Null(), 401: Problem, 503: Problem } } },
     async (request, reply) => {
       await deps.sessions.revoke(principalOf(request).sessionId, 'logout');
       return reply.code(204).send(null);

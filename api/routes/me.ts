@@ -9,7 +9,7 @@ import type { RouteDeps } from './deps.js';
 export function meRoute(app: App, deps: RouteDeps): void {
   app.get(
     '/v1/me',
-    { onRequest: requireAuth(deps.verify), schema: { response: { 200: MeResponse, 401: Problem } } },
+    { onRequest: requireAuth(deps.verify), schema: { tags: ['users'], summary: 'The authenticated user', response: { 200: MeResponse, 401: Problem } } },
     async (request) => {
       const principal = principalOf(request);
       const user = await deps.users.byId(principal.userId);
