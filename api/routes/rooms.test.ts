@@ -117,6 +117,22 @@ describe('rooms', () => {
     test('without a token it is 401, before validation', async () => {
       assertProblem(await f.call(null, 'POST', '/v1/rooms', { name: '' }), 401, 'unauthorized');
     });
+
+    test('a control event that cannot be published does not fail the committed change', async () => {
+      const publish = f.deps.publishControl;
+      let attempts = 0;
+      f.deps.publishControl = async () => {
+        attempts++;
+        throw new Error('Redis is unreachable');
+      };
+      try {
+        const room = await create(bob, { name: 'unannounced', visibility: 'public' });
+        assert.equal(attempts, 1);
+        assert.equal((await f.call(bob, 'GET', `/v1/rooms/${room.id}`)).statusCode, 200);
+      } finally {
+        f.deps.publishControl = publish;
+      }
+    });
   });
 
   describe('GET /v1/rooms/:id', () => {
