@@ -27,6 +27,7 @@ export interface Cluster {
   /** POSTs JSON to the api and returns status and parsed body. */
   post<T = Problem>(path: string, body: unknown, token?: string): Promise<{ status: number; body: T }>;
   get<T = Problem>(path: string, token?: string): Promise<{ status: number; body: T }>;
+  request<T = Problem>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   /** Registers and logs in a new user. */
   user(username: string): Promise<TokenResponse>;
   connect(gateway: number, token: string | null, options?: ConnectOptions): Promise<ParleySocket>;
@@ -93,6 +94,7 @@ export async function startCluster(options: { gateways?: number; env?: Record<st
       env,
       post: <T>(path: string, body: unknown, token?: string) => request<T>('POST', path, body, token),
       get: <T>(path: string, token?: string) => request<T>('GET', path, undefined, token),
+      request,
       async user(username) {
         const credentials = { username, password: `pw-${username}-long-enough` };
         const reg = await request<Problem>('POST', '/v1/auth/register', credentials);
