@@ -38,7 +38,7 @@ test('a worker SIGKILLed mid-batch: a new worker persists every message exactly 
   const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('alice', 'x') returning id`;
   const rooms = [GLOBAL_ROOM];
   while (rooms.length < 3) {
-    const [room] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('public', 'r') returning id`;
+    const [room] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'r') returning id`;
     if (!rooms.some((x) => partitionOf(x) === partitionOf(room!.id))) rooms.push(room!.id);
   }
   for (const room of rooms) {

@@ -105,7 +105,7 @@ async function harness(t: TestContext): Promise<Harness> {
       }
     },
     async createRoom() {
-      const [row] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('public', 'r') returning id`;
+      const [row] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'r') returning id`;
       return row!.id;
     },
     async persistedCount() {
