@@ -94,7 +94,7 @@ type Db = Sql | Tx;
  */
 const ROOM_COLUMNS = `
   r.id, r.kind, r.name, r.topic, r.created_at, r.updated_at,
-  (select count(*)::int from room_members c where c.room_id = r.id) as member_count,
+  r.member_count,
   p.id as peer_id, p.username as peer_username`;
 
 /** The peer join for ROOM_COLUMNS; `$viewer` is bound by the caller. */
