@@ -3,7 +3,7 @@
  */
 import type { Principal } from '../shared/auth/claims.js';
 import { encodeServerFrame, errorFrame } from '../shared/protocol/codec.js';
-import type { ServerFrame } from '../shared/protocol/frames.js';
+import type { ChatMessage, ServerFrame } from '../shared/protocol/frames.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { WebSocket } from './uws.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -19,6 +19,14 @@ export interface Conn {
   roomsReadAt: number;
   /** Set on close: async work that finishes later must not touch the socket. */
   closed: boolean;
+  /**
+   * Opened with `?resume=1` and no `resume` frame yet: rooms are subscribed
+   * in Redis but the socket joins no live topic, so nothing arrives before
+   * the replay it will ask for.
+   */
+  hold: boolean;
+  /** Rooms being resumed, with the live messages relayed meanwhile (see CatchUps). */
+  catchingUp: Map<string, ChatMessage[]>;
 }
 
 export type Socket = WebSocket<Conn>;

@@ -20,6 +20,7 @@ import { RoomSubscriptions } from './room-subscriptions.js';
 import { SessionIndex } from './sessions.js';
 import { Sender, type Conn, type Socket } from './connection.js';
 import { LiveMembership } from './live-membership.js';
+import { CatchUps } from './catch-up.js';
 import { pgRoomsOfUsers, type RoomsOfUsers } from './membership.js';
 
 interface FakeSocket {
@@ -51,6 +52,8 @@ describe('LiveMembership ordering rules', () => {
       subscribed: new Set(),
       roomsReadAt,
       closed: false,
+      hold: false,
+      catchingUp: new Map(),
     };
     const surface = {
       getUserData: () => conn,
@@ -107,6 +110,7 @@ describe('LiveMembership ordering rules', () => {
       sender: new Sender(metrics),
       publishToRoom: () => undefined,
       roomsOfUsers,
+      catchUps: new CatchUps(),
       logger: testLogger(),
     });
   });

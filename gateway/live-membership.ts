@@ -29,6 +29,7 @@ import type { SessionIndex } from './sessions.js';
 import type { RoomSubscriptions } from './room-subscriptions.js';
 import type { RoomsOfUsers } from './membership.js';
 import { eventFrame } from './events.js';
+import type { CatchUps } from './catch-up.js';
 
 /** Upper bound on the time between reading a socket's rooms and attaching it. */
 const REPLAY_WINDOW_MS = 60_000;
@@ -45,6 +46,7 @@ export interface LiveMembershipDeps {
   /** Sends a frame to every local socket subscribed to the room. */
   publishToRoom: (room: string, frame: ServerFrameOf<'event'>) => void;
   roomsOfUsers: RoomsOfUsers;
+  catchUps: CatchUps;
   logger: Logger;
 }
 
@@ -75,6 +77,7 @@ export class LiveMembership {
   /** Releases everything a closed socket held. */
   detach(ws: Socket): void {
     const conn = ws.getUserData();
+    this.deps.catchUps.cancelAll(ws);
     for (const room of conn.subscribed) this.deps.subscriptions.release(room);
     conn.subscribed.clear();
   }
@@ -183,7 +186,8 @@ export class LiveMembership {
         // Closed, removed or already subscribed meanwhile: give the hold back.
         if (conn.closed || !conn.rooms.has(room) || conn.subscribed.has(room)) return subscriptions.release(room);
         conn.subscribed.add(room);
-        ws.subscribe(room);
+        // A held socket (resume pending) or one catching up on the room joins the live topic later.
+        if (!conn.hold && !conn.catchingUp.has(room)) ws.subscribe(room);
       },
       (err: unknown) => {
         subscriptions.release(room);
@@ -196,6 +200,7 @@ export class LiveMembership {
   private remove(ws: Socket, room: string): void {
     const conn = ws.getUserData();
     conn.rooms.delete(room);
+    this.deps.catchUps.cancel(ws, room);
     if (!conn.subscribed.delete(room)) return;
     if (!conn.closed) ws.unsubscribe(room);
     this.deps.subscriptions.release(room);

@@ -11,6 +11,7 @@ import { redisKeys } from '../shared/redis/keys.js';
 import { registerScripts } from '../shared/redis/scripts.js';
 import { RedisBus } from '../shared/broker/redis-bus.js';
 import { RedisPublisher } from '../shared/broker/redis-publisher.js';
+import { RedisRoomLog } from '../shared/broker/redis-room-log.js';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { loadGatewayConfig } from './config.js';
@@ -52,6 +53,7 @@ runMain(async () => {
     roomsOf: pgRoomsOf(sql),
     roomsOfUsers: pgRoomsOfUsers(sql),
     bus,
+    roomLog: new RedisRoomLog(redis, keys),
     publisher: new RedisPublisher({
       scripts: registerScripts(redis),
       keys,

@@ -48,6 +48,17 @@ export function createGatewayMetrics(registry: Registry) {
       help: 'Rooms this gateway holds a Redis subscription for',
       registers,
     }),
+    resumes: new Counter({
+      name: 'parley_gateway_resumes_total',
+      help: 'Rooms resumed, by whether the recent log still covered the client position',
+      labelNames: ['recovered'],
+      registers,
+    }),
+    replayed: new Counter({
+      name: 'parley_gateway_replayed_messages_total',
+      help: 'Messages replayed from room logs to resuming sockets',
+      registers,
+    }),
     relayed: new Counter({
       name: 'parley_gateway_messages_relayed_total',
       help: 'Room messages received from Redis and relayed to local sockets',

@@ -53,6 +53,11 @@ export class RoomSubscriptions {
     this.bus.unsubscribe(room).catch((err: unknown) => this.logger.warn({ err, room }, 'redis unsubscribe failed'));
   }
 
+  /** Resolves once the room's subscription is live (at once when this gateway holds none for it). */
+  whenLive(room: string): Promise<void> {
+    return this.rooms.get(room)?.ready ?? Promise.resolve();
+  }
+
   /** Rooms with a live or pending Redis subscription. */
   get size(): number {
     return this.rooms.size;

@@ -25,6 +25,7 @@ import type { RoomsOf } from './membership.js';
 import { readUpgradeAuth } from './token.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { LiveMembership } from './live-membership.js';
+import { CatchUps } from './catch-up.js';
 import type { RoomsOfUsers } from './membership.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
@@ -41,6 +42,7 @@ export interface GatewayDeps {
   roomsOfUsers: RoomsOfUsers;
   bus: RoomSubscriber & ControlBus;
   publisher: HandlerDeps['publisher'];
+  roomLog: HandlerDeps['roomLog'];
 }
 
 export interface Gateway {
@@ -76,8 +78,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return work;
   };
 
+  const catchUps = new CatchUps();
+  const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
   const dispatch = createDispatcher(
-    { sender, publisher: deps.publisher, metrics, limits: config, accepting: () => !draining, track },
+    {
+      sender,
+      publisher: deps.publisher,
+      roomLog: deps.roomLog,
+      roomLive: (room) => subscriptions.whenLive(room),
+      catchUps,
+      metrics,
+      limits: config,
+      accepting: () => !draining,
+      track,
+    },
     logger,
   );
 
@@ -88,7 +102,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   };
 
-  const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
   const app: TemplatedApp = App();
   const membership = new LiveMembership({
     subscriptions,
@@ -101,6 +114,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       metrics.framesOut.inc({ type: frame.type }, recipients);
     },
     roomsOfUsers: deps.roomsOfUsers,
+    catchUps,
     logger,
   });
 
@@ -121,6 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   deps.bus.onMessage((message: ChatMessage) => {
     metrics.relayed.inc();
+    catchUps.relay(message);
     const recipients = app.numSubscribers(message.room);
     if (recipients === 0) return;
     app.publish(message.room, encodeServerFrame({ type: 'message', ...message }), false);
@@ -149,7 +164,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const key = req.getHeader('sec-websocket-key');
       const protocolHeader = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const auth = readUpgradeAuth(protocolHeader, req.getQuery() ?? '');
+      const query = req.getQuery() ?? '';
+      const auth = readUpgradeAuth(protocolHeader, query);
+      // `?resume=1`: hold live room delivery until the client's `resume` frame.
+      const hold = new URLSearchParams(query).get('resume') === '1';
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
@@ -172,7 +190,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           // WebSocket now occupies and shut the socket down right after `open`
           // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
           // not in the build we can load). upgrade() writes the 101 itself.
-          res.upgrade<Conn>({ principal, rooms: new Set(rooms), subscribed: new Set(), roomsReadAt, closed: false }, key, auth.protocol, extensions, context);
+          res.upgrade<Conn>({ principal, rooms: new Set(rooms), subscribed: new Set(), roomsReadAt, closed: false, hold, catchingUp: new Map() }, key, auth.protocol, extensions, context);
         } catch (err) {
           if (aborted) return;
           const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';

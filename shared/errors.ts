@@ -47,6 +47,7 @@ export const ERRORS = {
   unknown_frame_type: spec('The frame type is not known to this server', 400),
   frame_too_large: spec('The frame exceeds the configured frame size limit', 413),
   message_too_large: spec('The message body exceeds the configured message size limit', 413),
+  bad_resume: spec('The resume request is not valid: a position is ahead of the room, or the socket cannot resume now', 400),
   not_found: spec('No such resource', 404),
   payload_too_large: spec('The request body exceeds the configured limit', 413),
   unsupported_media_type: spec('The request body must be application/json', 415),

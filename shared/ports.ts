@@ -65,6 +65,24 @@ export interface ControlBus {
   onResync(handler: () => void): void;
 }
 
+export interface RoomLogSnapshot {
+  /** The room's messages with seq > `after` still in the recent log, in seq order. */
+  messages: ChatMessage[];
+  /** The room's last assigned seq at the snapshot (0 when it has none). */
+  seq: number;
+  /** The oldest seq the log still holds, or null when it is empty. */
+  oldest: number | null;
+}
+
+/**
+ * The recent, bounded log of a room's messages (the resume window).
+ * `since` is one atomic snapshot: every message with seq ≤ `seq` that is still
+ * in the window is in `messages` (when > after), and nothing newer is.
+ */
+export interface RoomLog {
+  since(room: string, after: number): Promise<RoomLogSnapshot>;
+}
+
 export interface AppendResult {
   /** Rows newly written. */
   inserted: number;
@@ -107,6 +125,16 @@ export interface HistoryPage {
  * Reads a room's history, newest first, by keyset pagination on seq:
  * `before` is exclusive (omit for the newest page), `limit` is 1..100.
  * Authorization is the caller's job.
+ *
+ * Read-your-writes: a page read after `MessagePublisher.publish` resolved
+ * includes that message (if its seq is in the page's range), whether or not a
+ * worker has persisted it yet. The recent window comes from the room log, the
+ * rest from Postgres; a message older than the window is missing only while
+ * the worker is behind by more than the window. If the room log cannot be read
+ * (Redis down or slow), the page is served from Postgres alone and a warning
+ * is logged: history degrades to "may lag", it does not fail.
+ * (`PgMessageStore` alone is only the durable half and does not give this;
+ * services serve `MergedHistory`.)
  */
 export interface History {
   page(room: string, options: { before?: number | undefined; limit: number }): Promise<HistoryPage>;

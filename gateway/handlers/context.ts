@@ -1,5 +1,6 @@
 import type { ClientFrameOf, ClientFrameType } from '../../shared/protocol/frames.js';
-import type { MessagePublisher } from '../../shared/ports.js';
+import type { MessagePublisher, RoomLog } from '../../shared/ports.js';
+import type { CatchUps } from '../catch-up.js';
 import type { Conn, Sender, Socket } from '../connection.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SocketConfig } from '../config.js';
@@ -8,6 +9,10 @@ import type { SocketConfig } from '../config.js';
 export interface HandlerDeps {
   sender: Sender;
   publisher: MessagePublisher;
+  roomLog: RoomLog;
+  /** Resolves once this gateway receives the room's live messages (see RoomSubscriptions.whenLive). */
+  roomLive: (room: string) => Promise<void>;
+  catchUps: CatchUps;
   metrics: GatewayMetrics;
   limits: Pick<SocketConfig, 'maxMessageBytes'>;
   /** False while draining: new publishes are refused with `shutting_down`. */

@@ -9,10 +9,12 @@ import type { FrameHandler, FrameHandlers, HandlerDeps } from './context.js';
 import type { Logger } from '../../shared/log.js';
 import { handlePing } from './ping.js';
 import { handlePublish } from './publish.js';
+import { handleResume } from './resume.js';
 
 export const HANDLERS: FrameHandlers = {
   publish: handlePublish,
   ping: handlePing,
+  resume: handleResume,
 };
 
 export function createDispatcher(deps: HandlerDeps, logger: Logger) {

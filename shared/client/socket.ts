@@ -28,12 +28,14 @@ export class ParleySocket {
   readonly frames: ServerFrame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
+  private listeners: ((frame: ServerFrame) => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const decoded = decodeServerFrame(isBinary ? data : data.toString('utf8'));
       if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.error.message}: ${data.toString('utf8').slice(0, 200)}`);
       this.frames.push(decoded.frame);
+      for (const listener of this.listeners) listener(decoded.frame);
       this.notify();
     });
     this.closed = new Promise((resolve) =>
@@ -60,6 +62,11 @@ export class ParleySocket {
       });
       ws.once('error', reject);
     });
+  }
+
+  /** Calls `listener` with every frame received from now on, in order. */
+  onFrame(listener: (frame: ServerFrame) => void): void {
+    this.listeners.push(listener);
   }
 
   send(frame: ClientFrame): void {

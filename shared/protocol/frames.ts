@@ -72,13 +72,41 @@ export const PingFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Resumes rooms after a reconnect, without gaps. Only on a socket opened with
+ * `?resume=1`, which holds back live room messages until this frame, and only
+ * once. For each listed room the server replays every message after `after`
+ * from its recent log, then sends `resumed`, then live messages, all in seq
+ * order. Rooms not listed go live at once, with no replay.
+ */
+export const ResumeFrame = Type.Object(
+  {
+    type: Type.Literal('resume'),
+    ref: Type.Optional(Ref),
+    rooms: Type.Array(
+      Type.Object(
+        {
+          room: Uuid,
+          /** The last seq the client has for this room (0: none). */
+          after: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const CLIENT_FRAMES = {
   publish: PublishFrame,
   ping: PingFrame,
+  resume: ResumeFrame,
 } as const;
 
 export type PublishFrame = Static<typeof PublishFrame>;
 export type PingFrame = Static<typeof PingFrame>;
+export type ResumeFrame = Static<typeof ResumeFrame>;
 export type ClientFrameType = keyof typeof CLIENT_FRAMES;
 export type ClientFrame = { [K in ClientFrameType]: Static<(typeof CLIENT_FRAMES)[K]> }[ClientFrameType];
 export type ClientFrameOf<K extends ClientFrameType> = Extract<ClientFrame, { type: K }>;
@@ -165,6 +193,32 @@ export const EventFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A room's replay is complete; the following messages of the room are live.
+ * `recovered: false` means the recent log no longer reaches back to `after`:
+ * the messages in `missing` (inclusive) were not replayed and must be read
+ * from the history API. Every message after `missing.to` was replayed.
+ */
+export const ResumedFrame = Type.Object(
+  {
+    type: Type.Literal('resumed'),
+    ref: Type.Optional(Ref),
+    room: Uuid,
+    recovered: Type.Boolean(),
+    /** Messages replayed before this frame. */
+    replayed: Type.Integer({ minimum: 0 }),
+    /** The room's seq when the replay was taken: live messages follow with larger seqs. */
+    seq: Type.Integer({ minimum: 0 }),
+    missing: Type.Optional(
+      Type.Object(
+        { from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PongFrame = Type.Object(
   { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
   { additionalProperties: false },
@@ -188,6 +242,7 @@ export const SERVER_FRAMES = {
   ack: AckFrame,
   pong: PongFrame,
   event: EventFrame,
+  resumed: ResumedFrame,
   error: ErrorFrame,
 } as const;
 

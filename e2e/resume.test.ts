@@ -1,0 +1,144 @@
+/**
+ * Gapless resume, tested as a client lives it: the documented procedure
+ * (ResumingClient) against real gateways, api and worker. The room log is
+ * kept tiny (ROOM_LOG_MAXLEN=10; Redis trims approximately, in nodes of about
+ * 100 entries) so that gaps older than the window are easy to make.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
+import { ParleySocket } from '../shared/client/socket.js';
+import { ResumingClient } from '../shared/client/resuming.js';
+import type { ChatMessage } from '../shared/protocol/frames.js';
+import { eventually } from '../shared/processes.js';
+import { startCluster, type Cluster } from './cluster.js';
+
+describe('gapless resume', () => {
+  let c: Cluster;
+  let alice: TokenResponse;
+  let bob: TokenResponse;
+  let aliceWs: ParleySocket;
+  let n = 0;
+  /** Publishes `count` messages into `room` as alice, `window` in flight at a time; resolves when all are acked. */
+  const publish = async (room: string, count: number, window = 8) => {
+    const refs = Array.from({ length: count }, () => `a${++n}`);
+    for (let i = 0; i < refs.length; i += window) {
+      const batch = refs.slice(i, i + window);
+      for (const ref of batch) aliceWs.send({ type: 'publish', ref, room, cmid: ref, body: `message ${ref}` });
+      for (const ref of batch) assert.equal((await aliceWs.reply(ref)).type, 'ack');
+    }
+  };
+  const room = async (name: string) => {
+    const res = await c.post<{ id: string }>('/v1/rooms', { name, visibility: 'public' }, alice.accessToken);
+    assert.equal(res.status, 201);
+    assert.equal((await c.post(`/v1/rooms/${res.body.id}/join`, undefined, bob.accessToken)).status, 200);
+    return res.body.id;
+  };
+  const client = (gateway = 0) =>
+    new ResumingClient({ url: c.gatewayUrls[gateway]!, apiUrl: c.apiUrl, token: bob.accessToken });
+  const seqs = (messages: ChatMessage[] | undefined) => (messages ?? []).map((m) => m.seq);
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  before(async () => {
+    c = await startCluster({ gateways: 2, env: { ROOM_LOG_MAXLEN: '10' } });
+    alice = await c.user('alice');
+    bob = await c.user('bob');
+    aliceWs = await c.connect(0, alice.accessToken);
+    await aliceWs.next('welcome');
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('a client that missed N messages gets exactly those N, in order, then live ones', async () => {
+    const r = await room('resume-exact');
+    const bobClient = client(1);
+    await bobClient.connect();
+    await publish(r, 5);
+    await eventually('bob to have 1..5', () => (bobClient.lastSeq(r) === 5 ? true : undefined));
+    await bobClient.socket!.close();
+
+    await publish(r, 7);
+    const ws = await bobClient.connect();
+    const resumed = await ws.next('resumed', (f) => f.room === r);
+    assert.deepEqual({ recovered: resumed.recovered, replayed: resumed.replayed, seq: resumed.seq }, { recovered: true, replayed: 7, seq: 12 });
+    const beforeResumed = ws.frames.slice(0, ws.frames.indexOf(resumed));
+    assert.deepEqual(
+      beforeResumed.flatMap((f) => (f.type === 'message' && f.room === r ? [f.seq] : [])),
+      range(6, 12),
+      'the replay is exactly the missed messages',
+    );
+    await publish(r, 2);
+    await eventually('bob to have 1..14', () => (bobClient.lastSeq(r) === 14 ? true : undefined));
+    assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, 14));
+  });
+
+  test('a gap older than the window is reported (recovered: false) and filled from history', async () => {
+    const r = await room('resume-window');
+    const bobClient = client(0);
+    await bobClient.connect();
+    await publish(r, 3);
+    await eventually('bob to have 1..3', () => (bobClient.lastSeq(r) === 3 ? true : undefined));
+    await bobClient.socket!.close();
+
+    await publish(r, 400, 16);
+    const ws = await bobClient.connect();
+    const resumed = await ws.next('resumed', (f) => f.room === r);
+    assert.equal(resumed.recovered, false);
+    assert.equal(resumed.missing?.from, 4);
+    assert.ok(resumed.missing!.to >= 4 && resumed.missing!.to < 403, JSON.stringify(resumed.missing));
+    assert.equal(resumed.replayed, 403 - resumed.missing!.to);
+    await bobClient.settled();
+    await eventually('bob to have 1..403', () => (bobClient.lastSeq(r) === 403 ? true : undefined));
+    assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, 403));
+  });
+
+  test('positions ahead of the room fail closed; bad resume requests get typed errors', async () => {
+    const r = await room('resume-bad');
+    await publish(r, 2);
+    const held = await ParleySocket.connect(`${c.gatewayUrls[0]!}?resume=1`, bob.accessToken);
+    await held.next('welcome');
+    held.send({ type: 'resume', ref: 'future', rooms: [{ room: r, after: 50 }, { room: crypto.randomUUID(), after: 0 }] });
+    const errors = [await held.next('error', (e) => e.ref === 'future'), await held.next('error', (e) => e.ref === 'future')];
+    assert.deepEqual(errors.map((e) => e.code).sort(), ['bad_resume', 'room_not_found']);
+    held.send({ type: 'resume', ref: 'again', rooms: [] });
+    assert.equal((await held.next('error', (e) => e.ref === 'again')).code, 'bad_resume');
+    held.sendRaw(JSON.stringify({ type: 'resume', ref: 'neg', rooms: [{ room: r, after: -1 }] }));
+    assert.equal((await held.next('error', (e) => e.ref === 'neg')).code, 'bad_frame');
+    // The room with the bad position stays paused: a fence on the global room arrives, room messages do not.
+    await publish(r, 1);
+    const fence = await c.connect(0, alice.accessToken);
+    await fence.next('welcome');
+    fence.send({ type: 'publish', ref: 'f', room: GLOBAL_ROOM_ID, cmid: `fence${++n}`, body: 'fence' });
+    const ack = await fence.reply('f');
+    await held.next('message', (m) => ack.type === 'ack' && m.id === ack.id);
+    assert.equal(held.frames.some((f) => f.type === 'message' && f.room === r), false);
+
+    const plain = await c.connect(1, bob.accessToken);
+    await plain.next('welcome');
+    plain.send({ type: 'resume', ref: 'plain', rooms: [] });
+    assert.equal((await plain.next('error', (e) => e.ref === 'plain')).code, 'bad_resume');
+    await Promise.all([held.close(), plain.close(), fence.close()]);
+  });
+
+  test('while messages keep coming, reconnecting again and again on either gateway loses and repeats nothing', async () => {
+    const r = await room('resume-storm');
+    const bobClient = client(0);
+    await bobClient.connect();
+    const burst = 40;
+    const cycles = 6;
+    const total = burst * cycles;
+    for (let i = 0; i < cycles; i++) {
+      // A burst is in flight while bob sees part of it, drops, and comes back on the other gateway.
+      const seen = bobClient.lastSeq(r) ?? 0;
+      const publishing = publish(r, burst, 2);
+      await eventually('part of the burst to arrive', () => ((bobClient.lastSeq(r) ?? 0) > seen ? true : undefined), 20_000);
+      await bobClient.socket!.close();
+      await bobClient.connect(c.gatewayUrls[i % 2]!);
+      await publishing;
+    }
+    await bobClient.settled();
+    await eventually(`bob to have all ${total}`, () => (bobClient.lastSeq(r) === total ? true : undefined), 30_000);
+    assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, total));
+  });
+});
