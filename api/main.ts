@@ -10,6 +10,7 @@ import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import { MergedHistory } from '../shared/store/merged-history.js';
 import { loadApiConfig } from './config.js';
 import { loadSigningKeys } from './auth/keys.js';
 import { createTokenIssuer } from './auth/tokens.js';
@@ -50,7 +51,8 @@ runMain(async () => {
     users: new Users(sql),
     rooms: new RoomRepository(sql),
     sessions,
-    history: new PgMessageStore(sql),
+    // Postgres plus the Redis room log, so an acked message is in history at once.
+    history: new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger }),
     verify,
     signingKeys,
     publishControl: (event) => publishControl(redis, keys, event),

@@ -15,6 +15,7 @@ import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
+import { MergedHistory } from '../shared/store/merged-history.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { testLogger } from '../shared/testing/logger.js';
 import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
@@ -43,6 +44,7 @@ export interface ApiFixture {
   auth: Omit<AuthConfig, 'keysFile'>;
   http: HttpConfig;
   sessions: Sessions;
+  /** The durable half of history: append here to stand in for the worker. */
   store: PgMessageStore;
   /** What the routes were given; a test can register them on another Fastify instance. */
   deps: RouteDeps;
@@ -105,7 +107,7 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       users: new Users(db.sql),
       rooms: new RoomRepository(db.sql),
       sessions,
-      history: store,
+      history: new MergedHistory({ durable: store, redis, keys, logger }),
       verify,
       signingKeys,
       publishControl: (event) => publishControl(redis, keys, event),

@@ -1,12 +1,15 @@
 /**
- * GET /v1/rooms/{id}/messages over real Postgres: keyset paging newest first,
- * who may read (members; anyone not banned previews a public room), and query
- * validation.
+ * GET /v1/rooms/{id}/messages over real Postgres and Redis: keyset paging
+ * newest first, read-your-writes (an acked message is served from the room log
+ * until the worker persists it), who may read (members; anyone not banned
+ * previews a public room), and query validation.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { envelopeToMessage, type Envelope } from '../../shared/broker/envelope.js';
+import { decodeEnvelope, envelopeToMessage, type Envelope } from '../../shared/broker/envelope.js';
+import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
+import { registerScripts } from '../../shared/redis/scripts.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type Problem, type TokenResponse } from '../../shared/http/schemas.js';
 import { assertProblem, createApiFixture, type ApiFixture } from '../testing.js';
 
@@ -182,6 +185,34 @@ describe('GET /v1/rooms/:id/messages', () => {
     });
     assert.equal(patch.statusCode, 200, patch.body);
     assertProblem(await history(roomId, '', trent.accessToken), 404, 'room_not_found');
+  });
+
+  test('an acked message is in history before the worker persisted it, and once after', async () => {
+    const created = await f.call(bob, 'POST', '/v1/rooms', { name: 'read your writes', visibility: 'private' });
+    assert.equal(created.statusCode, 201, created.body);
+    const roomId = created.json<{ id: string }>().id;
+    const publisher = new RedisPublisher({
+      scripts: registerScripts(f.redis),
+      keys: f.keys,
+      config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
+      persistedMaxSeq: (room) => f.store.maxSeq(room),
+    });
+    const accepted = await publisher.publish({ room: roomId, author: bob.user, cmid: 'ryw-1', kind: 'text', body: 'just acked' });
+
+    const read = async () => {
+      const res = await history(roomId, '', bob.accessToken);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<HistoryResponse>();
+    };
+    const before = await read();
+    assert.deepEqual(before.messages.map((m) => [m.id, m.seq, m.body]), [[accepted.id, 1, 'just acked']]);
+    assert.equal(before.nextBefore, null);
+
+    // The worker's part: the same envelope, from the persistence stream, into Postgres.
+    const queued = await f.redis.xrange(f.keys.persistStreamOfRoom(roomId), '-', '+');
+    const mine = queued.map(([, fields]) => decodeEnvelope(fields[1]!)).filter((e) => e?.room === roomId);
+    assert.equal((await f.store.append(mine.map((e) => e!))).inserted, 1);
+    assert.deepEqual(await read(), before);
   });
 
   test('an id that is not a uuid is 400 bad_request', async () => {
