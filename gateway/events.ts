@@ -13,7 +13,9 @@ const MEMBER_EVENT: Record<string, EventName> = {
   invited: 'invited',
 };
 
-export function eventFrame(event: Exclude<ControlEvent, { type: 'session_revoked' }>): ServerFrameOf<'event'> {
+export type RoomControlEvent = Extract<ControlEvent, { type: 'membership_changed' | 'room_updated' | 'room_deleted' | 'read_marker' }>;
+
+export function eventFrame(event: RoomControlEvent): ServerFrameOf<'event'> {
   switch (event.type) {
     case 'membership_changed': {
       const frame: ServerFrameOf<'event'> = { type: 'event', room: event.room, event: MEMBER_EVENT[event.change]!, user: event.user };
@@ -31,5 +33,7 @@ export function eventFrame(event: Exclude<ControlEvent, { type: 'session_revoked
       };
     case 'room_deleted':
       return { type: 'event', room: event.room, event: 'room_deleted', actor: event.actor };
+    case 'read_marker':
+      return { type: 'event', room: event.room, event: 'read', user: event.user, seq: event.seq };
   }
 }

@@ -93,7 +93,10 @@ export class LiveMembership {
         this.deps.publishToRoom(event.room, eventFrame(event));
         for (const ws of this.deps.sessions.all()) this.remove(ws, event.room);
         return;
+      case 'read_marker':
+        return this.deps.publishToRoom(event.room, eventFrame(event));
       case 'session_revoked':
+      case 'announcement':
         return;
     }
   }

@@ -55,7 +55,31 @@ export const RoomDeleted = Type.Object({
   actor: Who,
 });
 
-export const ControlEvent = Type.Union([SessionRevoked, MembershipChanged, RoomUpdated, RoomDeleted]);
+/**
+ * A member moved their read position in a room. Gateways tell the room's
+ * members (a `read` event), which also updates the reader's other devices.
+ */
+export const ReadMarker = Type.Object({
+  type: Type.Literal('read_marker'),
+  room: Type.String(),
+  user: Who,
+  /** The member's last-read seq after the change (it never moves backwards). */
+  seq: Type.Integer({ minimum: 0 }),
+});
+export type ReadMarker = Static<typeof ReadMarker>;
+
+/** A server announcement: every gateway sends it to every connected socket. */
+export const AnnouncementPosted = Type.Object({
+  type: Type.Literal('announcement'),
+  id: Type.String(),
+  author: Who,
+  body: Type.String(),
+  /** ISO-8601. */
+  createdAt: Type.String(),
+});
+export type AnnouncementPosted = Static<typeof AnnouncementPosted>;
+
+export const ControlEvent = Type.Union([SessionRevoked, MembershipChanged, RoomUpdated, RoomDeleted, ReadMarker, AnnouncementPosted]);
 export type ControlEvent = Static<typeof ControlEvent>;
 
 const check = Compile(ControlEvent);

@@ -175,6 +175,7 @@ export const EventFrame = Type.Object(
       'invited',
       'room_updated',
       'room_deleted',
+      'read',
     ]),
     /** The user the event is about (for member events and `invited`). */
     user: Type.Optional(UserRef),
@@ -182,6 +183,8 @@ export const EventFrame = Type.Object(
     actor: Type.Optional(UserRef),
     /** The user's role after `member_joined` / `role_changed`. */
     role: Type.Optional(RoomRole),
+    /** With `read`: the member's (`user`) last-read seq. */
+    seq: Type.Optional(Type.Integer({ minimum: 0 })),
     /** The room's new settings, with `room_updated`. */
     settings: Type.Optional(
       Type.Object(
@@ -219,6 +222,23 @@ export const ResumedFrame = Type.Object(
   { additionalProperties: false },
 );
 
+export const Announcement = Type.Object(
+  {
+    id: Uuid,
+    author: UserRef,
+    body: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type Announcement = Static<typeof Announcement>;
+
+/** A server announcement, sent live to every connected socket (and the latest ones after `welcome`). */
+export const AnnouncementFrame = Type.Object(
+  { type: Type.Literal('announcement'), ...Announcement.properties },
+  { additionalProperties: false },
+);
+
 export const PongFrame = Type.Object(
   { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
   { additionalProperties: false },
@@ -243,6 +263,7 @@ export const SERVER_FRAMES = {
   pong: PongFrame,
   event: EventFrame,
   resumed: ResumedFrame,
+  announcement: AnnouncementFrame,
   error: ErrorFrame,
 } as const;
 
