@@ -42,6 +42,11 @@ export function redisKeys(prefix: string) {
     roomChannel: (room: string) => `${prefix}room:${room}`,
     /** Pub/sub channel for cluster control events (session revocation, …). */
     controlChannel: () => `${prefix}control`,
+    /**
+     * LIST of the latest announcements (JSON, newest first), capped by the api
+     * with LTRIM; gateways send them to each socket after `welcome`.
+     */
+    latestAnnouncements: () => `${prefix}announcements:latest`,
     /** STRING with TTL = access token lifetime: the session's access tokens are refused. */
     revokedSession: (sessionId: string) => `${prefix}session:${sessionId}:revoked`,
   } as const;
