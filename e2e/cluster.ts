@@ -43,6 +43,12 @@ export async function startCluster(options: { gateways?: number; env?: Record<st
   writeFileSync(keysFile, JSON.stringify({ keys: [signingJwk] }));
 
   const env = {
+    // Tests that are not about rate limits publish far faster than a person
+    // types; e2e/gateway-limits-typing.test.ts sets its own small limits.
+    GATEWAY_PUBLISH_RATE_PER_CONNECTION: '100000',
+    GATEWAY_PUBLISH_BURST_PER_CONNECTION: '100000',
+    GATEWAY_PUBLISH_RATE_PER_USER: '100000',
+    GATEWAY_PUBLISH_BURST_PER_USER: '100000',
     DATABASE_URL: db.url,
     DATABASE_MIGRATE: 'false',
     REDIS_URL: redis.config.url,

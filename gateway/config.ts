@@ -25,6 +25,19 @@ export const SocketConfig = Type.Object({
   idleTimeoutSeconds: setting.integer('GATEWAY_IDLE_TIMEOUT_SECONDS', { default: 120, minimum: 8, maximum: 960 }),
   /** Bytes queued for a slow socket before it is closed, so one slow reader cannot exhaust memory. */
   maxBackpressureBytes: setting.integer('GATEWAY_MAX_BACKPRESSURE_BYTES', { default: 1_048_576, minimum: 1024 }),
+  /** Token bucket per socket for `publish`: messages per second, and the burst it may save up. */
+  publishRatePerConnection: setting.number('GATEWAY_PUBLISH_RATE_PER_CONNECTION', { default: 10, exclusiveMinimum: 0 }),
+  publishBurstPerConnection: setting.integer('GATEWAY_PUBLISH_BURST_PER_CONNECTION', { default: 20, minimum: 1 }),
+  /** Token bucket per user across all their sockets on one gateway process. */
+  publishRatePerUser: setting.number('GATEWAY_PUBLISH_RATE_PER_USER', { default: 20, exclusiveMinimum: 0 }),
+  publishBurstPerUser: setting.integer('GATEWAY_PUBLISH_BURST_PER_USER', { default: 40, minimum: 1 }),
+  /** Token bucket per socket for `typing`. */
+  typingRatePerConnection: setting.number('GATEWAY_TYPING_RATE_PER_CONNECTION', { default: 1, exclusiveMinimum: 0 }),
+  typingBurstPerConnection: setting.integer('GATEWAY_TYPING_BURST_PER_CONNECTION', { default: 3, minimum: 1 }),
+  /** How long a typing indicator shows without a new `typing` frame. */
+  typingTtlMs: setting.integer('GATEWAY_TYPING_TTL_MS', { default: 5000, minimum: 500, maximum: 60_000 }),
+  /** Refused frames in a row (rate limits) after which the socket is closed with 1008. */
+  abuseRejections: setting.integer('GATEWAY_ABUSE_REJECTIONS', { default: 50, minimum: 1 }),
   /** On SIGTERM: how long in-flight publishes may take before sockets are closed with 1012. */
   drainTimeoutMs: setting.integer('GATEWAY_DRAIN_TIMEOUT_MS', { default: 10_000, minimum: 0 }),
 });

@@ -7,6 +7,7 @@ import type { ChatMessage, ServerFrame } from '../shared/protocol/frames.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { WebSocket } from './uws.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ConnLimits } from './rate-limits.js';
 
 /** Attached to each uWS socket at upgrade (`ws.getUserData()`). */
 export interface Conn {
@@ -27,6 +28,7 @@ export interface Conn {
   hold: boolean;
   /** Rooms being resumed, with the live messages relayed meanwhile (see CatchUps). */
   catchingUp: Map<string, ChatMessage[]>;
+  limits: ConnLimits;
 }
 
 export type Socket = WebSocket<Conn>;

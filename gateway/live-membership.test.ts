@@ -21,6 +21,7 @@ import { SessionIndex } from './sessions.js';
 import { Sender, type Conn, type Socket } from './connection.js';
 import { LiveMembership } from './live-membership.js';
 import { CatchUps } from './catch-up.js';
+import { TokenBucket } from './token-bucket.js';
 import { pgRoomsOfUsers, type RoomsOfUsers } from './membership.js';
 
 interface FakeSocket {
@@ -54,6 +55,7 @@ describe('LiveMembership ordering rules', () => {
       closed: false,
       hold: false,
       catchingUp: new Map(),
+      limits: { publish: new TokenBucket(1, 1), typing: new TokenBucket(1, 1), rejections: 0 },
     };
     const surface = {
       getUserData: () => conn,

@@ -12,6 +12,7 @@ import { registerScripts } from '../shared/redis/scripts.js';
 import { RedisBus } from '../shared/broker/redis-bus.js';
 import { RedisPublisher } from '../shared/broker/redis-publisher.js';
 import { RedisRoomLog } from '../shared/broker/redis-room-log.js';
+import { latestAnnouncements } from '../shared/broker/announcements.js';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { loadGatewayConfig } from './config.js';
@@ -54,6 +55,7 @@ runMain(async () => {
     roomsOfUsers: pgRoomsOfUsers(sql),
     bus,
     roomLog: new RedisRoomLog(redis, keys),
+    latestAnnouncements: () => latestAnnouncements(redis, keys),
     publisher: new RedisPublisher({
       scripts: registerScripts(redis),
       keys,

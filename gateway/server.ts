@@ -12,8 +12,8 @@ import { ParleyError, type ErrorCode } from '../shared/errors.js';
 import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
 import type { Logger } from '../shared/log.js';
 import type { AccessVerifier } from '../shared/auth/verify.js';
-import type { ControlBus, RoomSubscriber } from '../shared/ports.js';
-import { PROTOCOL_VERSION, type ChatMessage } from '../shared/protocol/frames.js';
+import type { ControlBus, RoomSubscriber, TypingPublisher } from '../shared/ports.js';
+import { PROTOCOL_VERSION, type Announcement, type ChatMessage } from '../shared/protocol/frames.js';
 import { decodeClientFrame, encodeServerFrame } from '../shared/protocol/codec.js';
 import { CloseCode } from '../shared/errors.js';
 import { App, SendStatus, closeListenSocket, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -26,11 +26,14 @@ import { readUpgradeAuth } from './token.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { LiveMembership } from './live-membership.js';
 import { CatchUps } from './catch-up.js';
+import { RateLimits } from './rate-limits.js';
 import type { RoomsOfUsers } from './membership.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
 
 export const WS_PATH = '/v1/ws';
+/** The uWS topic every socket joins for announcements (room topics are UUIDs, so no clash). */
+const ANNOUNCEMENTS_TOPIC = 'announcements';
 
 export interface GatewayDeps {
   config: SocketConfig;
@@ -40,9 +43,11 @@ export interface GatewayDeps {
   isRevoked: (sessionId: string) => Promise<boolean>;
   roomsOf: RoomsOf;
   roomsOfUsers: RoomsOfUsers;
-  bus: RoomSubscriber & ControlBus;
+  bus: RoomSubscriber & ControlBus & TypingPublisher;
   publisher: HandlerDeps['publisher'];
   roomLog: HandlerDeps['roomLog'];
+  /** The latest announcements, oldest first, sent to each socket after `welcome`. */
+  latestAnnouncements: () => Promise<Announcement[]>;
 }
 
 export interface Gateway {
@@ -79,6 +84,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 
   const catchUps = new CatchUps();
+  const rateLimits = new RateLimits(config, sender);
   const subscriptions = new RoomSubscriptions(deps.bus, logger, metrics);
   const dispatch = createDispatcher(
     {
@@ -87,6 +93,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       roomLog: deps.roomLog,
       roomLive: (room) => subscriptions.whenLive(room),
       catchUps,
+      rateLimits,
+      typing: deps.bus,
       metrics,
       limits: config,
       accepting: () => !draining,
@@ -118,9 +126,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
   });
 
+  deps.bus.onTyping((signal) => {
+    const recipients = app.numSubscribers(signal.room);
+    if (recipients === 0) return;
+    app.publish(signal.room, encodeServerFrame({ type: 'typing', ...signal }), false);
+    metrics.framesOut.inc({ type: 'typing' }, recipients);
+  });
+
   deps.bus.onEvent((event) => {
     if (event.type === 'session_revoked') closeSession(event.sessionId, event.reason);
-    else membership.apply(event);
+    else if (event.type === 'announcement') {
+      const { type: _type, ...announcement } = event;
+      const recipients = app.numSubscribers(ANNOUNCEMENTS_TOPIC);
+      app.publish(ANNOUNCEMENTS_TOPIC, encodeServerFrame({ type: 'announcement', ...announcement }), false);
+      metrics.framesOut.inc({ type: 'announcement' }, recipients);
+    } else membership.apply(event);
   });
   // Control events published while we were disconnected from Redis were lost:
   // re-check every live session's revocation and reload every local user's rooms.
@@ -190,7 +210,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           // WebSocket now occupies and shut the socket down right after `open`
           // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
           // not in the build we can load). upgrade() writes the 101 itself.
-          res.upgrade<Conn>({ principal, rooms: new Set(rooms), subscribed: new Set(), roomsReadAt, closed: false, hold, catchingUp: new Map() }, key, auth.protocol, extensions, context);
+          res.upgrade<Conn>({ principal, rooms: new Set(rooms), subscribed: new Set(), roomsReadAt, closed: false, hold, catchingUp: new Map(), limits: rateLimits.forConnection() }, key, auth.protocol, extensions, context);
         } catch (err) {
           if (aborted) return;
           const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
@@ -207,6 +227,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return;
       }
       sessions.add(ws);
+      rateLimits.attach(conn.principal.userId);
       metrics.connections.set(sessions.size);
       // `welcome` promises live delivery from here on, so it waits until every
       // room's Redis subscription is live. No ws.cork() anywhere in open: it
@@ -225,6 +246,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
               idleTimeoutSeconds: config.idleTimeoutSeconds,
             },
           });
+          // Live announcements from now on, and the latest ones so far (a live one may
+          // arrive twice, once each way: clients keep announcements by id).
+          ws.subscribe(ANNOUNCEMENTS_TOPIC);
+          deps.latestAnnouncements().then(
+            (list) => {
+              for (const a of list) sender.send(ws, { type: 'announcement', ...a });
+            },
+            (err: unknown) => logger.warn({ err }, 'could not read the latest announcements'),
+          );
         },
         () => {
           sender.error(ws, 'unavailable', { message: 'Could not subscribe to your rooms; reconnect' });
@@ -272,6 +302,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       conn.closed = true;
       membership.detach(ws);
       sessions.remove(ws);
+      rateLimits.detach(conn.principal.userId);
       metrics.connections.set(sessions.size);
       metrics.closes.inc({ code: String(code) });
     },

@@ -72,6 +72,8 @@ export const ERRORS = {
   member_not_found: spec('That user is not a member of this room', 404),
 
   // --- capacity and availability ---
+  /** Over a rate limit: wait `retryAfterMs`. A socket that keeps going is closed with 1008. */
+  rate_limited: spec('Too many requests; slow down', 429, true),
   too_many_connections: spec('This gateway is at its connection limit', 503, true),
   overloaded: spec('The server is temporarily over capacity; retry later', 503, true),
   unavailable: spec('A backing service is unavailable; retry later', 503, true, CloseCode.tryAgainLater),

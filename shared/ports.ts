@@ -55,6 +55,24 @@ export interface RoomSubscriber {
   subscribe(room: string): Promise<void>;
   unsubscribe(room: string): Promise<void>;
   onMessage(handler: (message: ChatMessage) => void): void;
+  /** Typing signals of subscribed rooms; same at-most-once delivery, never stored. */
+  onTyping(handler: (signal: TypingSignal) => void): void;
+}
+
+export interface TypingSignal {
+  room: string;
+  user: { id: string; username: string };
+  expiresInMs: number;
+}
+
+/**
+ * Announces that a user is typing in a room, to every gateway with members of
+ * the room. Deduplicated: within half of `expiresInMs` after an announcement,
+ * further calls for the same (room, user), from any device or gateway, announce
+ * nothing and resolve false.
+ */
+export interface TypingPublisher {
+  typing(signal: TypingSignal): Promise<boolean>;
 }
 
 /** Cluster-wide control events; at-most-once, like RoomSubscriber. */

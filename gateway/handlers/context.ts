@@ -1,6 +1,7 @@
 import type { ClientFrameOf, ClientFrameType } from '../../shared/protocol/frames.js';
-import type { MessagePublisher, RoomLog } from '../../shared/ports.js';
+import type { MessagePublisher, RoomLog, TypingPublisher } from '../../shared/ports.js';
 import type { CatchUps } from '../catch-up.js';
+import type { RateLimits } from '../rate-limits.js';
 import type { Conn, Sender, Socket } from '../connection.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SocketConfig } from '../config.js';
@@ -13,8 +14,10 @@ export interface HandlerDeps {
   /** Resolves once this gateway receives the room's live messages (see RoomSubscriptions.whenLive). */
   roomLive: (room: string) => Promise<void>;
   catchUps: CatchUps;
+  rateLimits: RateLimits;
   metrics: GatewayMetrics;
-  limits: Pick<SocketConfig, 'maxMessageBytes'>;
+  typing: TypingPublisher;
+  limits: Pick<SocketConfig, 'maxMessageBytes' | 'typingTtlMs'>;
   /** False while draining: new publishes are refused with `shutting_down`. */
   accepting: () => boolean;
   /** Tracks async work so a drain can wait for it. */

@@ -10,11 +10,13 @@ import type { Logger } from '../../shared/log.js';
 import { handlePing } from './ping.js';
 import { handlePublish } from './publish.js';
 import { handleResume } from './resume.js';
+import { handleTyping } from './typing.js';
 
 export const HANDLERS: FrameHandlers = {
   publish: handlePublish,
   ping: handlePing,
   resume: handleResume,
+  typing: handleTyping,
 };
 
 export function createDispatcher(deps: HandlerDeps, logger: Logger) {

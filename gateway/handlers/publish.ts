@@ -10,6 +10,7 @@ import type { FrameHandler } from './context.js';
 export const handlePublish: FrameHandler<'publish'> = async (frame, ws, conn, deps) => {
   const started = process.hrtime.bigint();
   if (!deps.accepting()) throw new ParleyError('shutting_down');
+  deps.rateLimits.take(ws, conn, 'publish');
   // Room ids are stored lowercase; the uuid format also admits uppercase.
   const room = frame.room.toLowerCase();
   if (!conn.rooms.has(room)) throw new ParleyError('room_not_found');

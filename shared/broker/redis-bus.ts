@@ -7,13 +7,30 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis/keys.js';
-import type { ControlBus, RoomSubscriber } from '../ports.js';
+import Type from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { ControlBus, RoomSubscriber, TypingPublisher, TypingSignal } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
 import { decodeEnvelope, envelopeToMessage } from './envelope.js';
 import { decodeControlEvent, encodeControlEvent, type ControlEvent } from './control.js';
 
-export class RedisBus implements RoomSubscriber, ControlBus {
+/**
+ * A room channel carries broker envelopes (messages) and typing signals, the
+ * latter marked with `"t":"typing"`; one channel per room keeps the number of
+ * Redis subscriptions at one per room.
+ */
+const TypingPayload = Compile(
+  Type.Object({
+    t: Type.Literal('typing'),
+    room: Type.String(),
+    user: Type.Object({ id: Type.String(), username: Type.String() }),
+    expiresInMs: Type.Integer({ minimum: 1 }),
+  }),
+);
+
+export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   private messageHandler: (message: ChatMessage) => void = () => undefined;
+  private typingHandler: (signal: TypingSignal) => void = () => undefined;
   private controlHandler: (event: ControlEvent) => void = () => undefined;
   private resyncHandler: () => void = () => undefined;
   private readonly roomPrefix: string;
@@ -57,6 +74,23 @@ export class RedisBus implements RoomSubscriber, ControlBus {
     this.messageHandler = handler;
   }
 
+  onTyping(handler: (signal: TypingSignal) => void): void {
+    this.typingHandler = handler;
+  }
+
+  async typing(signal: TypingSignal): Promise<boolean> {
+    const fresh = await this.publisher.set(
+      this.keys.typing(signal.room, signal.user.id),
+      '1',
+      'PX',
+      Math.max(1, Math.floor(signal.expiresInMs / 2)),
+      'NX',
+    );
+    if (fresh !== 'OK') return false;
+    await this.publisher.publish(this.keys.roomChannel(signal.room), JSON.stringify({ t: 'typing', ...signal }));
+    return true;
+  }
+
   onEvent(handler: (event: ControlEvent) => void): void {
     this.controlHandler = handler;
   }
@@ -78,11 +112,21 @@ export class RedisBus implements RoomSubscriber, ControlBus {
     }
     if (!channel.startsWith(this.roomPrefix)) return;
     const envelope = decodeEnvelope(payload);
-    if (!envelope) {
-      this.logger.error({ channel }, 'dropping undecodable room message');
-      return;
-    }
-    this.messageHandler(envelopeToMessage(envelope));
+    if (envelope) return this.messageHandler(envelopeToMessage(envelope));
+    const typing = parseTyping(payload);
+    if (typing) return this.typingHandler(typing);
+    this.logger.error({ channel }, 'dropping undecodable room payload');
+  }
+}
+
+function parseTyping(payload: Buffer): TypingSignal | null {
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'));
+    if (!TypingPayload.Check(value)) return null;
+    const { room, user, expiresInMs } = value as TypingSignal;
+    return { room, user, expiresInMs };
+  } catch {
+    return null;
   }
 }
 

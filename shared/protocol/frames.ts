@@ -98,10 +98,17 @@ export const ResumeFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/** The user is typing in the room now. Send it again while typing continues (the server rate-limits it). */
+export const TypingFrame = Type.Object(
+  { type: Type.Literal('typing'), ref: Type.Optional(Ref), room: Uuid },
+  { additionalProperties: false },
+);
+
 export const CLIENT_FRAMES = {
   publish: PublishFrame,
   ping: PingFrame,
   resume: ResumeFrame,
+  typing: TypingFrame,
 } as const;
 
 export type PublishFrame = Static<typeof PublishFrame>;
@@ -239,6 +246,21 @@ export const AnnouncementFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Someone in the room is typing. Ephemeral: never stored or replayed. Show it
+ * per user (several devices of one user are one indicator) and hide it after
+ * `expiresInMs` unless another arrives.
+ */
+export const TypingIndicatorFrame = Type.Object(
+  {
+    type: Type.Literal('typing'),
+    room: Uuid,
+    user: UserRef,
+    expiresInMs: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
 export const PongFrame = Type.Object(
   { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
   { additionalProperties: false },
@@ -264,6 +286,7 @@ export const SERVER_FRAMES = {
   event: EventFrame,
   resumed: ResumedFrame,
   announcement: AnnouncementFrame,
+  typing: TypingIndicatorFrame,
   error: ErrorFrame,
 } as const;
 

@@ -33,6 +33,8 @@ export function redisKeys(prefix: string) {
     /** STRING `seq:id:createdAtMs` per (room, user, cmid), with TTL: idempotent publish. */
     publishDedup: (room: string, userId: string, cmid: string) =>
       `${prefix}${tag(room)}:room:${room}:cmid:${userId}:${cmid}`,
+    /** STRING, PX = half the typing display time: at most one typing announcement per user and room per period. */
+    typing: (room: string, userId: string) => `${prefix}${tag(room)}:room:${room}:typing:${userId}`,
     /** STREAM of messages waiting to be written to Postgres; the worker deletes entries after commit. */
     persistStream: (partition: number) => `${prefix}{p${partition}}:persist`,
     persistStreamOfRoom: (room: string) => `${prefix}${tag(room)}:persist`,

@@ -1,0 +1,83 @@
+/**
+ * Rate limits on client actions: a token bucket per socket and, for
+ * publishes, one per user shared by that user's sockets on this gateway
+ * process (a user spread over N gateways gets N times the user rate; the
+ * per-socket bucket still bounds every socket). A refusal is a `rate_limited`
+ * error carrying the wait; a socket refused `abuseRejections` times in a row
+ * is closed with 1008.
+ */
+import { CloseCode, ParleyError } from '../shared/errors.js';
+import type { SocketConfig } from './config.js';
+import type { Conn, Sender, Socket } from './connection.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type Limited = 'publish' | 'typing';
+
+export type RateLimitConfig = Pick<
+  SocketConfig,
+  | 'publishRatePerConnection'
+  | 'publishBurstPerConnection'
+  | 'publishRatePerUser'
+  | 'publishBurstPerUser'
+  | 'typingRatePerConnection'
+  | 'typingBurstPerConnection'
+  | 'abuseRejections'
+>;
+
+/** Per-socket state, created at upgrade. */
+export interface ConnLimits {
+  publish: TokenBucket;
+  typing: TokenBucket;
+  /** Refusals in a row. */
+  rejections: number;
+}
+
+export class RateLimits {
+  private readonly users = new Map<string, { bucket: TokenBucket; sockets: number }>();
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    private readonly sender: Sender,
+  ) {}
+
+  forConnection(): ConnLimits {
+    const c = this.config;
+    return {
+      publish: new TokenBucket(c.publishRatePerConnection, c.publishBurstPerConnection),
+      typing: new TokenBucket(c.typingRatePerConnection, c.typingBurstPerConnection),
+      rejections: 0,
+    };
+  }
+
+  attach(userId: string): void {
+    const user = this.users.get(userId);
+    if (user) user.sockets++;
+    else this.users.set(userId, { bucket: new TokenBucket(this.config.publishRatePerUser, this.config.publishBurstPerUser), sockets: 1 });
+  }
+
+  detach(userId: string): void {
+    const user = this.users.get(userId);
+    if (user && --user.sockets === 0) this.users.delete(userId);
+  }
+
+  /**
+   * Takes a token for `action`, or throws `rate_limited` (after closing the
+   * socket with 1008 when it has been refused too often in a row).
+   */
+  take(ws: Socket, conn: Conn, action: Limited): void {
+    const limits = conn.limits;
+    let wait = limits[action].take();
+    if (wait === 0 && action === 'publish') {
+      wait = this.users.get(conn.principal.userId)?.bucket.take() ?? 0;
+    }
+    if (wait === 0) {
+      limits.rejections = 0;
+      return;
+    }
+    if (++limits.rejections >= this.config.abuseRejections) {
+      this.sender.error(ws, 'rate_limited', { message: 'Rate limit exceeded repeatedly; closing' });
+      this.sender.close(ws, CloseCode.policy, 'rate limit abuse');
+    }
+    throw new ParleyError('rate_limited', `${action} rate limit exceeded; retry in ${wait} ms`, { retryAfterMs: wait });
+  }
+}
