@@ -17,6 +17,7 @@ import { createTokenIssuer } from './auth/tokens.js';
 import { Sessions } from './auth/sessions.js';
 import { Users } from './users.js';
 import { RoomRepository } from './rooms/repository.js';
+import { MessageSearch } from './search/messages.js';
 import { buildApp } from './http/app.js';
 
 runMain(async () => {
@@ -53,6 +54,7 @@ runMain(async () => {
     sessions,
     // Postgres plus the Redis room log, so an acked message is in history at once.
     history: new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger }),
+    search: new MessageSearch(sql),
     verify,
     signingKeys,
     publishControl: (event) => publishControl(redis, keys, event),

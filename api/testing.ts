@@ -26,6 +26,7 @@ import { createTokenIssuer } from './auth/tokens.js';
 import type { AuthConfig, HttpConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { RoomRepository } from './rooms/repository.js';
+import { MessageSearch } from './search/messages.js';
 import type { RouteDeps } from './routes/deps.js';
 import { Users } from './users.js';
 
@@ -108,6 +109,7 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       rooms: new RoomRepository(db.sql),
       sessions,
       history: new MergedHistory({ durable: store, redis, keys, logger }),
+      search: new MessageSearch(db.sql),
       verify,
       signingKeys,
       publishControl: (event) => publishControl(redis, keys, event),

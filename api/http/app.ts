@@ -29,7 +29,7 @@ const OPENAPI = {
     title: 'parley HTTP api',
     version: '1.0.0',
     description:
-      'Accounts, sessions, rooms, membership and history. Errors are RFC 9457 problem+json bodies with a stable `code`.',
+      'Accounts, sessions, rooms, membership, history, search, read positions and announcements. Errors are RFC 9457 problem+json bodies with a stable `code`.',
   },
   components: {
     securitySchemes: { bearerAuth: { type: 'http' as const, scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -43,6 +43,7 @@ const OPENAPI = {
     { name: 'invites', description: 'Invitations to rooms' },
     { name: 'dms', description: 'Direct messages: one room per pair of users' },
     { name: 'history', description: 'Message history' },
+    { name: 'search', description: 'Full-text message search' },
   ],
 };
 

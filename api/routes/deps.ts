@@ -4,6 +4,7 @@ import type { History } from '../../shared/ports.js';
 import type { SigningKeys } from '../auth/keys.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { RoomRepository } from '../rooms/repository.js';
+import type { MessageSearch } from '../search/messages.js';
 import type { Users } from '../users.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
@@ -12,6 +13,7 @@ export interface RouteDeps {
   rooms: RoomRepository;
   sessions: Sessions;
   history: History;
+  search: MessageSearch;
   verify: AccessVerifier;
   signingKeys: SigningKeys;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */

@@ -26,6 +26,7 @@ import { roomUnbanRoute } from './room-unban.js';
 import { roomBansRoute } from './room-bans.js';
 import { roomMemberRoleRoute } from './room-member-role.js';
 import { dmsOpenRoute } from './dms-open.js';
+import { searchMessagesRoute } from './search-messages.js';
 
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
@@ -56,6 +57,7 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     roomInviteDeclineRoute,
     invitesMineRoute,
     dmsOpenRoute,
+    searchMessagesRoute,
   ]) {
     route(app, deps);
   }

@@ -202,3 +202,42 @@ export type BansResponse = Static<typeof BansResponse>;
 
 /** The body of a 204 answer. */
 export const NoContent = Type.Null({ description: 'No content' });
+
+// ---------------------------------------------------------------- search
+
+export const SearchQuery = Type.Object(
+  {
+    q: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      // At least one non-space; no control characters (NUL cannot even reach Postgres).
+      pattern: '^[^\\p{Cc}]*[^\\s\\p{Cc}][^\\p{Cc}]*$',
+      description:
+        'Web-search syntax (websearch_to_tsquery, no stemming): words are ANDed, "quoted phrase", `or`, `-word` excludes',
+    }),
+    /** Only this room; it must be one the caller may read (a member, or anyone not banned for a public room). */
+    room: Type.Optional(Uuid),
+    limit: Type.Integer({ minimum: 1, maximum: 50, default: 20 }),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+export const SearchHit = Type.Object(
+  {
+    ...ChatMessage.properties,
+    /** Up to two fragments of the body with matches wrapped in `<mark>…</mark>`; the body is not HTML-escaped. */
+    snippet: Type.String(),
+    /** The room's name; for a DM, the other user's username. */
+    roomName: Type.String(),
+    roomKind: RoomKind,
+  },
+  { additionalProperties: false },
+);
+export type SearchHit = Static<typeof SearchHit>;
+export const SearchResponse = Type.Object({
+  /** Best match first; equal ranks newest first. */
+  results: Type.Array(SearchHit),
+  nextCursor: NextCursor,
+});
+export type SearchResponse = Static<typeof SearchResponse>;
