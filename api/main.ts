@@ -17,6 +17,7 @@ import { createTokenIssuer } from './auth/tokens.js';
 import { Sessions } from './auth/sessions.js';
 import { Users } from './users.js';
 import { RoomRepository } from './rooms/repository.js';
+import { RoomSeqs } from './rooms/seqs.js';
 import { MessageSearch } from './search/messages.js';
 import { buildApp } from './http/app.js';
 
@@ -55,6 +56,7 @@ runMain(async () => {
     // Postgres plus the Redis room log, so an acked message is in history at once.
     history: new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger }),
     search: new MessageSearch(sql),
+    roomSeqs: new RoomSeqs({ sql, redis, keys }),
     verify,
     signingKeys,
     publishControl: (event) => publishControl(redis, keys, event),

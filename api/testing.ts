@@ -26,6 +26,7 @@ import { createTokenIssuer } from './auth/tokens.js';
 import type { AuthConfig, HttpConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { RoomRepository } from './rooms/repository.js';
+import { RoomSeqs } from './rooms/seqs.js';
 import { MessageSearch } from './search/messages.js';
 import type { RouteDeps } from './routes/deps.js';
 import { Users } from './users.js';
@@ -110,6 +111,7 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       sessions,
       history: new MergedHistory({ durable: store, redis, keys, logger }),
       search: new MessageSearch(db.sql),
+      roomSeqs: new RoomSeqs({ sql: db.sql, redis, keys }),
       verify,
       signingKeys,
       publishControl: (event) => publishControl(redis, keys, event),

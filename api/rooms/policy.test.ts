@@ -60,6 +60,36 @@ const UNTARGETED: Record<UntargetedAction, Record<RoomKind, Row>> = {
     private: row(A, A, A, NF, NF, NF),
     dm: row(A, A, A, NF, NF, NF),
   },
+  react: {
+    global: row(A, A, A, F, F, F),
+    public: row(A, A, A, F, B, F),
+    private: row(A, A, A, NF, NF, NF),
+    dm: row(A, A, A, NF, NF, NF),
+  },
+  edit_own_message: {
+    global: row(A, A, A, F, F, F),
+    public: row(A, A, A, F, B, F),
+    private: row(A, A, A, NF, NF, NF),
+    dm: row(A, A, A, NF, NF, NF),
+  },
+  delete_own_message: {
+    global: row(A, A, A, F, F, F),
+    public: row(A, A, A, F, B, F),
+    private: row(A, A, A, NF, NF, NF),
+    dm: row(A, A, A, NF, NF, NF),
+  },
+  delete_any_message: {
+    global: all(F),
+    public: row(A, A, F, F, B, F),
+    private: row(A, A, F, NF, NF, NF),
+    dm: row(F, F, F, NF, NF, NF),
+  },
+  mark_read: {
+    global: row(A, A, A, MN, MN, MN),
+    public: row(A, A, A, MN, B, MN),
+    private: row(A, A, A, NF, NF, NF),
+    dm: row(A, A, A, NF, NF, NF),
+  },
   update: {
     global: all(F),
     public: row(A, A, F, F, B, F),

@@ -31,10 +31,15 @@ export type Action =
   | 'unban'
   | 'set_role'
   | 'history'
+  | 'mark_read'
   | 'join'
   | 'leave'
   | 'accept'
-  | 'decline';
+  | 'decline'
+  | 'react'
+  | 'edit_own_message'
+  | 'delete_own_message'
+  | 'delete_any_message';
 
 /** Actions whose outcome also depends on the relation of the user acted upon. */
 export type TargetedAction = 'invite' | 'kick' | 'ban' | 'set_role';
@@ -55,10 +60,15 @@ export const ACTIONS: readonly Action[] = [
   'unban',
   'set_role',
   'history',
+  'mark_read',
   'join',
   'leave',
   'accept',
   'decline',
+  'react',
+  'edit_own_message',
+  'delete_own_message',
+  'delete_any_message',
 ];
 export const TARGETED_ACTIONS: readonly TargetedAction[] = ['invite', 'kick', 'ban', 'set_role'];
 
@@ -114,6 +124,10 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
       // Only public rooms (and the global room, for a user missing from it) are open.
       return kind === 'public' || kind === 'global' ? 'allow' : 'room_not_found';
 
+    case 'mark_read':
+      // A read position is part of a membership; visitors of a public room have none.
+      return isMemberRelation(relation) ? 'allow' : 'member_not_found';
+
     case 'leave':
       if (!isMemberRelation(relation)) return 'member_not_found';
       if (!isManaged(kind)) return 'forbidden';
@@ -148,6 +162,16 @@ export function decide(action: Action, relation: Relation, room: { kind: RoomKin
       // A ban also keeps out someone who is not (yet) a member.
       return action === 'ban' ? 'allow' : 'member_not_found';
     }
+
+    // Taking part in the conversation needs membership; seeing it (preview) does not.
+    case 'react':
+    case 'edit_own_message':
+    case 'delete_own_message':
+      return isMemberRelation(relation) ? 'allow' : 'forbidden';
+
+    // Moderation: the global room and DMs have no managers.
+    case 'delete_any_message':
+      return isManaged(kind) && isManager(relation) ? 'allow' : 'forbidden';
 
     case 'set_role': {
       if (!isManaged(kind) || relation !== 'owner') return 'forbidden';

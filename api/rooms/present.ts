@@ -25,12 +25,17 @@ export function presentRoom(row: RoomRow): Room {
   return room;
 }
 
-export const presentMyRoom = (row: RoomRow, role: Role): MyRoom => ({ ...presentRoom(row), role, unread: 0 });
+/**
+ * `unread` is computed only by the my-rooms listing (it needs the room's
+ * current seq from Redis); the answers to create, join and accept say 0.
+ */
+export const presentMyRoom = (row: RoomRow, role: Role, unread = 0): MyRoom => ({ ...presentRoom(row), role, unread });
 
 export const presentMember = (row: MemberRow): Member => ({
   user: userRef(row.user_id, row.username),
   role: row.role,
   joinedAt: row.joined_at.toISOString(),
+  lastReadSeq: row.last_read_seq,
 });
 
 export const presentInvite = (row: InviteRow): Invite => ({

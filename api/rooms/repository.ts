@@ -39,6 +39,7 @@ export interface RoomRow {
 
 export interface MyRoomRow extends RoomRow {
   role: Role;
+  last_read_seq: number;
   /** Keyset position: joined_at as Postgres text (microseconds kept). */
   k_ts: string;
 }
@@ -54,6 +55,7 @@ export interface MemberRow {
   username: string;
   role: Role;
   joined_at: Date;
+  last_read_seq: number;
   k_ts: string;
 }
 
@@ -125,7 +127,7 @@ export class RoomRepository {
   async myRooms(userId: string, limit: number, after: After<[ts: string, roomId: string]>): Promise<MyRoomRow[]> {
     const db = this.sql;
     return db<MyRoomRow[]>`
-      select ${db.unsafe(ROOM_COLUMNS)}, m.role, m.joined_at::text as k_ts
+      select ${db.unsafe(ROOM_COLUMNS)}, m.role, m.last_read_seq, m.joined_at::text as k_ts
       from room_members m
       join rooms r on r.id = m.room_id
       ${peerJoin(db, userId)}
@@ -182,13 +184,32 @@ export class RoomRepository {
   async members(roomId: string, limit: number, after: After<[ts: string, userId: string]>): Promise<MemberRow[]> {
     const db = this.sql;
     return db<MemberRow[]>`
-      select m.user_id, u.username, m.role, m.joined_at, m.joined_at::text as k_ts
+      select m.user_id, u.username, m.role, m.joined_at, m.last_read_seq, m.joined_at::text as k_ts
       from room_members m join users u on u.id = m.user_id
       where m.room_id = ${roomId}
         ${after ? db`and (m.joined_at, m.user_id) > (${after[0]}::text::timestamptz, ${after[1]}::uuid)` : db``}
       order by m.joined_at, m.user_id
       limit ${limit}
     `;
+  }
+
+  /**
+   * Moves the member's read position forward to `seq` (never back). Returns
+   * the position afterwards and whether this call moved it, or null when the
+   * user is not a member. No room lock: the conditional update is atomic on
+   * the membership row, so of concurrent equal requests exactly one moves it.
+   */
+  async markRead(roomId: string, userId: string, seq: number): Promise<{ seq: number; moved: boolean } | null> {
+    const [moved] = await this.sql<{ last_read_seq: number }[]>`
+      update room_members set last_read_seq = ${seq}
+      where room_id = ${roomId} and user_id = ${userId} and last_read_seq < ${seq}
+      returning last_read_seq
+    `;
+    if (moved) return { seq: moved.last_read_seq, moved: true };
+    const [row] = await this.sql<{ last_read_seq: number }[]>`
+      select last_read_seq from room_members where room_id = ${roomId} and user_id = ${userId}
+    `;
+    return row ? { seq: row.last_read_seq, moved: false } : null;
   }
 
   /** The user's pending invitations, newest first. */
@@ -251,7 +272,7 @@ export class RoomTx {
 
   async member(roomId: string, userId: string): Promise<MemberRow> {
     const [row] = await this.tx<MemberRow[]>`
-      select m.user_id, u.username, m.role, m.joined_at, m.joined_at::text as k_ts
+      select m.user_id, u.username, m.role, m.joined_at, m.last_read_seq, m.joined_at::text as k_ts
       from room_members m join users u on u.id = m.user_id
       where m.room_id = ${roomId} and m.user_id = ${userId}
     `;

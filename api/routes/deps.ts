@@ -4,6 +4,7 @@ import type { History } from '../../shared/ports.js';
 import type { SigningKeys } from '../auth/keys.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { RoomRepository } from '../rooms/repository.js';
+import type { RoomSeqs } from '../rooms/seqs.js';
 import type { MessageSearch } from '../search/messages.js';
 import type { Users } from '../users.js';
 
@@ -14,6 +15,8 @@ export interface RouteDeps {
   sessions: Sessions;
   history: History;
   search: MessageSearch;
+  /** Rooms' current seqs (Redis counters, Postgres fallback): unread counts and read bounds. */
+  roomSeqs: RoomSeqs;
   verify: AccessVerifier;
   signingKeys: SigningKeys;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */

@@ -27,6 +27,7 @@ import { roomBansRoute } from './room-bans.js';
 import { roomMemberRoleRoute } from './room-member-role.js';
 import { dmsOpenRoute } from './dms-open.js';
 import { searchMessagesRoute } from './search-messages.js';
+import { roomReadRoute } from './room-read.js';
 
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
@@ -45,6 +46,7 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     roomDeleteRoute,
     roomMembersRoute,
     roomMessagesRoute,
+    roomReadRoute,
     roomJoinRoute,
     roomLeaveRoute,
     roomKickRoute,

@@ -122,7 +122,7 @@ export const MyRoom = Type.Object(
   {
     ...Room.properties,
     role: RoomRole,
-    /** Unread messages; always 0 until read receipts exist. */
+    /** Messages after my read position (`PUT /v1/rooms/{id}/read`): the room's current seq minus my last-read seq. */
     unread: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
@@ -161,7 +161,13 @@ export const UpdateRoomRequest = Type.Object(
 );
 
 export const Member = Type.Object(
-  { user: UserRef, role: RoomRole, joinedAt: Type.String({ format: 'date-time' }) },
+  {
+    user: UserRef,
+    role: RoomRole,
+    joinedAt: Type.String({ format: 'date-time' }),
+    /** The seq up to which this member has read (0: nothing yet). */
+    lastReadSeq: Type.Integer({ minimum: 0 }),
+  },
   { additionalProperties: false },
 );
 export type Member = Static<typeof Member>;
@@ -241,3 +247,19 @@ export const SearchResponse = Type.Object({
   nextCursor: NextCursor,
 });
 export type SearchResponse = Static<typeof SearchResponse>;
+
+// ---------------------------------------------------------------- read positions
+
+export const ReadRequest = Type.Object(
+  { seq: Type.Integer({ minimum: 0, description: 'The seq read up to; at most the room\'s current seq' }) },
+  { additionalProperties: false },
+);
+export const ReadPosition = Type.Object(
+  {
+    room: Uuid,
+    /** The read position after the request: it never moves backwards, so it may be above the seq sent. */
+    seq: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type ReadPosition = Static<typeof ReadPosition>;
