@@ -25,6 +25,12 @@ export const AuthConfig = Type.Object({
 });
 export type AuthConfig = Static<typeof AuthConfig>;
 
+export const AnnouncementsConfig = Type.Object({
+  /** How many of the newest announcements the Redis list keeps for gateways to greet new sockets with. */
+  keepLatest: setting.integer('ANNOUNCEMENTS_KEEP_LATEST', { default: 5, minimum: 1, maximum: 1000 }),
+});
+export type AnnouncementsConfig = Static<typeof AnnouncementsConfig>;
+
 export const ApiConfig = Type.Object({
   log: LogConfig,
   redis: RedisConfig,
@@ -32,6 +38,7 @@ export const ApiConfig = Type.Object({
   ops: opsConfig(9200),
   http: HttpConfig,
   auth: AuthConfig,
+  announcements: AnnouncementsConfig,
 });
 export type ApiConfig = Static<typeof ApiConfig>;
 

@@ -18,6 +18,7 @@ import { Sessions } from './auth/sessions.js';
 import { Users } from './users.js';
 import { RoomRepository } from './rooms/repository.js';
 import { RoomSeqs } from './rooms/seqs.js';
+import { Announcements } from './announcements.js';
 import { MessageSearch } from './search/messages.js';
 import { buildApp } from './http/app.js';
 
@@ -57,6 +58,7 @@ runMain(async () => {
     history: new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger }),
     search: new MessageSearch(sql),
     roomSeqs: new RoomSeqs({ sql, redis, keys }),
+    announcements: new Announcements({ sql, redis, keys, keepLatest: config.announcements.keepLatest }),
     verify,
     signingKeys,
     publishControl: (event) => publishControl(redis, keys, event),

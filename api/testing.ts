@@ -27,6 +27,7 @@ import type { AuthConfig, HttpConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { RoomRepository } from './rooms/repository.js';
 import { RoomSeqs } from './rooms/seqs.js';
+import { Announcements } from './announcements.js';
 import { MessageSearch } from './search/messages.js';
 import type { RouteDeps } from './routes/deps.js';
 import { Users } from './users.js';
@@ -76,7 +77,9 @@ export interface ControlRecorder {
   close(): Promise<void>;
 }
 
-export async function createApiFixture(options: { http?: Partial<HttpConfig> } = {}): Promise<ApiFixture> {
+export async function createApiFixture(
+  options: { http?: Partial<HttpConfig>; announcementsKeepLatest?: number } = {},
+): Promise<ApiFixture> {
   const db = await createTestDatabase();
   let testRedis: TestRedis | undefined;
   try {
@@ -112,6 +115,7 @@ export async function createApiFixture(options: { http?: Partial<HttpConfig> } =
       history: new MergedHistory({ durable: store, redis, keys, logger }),
       search: new MessageSearch(db.sql),
       roomSeqs: new RoomSeqs({ sql: db.sql, redis, keys }),
+      announcements: new Announcements({ sql: db.sql, redis, keys, keepLatest: options.announcementsKeepLatest ?? 5 }),
       verify,
       signingKeys,
       publishControl: (event) => publishControl(redis, keys, event),

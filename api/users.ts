@@ -38,6 +38,20 @@ export class Users {
     return user;
   }
 
+  /**
+   * Makes the user a server admin or not. Undefined when there is no such
+   * user; `changed` is false when they already were (or were not).
+   */
+  async setAdmin(username: string, admin: boolean): Promise<{ username: string; changed: boolean } | undefined> {
+    const [row] = await this.sql<{ username: string; changed: boolean }[]>`
+      update users u set is_admin = ${admin}
+      from (select id, is_admin as before from users where lower(username) = lower(${username}) for update) old
+      where u.id = old.id
+      returning u.username, old.before <> ${admin} as changed
+    `;
+    return row;
+  }
+
   async byId(id: string): Promise<UserRow | undefined> {
     const [user] = await this.sql<UserRow[]>`select id, username, password_hash, created_at from users where id = ${id}`;
     return user;

@@ -44,6 +44,7 @@ const OPENAPI = {
     { name: 'dms', description: 'Direct messages: one room per pair of users' },
     { name: 'history', description: 'Message history' },
     { name: 'search', description: 'Full-text message search' },
+    { name: 'announcements', description: 'Server announcements' },
   ],
 };
 

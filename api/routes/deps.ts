@@ -7,6 +7,7 @@ import type { RoomRepository } from '../rooms/repository.js';
 import type { RoomSeqs } from '../rooms/seqs.js';
 import type { MessageSearch } from '../search/messages.js';
 import type { Users } from '../users.js';
+import type { Announcements } from '../announcements.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
 export interface RouteDeps {
@@ -17,6 +18,7 @@ export interface RouteDeps {
   search: MessageSearch;
   /** Rooms' current seqs (Redis counters, Postgres fallback): unread counts and read bounds. */
   roomSeqs: RoomSeqs;
+  announcements: Announcements;
   verify: AccessVerifier;
   signingKeys: SigningKeys;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */

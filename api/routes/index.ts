@@ -28,6 +28,8 @@ import { roomMemberRoleRoute } from './room-member-role.js';
 import { dmsOpenRoute } from './dms-open.js';
 import { searchMessagesRoute } from './search-messages.js';
 import { roomReadRoute } from './room-read.js';
+import { announcementsPostRoute } from './announcements-post.js';
+import { announcementsListRoute } from './announcements-list.js';
 
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
@@ -60,6 +62,8 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     invitesMineRoute,
     dmsOpenRoute,
     searchMessagesRoute,
+    announcementsPostRoute,
+    announcementsListRoute,
   ]) {
     route(app, deps);
   }

@@ -4,7 +4,7 @@
  * one definition.
  */
 import Type, { type Static } from 'typebox';
-import { ChatMessage, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
+import { Announcement, ChatMessage, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
 import { ERROR_CODES } from '../errors.js';
 
 export const Username = Type.String({
@@ -263,3 +263,17 @@ export const ReadPosition = Type.Object(
   { additionalProperties: false },
 );
 export type ReadPosition = Static<typeof ReadPosition>;
+
+// ---------------------------------------------------------------- announcements
+
+export { Announcement };
+export const AnnouncementRequest = Type.Object(
+  { body: Type.String({ minLength: 1, maxLength: 4000, pattern: '^[^\\u0000]*$', description: '1–4000 characters; no NUL' }) },
+  { additionalProperties: false },
+);
+export const AnnouncementsResponse = Type.Object({
+  /** Newest first. */
+  announcements: Type.Array(Announcement),
+  nextCursor: NextCursor,
+});
+export type AnnouncementsResponse = Static<typeof AnnouncementsResponse>;
