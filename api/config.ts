@@ -7,6 +7,8 @@ export const HttpConfig = Type.Object({
   port: setting.integer('API_PORT', { default: 8080, minimum: 0, maximum: 65535 }),
   /** Largest accepted JSON request body. */
   bodyLimitBytes: setting.integer('API_BODY_LIMIT_BYTES', { default: 65_536, minimum: 1024 }),
+  /** Largest message body (UTF-8 bytes) an edit may set: keep equal to the gateway's GATEWAY_MAX_MESSAGE_BYTES. */
+  maxMessageBytes: setting.integer('API_MAX_MESSAGE_BYTES', { default: 4_096, minimum: 1 }),
   /** Trust X-Forwarded-* from a load balancer (true when behind one). */
   trustProxy: setting.boolean('API_TRUST_PROXY', { default: false }),
 });

@@ -10,6 +10,8 @@ import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import { AnnotatedHistory } from '../shared/store/annotated-history.js';
+import { MessageMutations } from './messages/mutations.js';
 import { MergedHistory } from '../shared/store/merged-history.js';
 import { loadApiConfig } from './config.js';
 import { loadSigningKeys } from './auth/keys.js';
@@ -55,7 +57,9 @@ runMain(async () => {
     rooms: new RoomRepository(sql),
     sessions,
     // Postgres plus the Redis room log, so an acked message is in history at once.
-    history: new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger }),
+    history: new AnnotatedHistory(sql, new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger })),
+    messages: new MessageMutations(sql, redis, keys),
+    maxMessageBytes: config.http.maxMessageBytes,
     search: new MessageSearch(sql),
     roomSeqs: new RoomSeqs({ sql, redis, keys }),
     announcements: new Announcements({ sql, redis, keys, keepLatest: config.announcements.keepLatest }),

@@ -15,6 +15,8 @@ import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
+import { AnnotatedHistory } from '../shared/store/annotated-history.js';
+import { MessageMutations } from './messages/mutations.js';
 import { MergedHistory } from '../shared/store/merged-history.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { testLogger } from '../shared/testing/logger.js';
@@ -90,7 +92,7 @@ export async function createApiFixture(
     const signingKeys = await signingKeysFromJwks({ keys: [await generateSigningJwk()] }, 'test key set');
     const auth = { issuer: 'parley-test', audience: 'parley-test', accessTtlSeconds: 900, refreshTtlSeconds: 3600 };
     // Small body limit so the 413 path is reachable with a modest payload.
-    const http: HttpConfig = { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096, trustProxy: false, ...options.http };
+    const http: HttpConfig = { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096, maxMessageBytes: 4096, trustProxy: false, ...options.http };
 
     const sessions = new Sessions({
       sql: db.sql,
@@ -112,7 +114,9 @@ export async function createApiFixture(
       users: new Users(db.sql),
       rooms: new RoomRepository(db.sql),
       sessions,
-      history: new MergedHistory({ durable: store, redis, keys, logger }),
+      history: new AnnotatedHistory(db.sql, new MergedHistory({ durable: store, redis, keys, logger })),
+      messages: new MessageMutations(db.sql, redis, keys),
+      maxMessageBytes: http.maxMessageBytes,
       search: new MessageSearch(db.sql),
       roomSeqs: new RoomSeqs({ sql: db.sql, redis, keys }),
       announcements: new Announcements({ sql: db.sql, redis, keys, keepLatest: options.announcementsKeepLatest ?? 5 }),

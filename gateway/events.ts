@@ -13,7 +13,17 @@ const MEMBER_EVENT: Record<string, EventName> = {
   invited: 'invited',
 };
 
-export type RoomControlEvent = Extract<ControlEvent, { type: 'membership_changed' | 'room_updated' | 'room_deleted' | 'read_marker' }>;
+export type RoomControlEvent = Extract<
+  ControlEvent,
+  { type: 'membership_changed' | 'room_updated' | 'room_deleted' | 'read_marker' | 'message_changed' }
+>;
+
+const MESSAGE_EVENT = {
+  edited: 'message_edited',
+  deleted: 'message_deleted',
+  reaction_added: 'reaction_added',
+  reaction_removed: 'reaction_removed',
+} as const;
 
 export function eventFrame(event: RoomControlEvent): ServerFrameOf<'event'> {
   switch (event.type) {
@@ -35,5 +45,18 @@ export function eventFrame(event: RoomControlEvent): ServerFrameOf<'event'> {
       return { type: 'event', room: event.room, event: 'room_deleted', actor: event.actor };
     case 'read_marker':
       return { type: 'event', room: event.room, event: 'read', user: event.user, seq: event.seq };
+    case 'message_changed': {
+      const frame: ServerFrameOf<'event'> = {
+        type: 'event',
+        room: event.room,
+        event: MESSAGE_EVENT[event.change],
+        user: event.user,
+        seq: event.seq,
+        messageId: event.messageId,
+      };
+      if (event.body !== undefined) frame.body = event.body;
+      if (event.emoji !== undefined) frame.emoji = event.emoji;
+      return frame;
+    }
   }
 }

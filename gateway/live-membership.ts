@@ -94,6 +94,7 @@ export class LiveMembership {
         for (const ws of this.deps.sessions.all()) this.remove(ws, event.room);
         return;
       case 'read_marker':
+      case 'message_changed':
         return this.deps.publishToRoom(event.room, eventFrame(event));
       case 'session_revoked':
       case 'announcement':

@@ -62,6 +62,7 @@ export const ERRORS = {
 
   // --- rooms and messages ---
   room_not_found: spec('No such room, or you are not a member of it', 404),
+  message_not_found: spec('No such message in this room (or it was deleted)', 404),
   user_not_found: spec('No such user', 404),
   invite_not_found: spec('You have no pending invitation to this room', 404),
   forbidden: spec('Your role in this room does not allow that', 403),

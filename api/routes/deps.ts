@@ -8,6 +8,7 @@ import type { RoomSeqs } from '../rooms/seqs.js';
 import type { MessageSearch } from '../search/messages.js';
 import type { Users } from '../users.js';
 import type { Announcements } from '../announcements.js';
+import type { MessageMutations } from '../messages/mutations.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
 export interface RouteDeps {
@@ -21,6 +22,9 @@ export interface RouteDeps {
   announcements: Announcements;
   verify: AccessVerifier;
   signingKeys: SigningKeys;
+  messages: MessageMutations;
+  /** Largest message body (UTF-8 bytes) an edit may set; keep equal to the gateway's GATEWAY_MAX_MESSAGE_BYTES. */
+  maxMessageBytes: number;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */
   publishControl: (event: ControlEvent) => Promise<void>;
   accessTtlSeconds: number;

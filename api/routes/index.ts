@@ -31,6 +31,11 @@ import { roomReadRoute } from './room-read.js';
 import { announcementsPostRoute } from './announcements-post.js';
 import { announcementsListRoute } from './announcements-list.js';
 
+import { messageEditRoute } from './message-edit.js';
+import { messageDeleteRoute } from './message-delete.js';
+import { messageReactRoute } from './message-react.js';
+import { messageUnreactRoute } from './message-unreact.js';
+
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
     registerRoute,
@@ -64,6 +69,10 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     searchMessagesRoute,
     announcementsPostRoute,
     announcementsListRoute,
+    messageEditRoute,
+    messageDeleteRoute,
+    messageReactRoute,
+    messageUnreactRoute,
   ]) {
     route(app, deps);
   }

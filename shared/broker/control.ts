@@ -79,7 +79,29 @@ export const AnnouncementPosted = Type.Object({
 });
 export type AnnouncementPosted = Static<typeof AnnouncementPosted>;
 
-export const ControlEvent = Type.Union([SessionRevoked, MembershipChanged, RoomUpdated, RoomDeleted, ReadMarker, AnnouncementPosted]);
+/** A message was edited or deleted, or a reaction added or removed; members see an `event`. */
+export const MessageChanged = Type.Object({
+  type: Type.Literal('message_changed'),
+  room: Type.String(),
+  seq: Type.Integer({ minimum: 1 }),
+  messageId: Type.String(),
+  change: Type.Enum(['edited', 'deleted', 'reaction_added', 'reaction_removed']),
+  /** Who did it. */
+  user: Who,
+  body: Type.Optional(Type.String()),
+  emoji: Type.Optional(Type.String()),
+});
+export type MessageChanged = Static<typeof MessageChanged>;
+
+export const ControlEvent = Type.Union([
+  SessionRevoked,
+  MembershipChanged,
+  RoomUpdated,
+  RoomDeleted,
+  ReadMarker,
+  AnnouncementPosted,
+  MessageChanged,
+]);
 export type ControlEvent = Static<typeof ControlEvent>;
 
 const check = Compile(ControlEvent);

@@ -32,6 +32,19 @@ export const UserRef = Type.Object({ id: Uuid, username: Type.String() }, { addi
 
 export const MessageKind = Type.Union([Type.Literal('text')]);
 
+/** An emoji reaction: 1–32 characters, no white space. */
+export const Emoji = Type.String({ minLength: 1, maxLength: 32, pattern: '^\\S+$' });
+
+export const Reaction = Type.Object(
+  {
+    emoji: Emoji,
+    count: Type.Integer({ minimum: 1 }),
+    /** Who reacted, earliest first (at most 25; `count` has the total). */
+    users: Type.Array(Type.Object({ id: Uuid, username: Type.String() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 /** A chat message as clients see it, live (`message` frame) and in history. */
 export const ChatMessage = Type.Object(
   {
@@ -45,6 +58,12 @@ export const ChatMessage = Type.Object(
     cmid: ClientMessageId,
     /** ISO-8601 time the server accepted the message. */
     createdAt: Type.String({ format: 'date-time' }),
+    /** Set when the message was edited (history shows the current text). */
+    editedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    /** A deleted message is a tombstone: its seq stays, its body is empty. */
+    deleted: Type.Optional(Type.Boolean()),
+    /** In history: reactions with their counts, in the order first used. */
+    reactions: Type.Optional(Type.Array(Reaction)),
   },
   { additionalProperties: false },
 );
@@ -183,6 +202,10 @@ export const EventFrame = Type.Object(
       'room_updated',
       'room_deleted',
       'read',
+      'message_edited',
+      'message_deleted',
+      'reaction_added',
+      'reaction_removed',
     ]),
     /** The user the event is about (for member events and `invited`). */
     user: Type.Optional(UserRef),
@@ -190,8 +213,14 @@ export const EventFrame = Type.Object(
     actor: Type.Optional(UserRef),
     /** The user's role after `member_joined` / `role_changed`. */
     role: Type.Optional(RoomRole),
-    /** With `read`: the member's (`user`) last-read seq. */
+    /** With `read`: the member's (`user`) last-read seq; with message events: the message's seq. */
     seq: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** With message events: the message's id. */
+    messageId: Type.Optional(Uuid),
+    /** With `message_edited`: the new text. */
+    body: Type.Optional(Type.String()),
+    /** With `reaction_added` / `reaction_removed`. */
+    emoji: Type.Optional(Emoji),
     /** The room's new settings, with `room_updated`. */
     settings: Type.Optional(
       Type.Object(

@@ -1,0 +1,46 @@
+/** Edits, reactions and deletions reach members on every gateway as events, and history shows the result. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../shared/http/schemas.js';
+import type { ParleySocket } from '../shared/client/socket.js';
+import { startCluster, type Cluster } from './cluster.js';
+
+describe('message changes across gateways', () => {
+  let c: Cluster;
+  let alice: TokenResponse;
+  let bob: TokenResponse;
+  let aliceWs: ParleySocket;
+  let bobWs: ParleySocket;
+
+  before(async () => {
+    c = await startCluster({ gateways: 2 });
+    [alice, bob] = [await c.user('alice'), await c.user('bob')];
+    [aliceWs, bobWs] = [await c.connect(0, alice.accessToken), await c.connect(1, bob.accessToken)];
+    await Promise.all([aliceWs.next('welcome'), bobWs.next('welcome')]);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('edit, react and delete: live events on the other gateway, tombstone in history', async () => {
+    aliceWs.send({ type: 'publish', ref: 'p', room: GLOBAL_ROOM_ID, cmid: 'c1', body: 'helo' });
+    const ack = await aliceWs.reply('p');
+    assert.equal(ack.type, 'ack');
+    const seq = ack.type === 'ack' ? ack.seq : 0;
+    const path = `/v1/rooms/${GLOBAL_ROOM_ID}/messages/${seq}`;
+
+    assert.equal((await c.request('PATCH', path, { body: 'hello' }, alice.accessToken)).status, 200);
+    const edited = await bobWs.next('event', (e) => e.event === 'message_edited');
+    assert.deepEqual({ seq: edited.seq, body: edited.body, by: edited.user?.username }, { seq, body: 'hello', by: 'alice' });
+
+    assert.equal((await c.request('PUT', `${path}/reactions/${encodeURIComponent('❤️')}`, undefined, bob.accessToken)).status, 204);
+    const reacted = await aliceWs.next('event', (e) => e.event === 'reaction_added');
+    assert.deepEqual({ seq: reacted.seq, emoji: reacted.emoji, by: reacted.user?.username }, { seq, emoji: '❤️', by: 'bob' });
+
+    assert.equal((await c.request('DELETE', path, undefined, alice.accessToken)).status, 204);
+    assert.equal((await bobWs.next('event', (e) => e.event === 'message_deleted')).seq, seq);
+    const page = await c.get<HistoryResponse>(`/v1/rooms/${GLOBAL_ROOM_ID}/messages`, bob.accessToken);
+    const m = page.body.messages.find((x) => x.seq === seq)!;
+    assert.deepEqual({ body: m.body, deleted: m.deleted }, { body: '', deleted: true });
+  });
+});
