@@ -1,4 +1,7 @@
-/** Edits, reactions and deletions reach members on every gateway as events, and history shows the result. */
+/**
+ * Chat features through the real api and two gateways: edits, reactions and
+ * deletions, read positions and announcements reach members live.
+ */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../shared/http/schemas.js';
@@ -42,5 +45,36 @@ describe('message changes across gateways', () => {
     const page = await c.get<HistoryResponse>(`/v1/rooms/${GLOBAL_ROOM_ID}/messages`, bob.accessToken);
     const m = page.body.messages.find((x) => x.seq === seq)!;
     assert.deepEqual({ body: m.body, deleted: m.deleted }, { body: '', deleted: true });
+  });
+
+  test('marking a room read updates the reader\'s other devices live and the unread count', async () => {
+    const bobPhone = await c.connect(0, bob.accessToken);
+    await bobPhone.next('welcome');
+    for (const cmid of ['r1', 'r2', 'r3']) {
+      aliceWs.send({ type: 'publish', ref: cmid, room: GLOBAL_ROOM_ID, cmid, body: cmid });
+      assert.equal((await aliceWs.reply(cmid)).type, 'ack');
+    }
+    const last = (await c.get<{ rooms: { id: string; unread: number }[] }>('/v1/rooms', bob.accessToken)).body.rooms.find((r) => r.id === GLOBAL_ROOM_ID)!;
+    assert.ok(last.unread >= 3, JSON.stringify(last));
+    const seq = (await bobWs.next('message', (m) => m.cmid === 'r3')).seq;
+    assert.equal((await c.request('PUT', `/v1/rooms/${GLOBAL_ROOM_ID}/read`, { seq }, bob.accessToken)).status, 200);
+    const read = await bobPhone.next('event', (e) => e.event === 'read' && e.user?.id === bob.user.id);
+    assert.equal(read.seq, seq);
+    const after = (await c.get<{ rooms: { id: string; unread: number }[] }>('/v1/rooms', bob.accessToken)).body.rooms.find((r) => r.id === GLOBAL_ROOM_ID)!;
+    assert.equal(after.unread, 0);
+    await bobPhone.close();
+  });
+
+  test('an admin\'s announcement reaches every connected socket, and later sockets get it after welcome', async () => {
+    const refused = await c.post<{ code: string }>('/v1/announcements', { body: 'hi all' }, bob.accessToken);
+    assert.equal(refused.status, 403);
+    await c.db.sql`update users set is_admin = true where id = ${alice.user.id}`;
+    const posted = await c.post<{ id: string }>('/v1/announcements', { body: 'welcome to parley' }, alice.accessToken);
+    assert.equal(posted.status, 201, JSON.stringify(posted.body));
+    for (const ws of [aliceWs, bobWs]) assert.equal((await ws.next('announcement')).id, posted.body.id);
+    const later = await c.connect(1, bob.accessToken);
+    await later.next('welcome');
+    assert.equal((await later.next('announcement')).body, 'welcome to parley');
+    await later.close();
   });
 });
