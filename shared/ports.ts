@@ -157,3 +157,49 @@ export interface HistoryPage {
 export interface History {
   page(room: string, options: { before?: number | undefined; limit: number }): Promise<HistoryPage>;
 }
+
+export interface PresenceStatus {
+  /** Up to 80 characters, e.g. "in a meeting". */
+  text: string;
+  away: boolean;
+}
+
+export interface PresenceState {
+  userId: string;
+  online: boolean;
+  /** Epoch ms: when the user went offline, or came online if online now; null if never seen. */
+  lastSeen: number | null;
+  status: PresenceStatus | null;
+}
+
+/**
+ * Who is online, held as leases so that a crashed gateway leaves no ghosts.
+ *
+ * A user is online exactly while at least one of their sockets is open on a
+ * gateway whose lease is live. Transitions are reported once: `connect` is
+ * true only for the user's first socket anywhere, `disconnect` only for the
+ * last. A gateway renews its lease with `heartbeat`; a gateway whose lease
+ * expired is cleaned by `reapExpired` (run by any gateway, concurrently safe),
+ * which reports the users that went offline because of it. A restarted
+ * gateway uses a new id, so nothing old comes back.
+ *
+ * Reads are O(users asked for) and never ask the gateways.
+ */
+export interface Presence {
+  connect(gatewayId: string, userId: string): Promise<boolean>;
+  disconnect(gatewayId: string, userId: string): Promise<boolean>;
+  /**
+   * Renews the gateway's lease until now + leaseMs. Resolves true when the
+   * lease had lapsed and been reaped (or this is the first heartbeat): the
+   * gateway must then connect its live sockets again.
+   */
+  heartbeat(gatewayId: string, leaseMs: number): Promise<boolean>;
+  /** A gateway shutting down: drops its lease and sockets at once; returns users who went offline. */
+  leave(gatewayId: string): Promise<string[]>;
+  /** Cleans every gateway whose lease expired; returns users who went offline. */
+  reapExpired(): Promise<string[]>;
+  states(userIds: string[]): Promise<PresenceState[]>;
+  /** Online users by the time they came online (oldest first); `after` is the previous page's cursor. */
+  online(limit: number, after?: string): Promise<{ total: number; users: { userId: string; since: number }[]; next: string | null }>;
+  setStatus(userId: string, status: PresenceStatus | null): Promise<void>;
+}

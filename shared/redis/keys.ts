@@ -49,6 +49,23 @@ export function redisKeys(prefix: string) {
      * with LTRIM; gateways send them to each socket after `welcome`.
      */
     latestAnnouncements: () => `${prefix}announcements:latest`,
+    /**
+     * Presence keys share the one hash tag `{presence}`: its scripts touch a
+     * user's entry, the online index and last-seen together. This puts all of
+     * presence in one slot of a Redis Cluster.
+     * ZSET gateway id → lease expiry (epoch ms).
+     */
+    presenceGateways: () => `${prefix}{presence}:gateways`,
+    /** HASH gateway id → open sockets of the user on that gateway. */
+    presenceConns: (userId: string) => `${prefix}{presence}:user:${userId}:conns`,
+    /** SET of users with sockets on the gateway (what to clean when its lease expires). */
+    presenceGatewayUsers: (gatewayId: string) => `${prefix}{presence}:gw:${gatewayId}:users`,
+    /** ZSET user id → online since (epoch ms): exactly the users with a socket on a live gateway. */
+    presenceOnline: () => `${prefix}{presence}:online`,
+    /** HASH user id → last seen (epoch ms): when they went offline, or came online. */
+    presenceLastSeen: () => `${prefix}{presence}:lastseen`,
+    /** HASH user id → JSON {text, away}: the custom status. */
+    presenceStatus: () => `${prefix}{presence}:status`,
     /** STRING with TTL = access token lifetime: the session's access tokens are refused. */
     revokedSession: (sessionId: string) => `${prefix}session:${sessionId}:revoked`,
   } as const;

@@ -15,6 +15,8 @@ const DEFINITIONS = {
   parleyPublish: { numberOfKeys: 4, file: 'publish' },
   parleySeed: { numberOfKeys: 2, file: 'seed' },
   parleyAck: { numberOfKeys: 1, file: 'ack' },
+  parleyPresenceConnect: { numberOfKeys: 4, file: 'presence_connect' },
+  parleyPresenceDisconnect: { numberOfKeys: 4, file: 'presence_disconnect' },
 } as const;
 
 export interface Scripts {
@@ -24,6 +26,10 @@ export interface Scripts {
   seed(keys: [string, string], persistedMax: number): Promise<number>;
   /** See lua/ack.lua. */
   ack(stream: string, group: string, ids: string[]): Promise<number>;
+  /** See lua/presence_connect.lua: 1 when the user just came online. */
+  presenceConnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number): Promise<number>;
+  /** See lua/presence_disconnect.lua: 1 when the user just went offline. */
+  presenceDisconnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number, count: 1 | 'all'): Promise<number>;
 }
 
 export function registerScripts(redis: Redis): Scripts {
@@ -35,9 +41,14 @@ export function registerScripts(redis: Redis): Scripts {
   const publish = fn('parleyPublish');
   const seed = fn('parleySeed');
   const ack = fn('parleyAck');
+  const presenceConnect = fn('parleyPresenceConnect');
+  const presenceDisconnect = fn('parleyPresenceDisconnect');
   return {
     publish: (keys, args) => publish(...keys, ...args) as Promise<[0 | 1, number | string]>,
     seed: (keys, persistedMax) => seed(...keys, persistedMax) as Promise<number>,
     ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,
+    presenceConnect: (keys, gatewayId, userId, now) => presenceConnect(...keys, gatewayId, userId, now) as Promise<number>,
+    presenceDisconnect: (keys, gatewayId, userId, now, count) =>
+      presenceDisconnect(...keys, gatewayId, userId, now, count) as Promise<number>,
   };
 }

@@ -1,0 +1,13 @@
+-- A socket of a user opened on a gateway.
+-- KEYS[1] user's conns hash  KEYS[2] gateway's users set  KEYS[3] online zset  KEYS[4] last-seen hash
+-- ARGV[1] gateway id  ARGV[2] user id  ARGV[3] now (ms)
+-- Returns 1 when the user was offline before this socket (the first socket anywhere), else 0.
+
+local before = 0
+for _, n in ipairs(redis.call('HVALS', KEYS[1])) do before = before + tonumber(n) end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('SADD', KEYS[2], ARGV[2])
+if before > 0 then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+return 1
