@@ -93,7 +93,24 @@ export const MessageChanged = Type.Object({
 });
 export type MessageChanged = Static<typeof MessageChanged>;
 
+/**
+ * A user came online, went offline or changed their custom status. Gateways
+ * send a `presence` frame to the members of each listed room: the user's rooms
+ * small enough for per-user events (PRESENCE_ROOM_EVENTS_MAX_MEMBERS).
+ */
+export const PresenceChanged = Type.Object({
+  type: Type.Literal('presence_changed'),
+  user: Who,
+  online: Type.Boolean(),
+  status: Type.Union([Type.Object({ text: Type.String(), away: Type.Boolean() }), Type.Null()]),
+  /** Epoch ms. */
+  lastSeen: Type.Union([Type.Integer(), Type.Null()]),
+  rooms: Type.Array(Type.String()),
+});
+export type PresenceChanged = Static<typeof PresenceChanged>;
+
 export const ControlEvent = Type.Union([
+  PresenceChanged,
   SessionRevoked,
   MembershipChanged,
   RoomUpdated,

@@ -59,3 +59,17 @@ export const StreamsConfig = Type.Object({
   dedupTtlSeconds: setting.integer('PUBLISH_DEDUP_TTL_SECONDS', { default: 86_400, minimum: 1 }),
 });
 export type StreamsConfig = Static<typeof StreamsConfig>;
+
+/** Presence leases and events; shared by gateways (which hold leases) and the api (which reads). */
+export const PresenceConfig = Type.Object({
+  /** How often a gateway renews its lease and reaps expired ones. */
+  heartbeatMs: setting.integer('PRESENCE_HEARTBEAT_MS', { default: 5000, minimum: 50 }),
+  /**
+   * A gateway's lease lasts this many heartbeats: after a crash its users are
+   * offline within (leaseHeartbeats + 1) × heartbeatMs.
+   */
+  leaseHeartbeats: setting.integer('PRESENCE_LEASE_HEARTBEATS', { default: 3, minimum: 2 }),
+  /** Rooms with more members than this get no per-user presence events (the global room, usually). */
+  roomEventsMaxMembers: setting.integer('PRESENCE_ROOM_EVENTS_MAX_MEMBERS', { default: 1000, minimum: 0 }),
+});
+export type PresenceConfig = Static<typeof PresenceConfig>;

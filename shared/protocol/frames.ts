@@ -290,6 +290,29 @@ export const TypingIndicatorFrame = Type.Object(
   { additionalProperties: false },
 );
 
+export const PresenceStatus = Type.Object(
+  { text: Type.String({ maxLength: 80 }), away: Type.Boolean() },
+  { additionalProperties: false },
+);
+
+/**
+ * A member of `room` came online, went offline, or changed their status.
+ * Sent per shared room (a client in two rooms with the user gets one per room).
+ * Rooms with more than PRESENCE_ROOM_EVENTS_MAX_MEMBERS members get none:
+ * read presence over HTTP for those.
+ */
+export const PresenceFrame = Type.Object(
+  {
+    type: Type.Literal('presence'),
+    room: Uuid,
+    user: UserRef,
+    online: Type.Boolean(),
+    status: Type.Union([PresenceStatus, Type.Null()]),
+    lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
 export const PongFrame = Type.Object(
   { type: Type.Literal('pong'), ref: Type.Optional(Ref), ts: Type.Integer() },
   { additionalProperties: false },
@@ -316,6 +339,7 @@ export const SERVER_FRAMES = {
   resumed: ResumedFrame,
   announcement: AnnouncementFrame,
   typing: TypingIndicatorFrame,
+  presence: PresenceFrame,
   error: ErrorFrame,
 } as const;
 
