@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { loadConfig, setting } from '../shared/config/env.js';
-import { LogConfig, PostgresConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
+import { LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
 
 export const HttpConfig = Type.Object({
   host: setting.string('API_HOST', { default: '0.0.0.0' }),
@@ -41,6 +41,8 @@ export const ApiConfig = Type.Object({
   http: HttpConfig,
   auth: AuthConfig,
   announcements: AnnouncementsConfig,
+  /** The api reads presence and publishes status changes; only roomEventsMaxMembers matters here. */
+  presence: PresenceConfig,
 });
 export type ApiConfig = Static<typeof ApiConfig>;
 

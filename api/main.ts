@@ -23,6 +23,9 @@ import { RoomSeqs } from './rooms/seqs.js';
 import { Announcements } from './announcements.js';
 import { MessageSearch } from './search/messages.js';
 import { buildApp } from './http/app.js';
+import { RedisPresence } from '../shared/presence/redis-presence.js';
+import { presenceRooms } from '../shared/presence/rooms.js';
+import { registerScripts } from '../shared/redis/scripts.js';
 
 runMain(async () => {
   const config = loadApiConfig();
@@ -66,6 +69,8 @@ runMain(async () => {
     verify,
     signingKeys,
     publishControl: (event) => publishControl(redis, keys, event),
+    presence: new RedisPresence(redis, registerScripts(redis), keys),
+    presenceRooms: (userId) => presenceRooms(sql, userId, config.presence.roomEventsMaxMembers),
     accessTtlSeconds: config.auth.accessTtlSeconds,
     refreshTtlSeconds: config.auth.refreshTtlSeconds,
   }, registry);

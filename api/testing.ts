@@ -33,6 +33,9 @@ import { Announcements } from './announcements.js';
 import { MessageSearch } from './search/messages.js';
 import type { RouteDeps } from './routes/deps.js';
 import { Users } from './users.js';
+import { RedisPresence } from '../shared/presence/redis-presence.js';
+import { presenceRooms } from '../shared/presence/rooms.js';
+import { registerScripts } from '../shared/redis/scripts.js';
 
 /** The password `register` and `login` use. */
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -80,7 +83,7 @@ export interface ControlRecorder {
 }
 
 export async function createApiFixture(
-  options: { http?: Partial<HttpConfig>; announcementsKeepLatest?: number } = {},
+  options: { http?: Partial<HttpConfig>; announcementsKeepLatest?: number; presenceRoomEventsMaxMembers?: number } = {},
 ): Promise<ApiFixture> {
   const db = await createTestDatabase();
   let testRedis: TestRedis | undefined;
@@ -123,6 +126,8 @@ export async function createApiFixture(
       verify,
       signingKeys,
       publishControl: (event) => publishControl(redis, keys, event),
+      presence: new RedisPresence(redis, registerScripts(redis), keys),
+      presenceRooms: (userId) => presenceRooms(db.sql, userId, options.presenceRoomEventsMaxMembers ?? 1000),
       accessTtlSeconds: auth.accessTtlSeconds,
       refreshTtlSeconds: auth.refreshTtlSeconds,
     };

@@ -56,6 +56,15 @@ export class Users {
     const [user] = await this.sql<UserRow[]>`select id, username, password_hash, created_at from users where id = ${id}`;
     return user;
   }
+
+  /** Usernames of the users that exist among `ids`, in one query. */
+  async usernames(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.sql<{ id: string; username: string }[]>`
+      select id, username from users where id = any(${[...ids]}::uuid[])
+    `;
+    return new Map(rows.map((r) => [r.id, r.username]));
+  }
 }
 
 export const publicUser = (u: { id: string; username: string; created_at: Date }) => ({

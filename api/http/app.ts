@@ -29,7 +29,7 @@ const OPENAPI = {
     title: 'parley HTTP api',
     version: '1.0.0',
     description:
-      'Accounts, sessions, rooms, membership, history, search, read positions and announcements. Errors are RFC 9457 problem+json bodies with a stable `code`.',
+      'Accounts, sessions, rooms, membership, history, search, read positions, announcements and presence. Errors are RFC 9457 problem+json bodies with a stable `code`.',
   },
   components: {
     securitySchemes: { bearerAuth: { type: 'http' as const, scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -45,6 +45,7 @@ const OPENAPI = {
     { name: 'history', description: 'Message history' },
     { name: 'search', description: 'Full-text message search' },
     { name: 'announcements', description: 'Server announcements' },
+    { name: 'presence', description: 'Who is online, and custom statuses' },
   ],
 };
 

@@ -1,6 +1,6 @@
 import type { AccessVerifier } from '../../shared/auth/verify.js';
 import type { ControlEvent } from '../../shared/broker/control.js';
-import type { History } from '../../shared/ports.js';
+import type { History, Presence } from '../../shared/ports.js';
 import type { SigningKeys } from '../auth/keys.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { RoomRepository } from '../rooms/repository.js';
@@ -23,6 +23,10 @@ export interface RouteDeps {
   verify: AccessVerifier;
   signingKeys: SigningKeys;
   messages: MessageMutations;
+  /** Who is online and custom statuses (Redis); reads never ask the gateways. */
+  presence: Presence;
+  /** The user's rooms that get their presence events (small enough; see PRESENCE_ROOM_EVENTS_MAX_MEMBERS). */
+  presenceRooms: (userId: string) => Promise<string[]>;
   /** Largest message body (UTF-8 bytes) an edit may set; keep equal to the gateway's GATEWAY_MAX_MESSAGE_BYTES. */
   maxMessageBytes: number;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */

@@ -35,6 +35,11 @@ import { messageEditRoute } from './message-edit.js';
 import { messageDeleteRoute } from './message-delete.js';
 import { messageReactRoute } from './message-react.js';
 import { messageUnreactRoute } from './message-unreact.js';
+import { presenceGetRoute } from './presence-get.js';
+import { roomPresenceRoute } from './room-presence.js';
+import { onlineRoute } from './online.js';
+import { meStatusSetRoute } from './me-status-set.js';
+import { meStatusClearRoute } from './me-status-clear.js';
 
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
@@ -73,6 +78,11 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     messageDeleteRoute,
     messageReactRoute,
     messageUnreactRoute,
+    presenceGetRoute,
+    roomPresenceRoute,
+    onlineRoute,
+    meStatusSetRoute,
+    meStatusClearRoute,
   ]) {
     route(app, deps);
   }

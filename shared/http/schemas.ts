@@ -4,7 +4,7 @@
  * one definition.
  */
 import Type, { type Static } from 'typebox';
-import { Announcement, ChatMessage, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
+import { Announcement, ChatMessage, PresenceStatus, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
 import { ERROR_CODES } from '../errors.js';
 
 export const Username = Type.String({
@@ -277,3 +277,92 @@ export const AnnouncementsResponse = Type.Object({
   nextCursor: NextCursor,
 });
 export type AnnouncementsResponse = Static<typeof AnnouncementsResponse>;
+
+// ---------------------------------------------------------------- presence
+
+export { PresenceStatus };
+
+/** A user's presence as any authenticated user may read it (presence is not secret within a deployment). */
+export const PresenceEntry = Type.Object(
+  {
+    userId: Uuid,
+    online: Type.Boolean(),
+    /** When the user went offline, or came online if online now; null if never seen (or no such user). */
+    lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    status: Type.Union([PresenceStatus, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type PresenceEntry = Static<typeof PresenceEntry>;
+
+export const PresenceQuery = Type.Object(
+  {
+    user: Type.Array(Uuid, {
+      minItems: 1,
+      maxItems: 200,
+      description: 'User ids, repeated: `?user=<id>&user=<id>`; 1–200 of them',
+    }),
+  },
+  { additionalProperties: false },
+);
+export const PresenceResponse = Type.Object({
+  /** One per requested id, in request order. */
+  users: Type.Array(PresenceEntry),
+});
+export type PresenceResponse = Static<typeof PresenceResponse>;
+
+export const OnlineMember = Type.Object(
+  {
+    user: UserRef,
+    role: RoomRole,
+    status: Type.Union([PresenceStatus, Type.Null()]),
+    /** When the member came online. */
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+export type OnlineMember = Static<typeof OnlineMember>;
+export const RoomPresenceResponse = Type.Object({
+  /** Online members in join order; may hold fewer than `limit` (even none) while `nextCursor` is non-null. */
+  members: Type.Array(OnlineMember),
+  nextCursor: Type.Union([Cursor, Type.Null()], {
+    description: 'Continues the scan of the room\'s members; null when every member was scanned',
+  }),
+});
+export type RoomPresenceResponse = Static<typeof RoomPresenceResponse>;
+
+export const OnlineUser = Type.Object(
+  {
+    user: UserRef,
+    /** When the user came online. */
+    since: Type.String({ format: 'date-time' }),
+    status: Type.Union([PresenceStatus, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type OnlineUser = Static<typeof OnlineUser>;
+export const OnlineResponse = Type.Object({
+  /** Users online now across the deployment. */
+  total: Type.Integer({ minimum: 0 }),
+  /** Oldest online first. */
+  users: Type.Array(OnlineUser),
+  nextCursor: NextCursor,
+});
+export type OnlineResponse = Static<typeof OnlineResponse>;
+
+export const SetStatusRequest = Type.Object(
+  {
+    text: Type.String({
+      maxLength: 80,
+      pattern: '^[^\\p{Cc}]*$',
+      description: '0–80 characters, trimmed; no control characters. Empty clears the text',
+    }),
+    away: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export const StatusResponse = Type.Object({
+  /** The status afterwards; null when it was cleared (empty text and not away). */
+  status: Type.Union([PresenceStatus, Type.Null()]),
+});
+export type StatusResponse = Static<typeof StatusResponse>;
