@@ -31,6 +31,8 @@ export interface Cluster {
   /** Registers and logs in a new user. */
   user(username: string): Promise<TokenResponse>;
   connect(gateway: number, token: string | null, options?: ConnectOptions): Promise<ParleySocket>;
+  /** Makes `stop()` also stop a process the test started itself. */
+  adopt(proc: ServiceProcess): void;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function startCluster(options: { gateways?: number; env?: Record<st
         return login.body;
       },
       connect: (gateway, token, connectOptions) => ParleySocket.connect(gatewayUrls[gateway]!, token, connectOptions),
+      adopt: (proc) => void procs.push(proc),
       async stop() {
         await stopAll();
         // E2E_DUMP_LOGS=1 prints every service's output, for debugging a failing run.

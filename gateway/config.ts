@@ -6,6 +6,7 @@ import {
   RedisConfig,
   StreamsConfig,
   TokenClaimsConfig,
+  PresenceConfig,
   opsConfig,
 } from '../shared/config/slices.js';
 
@@ -60,6 +61,7 @@ export const GatewayConfig = Type.Object({
   socket: SocketConfig,
   auth: GatewayAuthConfig,
   streams: StreamsConfig,
+  presence: PresenceConfig,
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;
 

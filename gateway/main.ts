@@ -19,6 +19,10 @@ import { loadGatewayConfig } from './config.js';
 import { createGatewayMetrics } from './metrics.js';
 import { pgRoomsOf, pgRoomsOfUsers } from './membership.js';
 import { createGateway } from './server.js';
+import { randomUUID } from 'node:crypto';
+import { RedisPresence } from '../shared/presence/redis-presence.js';
+import { presenceAudience } from '../shared/presence/rooms.js';
+import { GatewayPresence } from './presence.js';
 
 runMain(async () => {
   const config = loadGatewayConfig();
@@ -37,7 +41,18 @@ runMain(async () => {
   await bus.start();
 
   const registry = createRegistry('gateway');
+  // A fresh id per process: a restarted gateway never revives its predecessor's presence entries.
+  const gatewayPresence = new GatewayPresence({
+    presence: new RedisPresence(redis, registerScripts(redis), keys),
+    gatewayId: randomUUID(),
+    config: config.presence,
+    audience: (userId) => presenceAudience(sql, userId, config.presence.roomEventsMaxMembers),
+    publish: (event) => bus.publish(event),
+    localSockets: () => gateway.socketUserIds(),
+    logger,
+  });
   const gateway = createGateway({
+    presence: gatewayPresence,
     config: config.socket,
     logger,
     metrics: createGatewayMetrics(registry),
@@ -66,6 +81,7 @@ runMain(async () => {
 
   let ready = false;
   const ops = await startOpsServer(config.ops, { registry, logger, ready: () => ready });
+  await gatewayPresence.start();
   const port = await gateway.listen();
   ready = true;
   logger.info({ url: `ws://${config.socket.host}:${port}/v1/ws` }, 'gateway listening');
@@ -73,6 +89,7 @@ runMain(async () => {
   onShutdown(logger, config.socket.drainTimeoutMs + 5_000, async () => {
     ready = false;
     await gateway.drain();
+    await gatewayPresence.stop().catch((err: unknown) => logger.warn({ err }, 'presence leave failed'));
     subscriber.disconnect();
     await Promise.allSettled([redis.quit(), sql.end({ timeout: 5 }), ops.close()]);
   });

@@ -27,6 +27,7 @@ import { RoomSubscriptions } from './room-subscriptions.js';
 import { LiveMembership } from './live-membership.js';
 import { CatchUps } from './catch-up.js';
 import { RateLimits } from './rate-limits.js';
+import type { GatewayPresence } from './presence.js';
 import type { RoomsOfUsers } from './membership.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
@@ -46,6 +47,7 @@ export interface GatewayDeps {
   bus: RoomSubscriber & ControlBus & TypingPublisher;
   publisher: HandlerDeps['publisher'];
   roomLog: HandlerDeps['roomLog'];
+  presence: GatewayPresence;
   /** The latest announcements, oldest first, sent to each socket after `welcome`. */
   latestAnnouncements: () => Promise<Announcement[]>;
 }
@@ -56,6 +58,8 @@ export interface Gateway {
   /** Stops accepting, lets in-flight publishes finish (bounded), then closes every socket with 1012. */
   drain(): Promise<void>;
   readonly connections: number;
+  /** The user id of every open socket (one entry per socket). */
+  socketUserIds(): string[];
 }
 
 const STATUS_LINE: Record<number, string> = {
@@ -135,7 +139,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   deps.bus.onEvent((event) => {
     if (event.type === 'session_revoked') closeSession(event.sessionId, event.reason);
-    else if (event.type === 'announcement') {
+    else if (event.type === 'presence_changed') {
+      const lastSeen = event.lastSeen === null ? null : new Date(event.lastSeen).toISOString();
+      for (const room of event.rooms) {
+        const recipients = app.numSubscribers(room);
+        if (recipients === 0) continue;
+        app.publish(
+          room,
+          encodeServerFrame({ type: 'presence', room, user: event.user, online: event.online, status: event.status, lastSeen }),
+          false,
+        );
+        metrics.framesOut.inc({ type: 'presence' }, recipients);
+      }
+    } else if (event.type === 'announcement') {
       const { type: _type, ...announcement } = event;
       const recipients = app.numSubscribers(ANNOUNCEMENTS_TOPIC);
       app.publish(ANNOUNCEMENTS_TOPIC, encodeServerFrame({ type: 'announcement', ...announcement }), false);
@@ -228,6 +244,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       sessions.add(ws);
       rateLimits.attach(conn.principal.userId);
+      deps.presence.opened(conn.principal.userId);
       metrics.connections.set(sessions.size);
       // `welcome` promises live delivery from here on, so it waits until every
       // room's Redis subscription is live. No ws.cork() anywhere in open: it
@@ -303,6 +320,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       membership.detach(ws);
       sessions.remove(ws);
       rateLimits.detach(conn.principal.userId);
+      deps.presence.closed(conn.principal.userId);
       metrics.connections.set(sessions.size);
       metrics.closes.inc({ code: String(code) });
     },
@@ -317,6 +335,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     get connections() {
       return sessions.size;
     },
+    socketUserIds: () => sessions.all().map((ws) => ws.getUserData().principal.userId),
     listen: () =>
       new Promise<number>((resolve, reject) => {
         // Port 0 for options: SO_REUSEPORT stays on, so several processes share the port.
