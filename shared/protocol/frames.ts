@@ -30,7 +30,19 @@ export const ClientMessageId = Type.String({ minLength: 1, maxLength: 64, patter
 
 export const UserRef = Type.Object({ id: Uuid, username: Type.String() }, { additionalProperties: false });
 
-export const MessageKind = Type.Union([Type.Literal('text')]);
+/** `file`: a file shared in the room (uploaded through the api); `file` holds it, `body` its caption. */
+export const MessageKind = Type.Union([Type.Literal('text'), Type.Literal('file')]);
+
+export const FileRef = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    size: Type.Integer({ minimum: 0 }),
+    contentType: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type FileRef = Static<typeof FileRef>;
 
 /** An emoji reaction: 1–32 characters, no white space. */
 export const Emoji = Type.String({ minLength: 1, maxLength: 32, pattern: '^\\S+$' });
@@ -55,6 +67,8 @@ export const ChatMessage = Type.Object(
     kind: MessageKind,
     from: UserRef,
     body: Type.String(),
+    /** With kind `file`: the file (download it at GET /v1/files/{id}). */
+    file: Type.Optional(FileRef),
     cmid: ClientMessageId,
     /** ISO-8601 time the server accepted the message. */
     createdAt: Type.String({ format: 'date-time' }),
