@@ -68,6 +68,19 @@ export function redisKeys(prefix: string) {
     presenceStatus: () => `${prefix}{presence}:status`,
     /** STRING with TTL = access token lifetime: the session's access tokens are refused. */
     revokedSession: (sessionId: string) => `${prefix}session:${sessionId}:revoked`,
+    /**
+     * STRING owner token with PX = lease, refreshed while held: the tus lock of
+     * an upload across api replicas. Set with NX; released and refreshed only
+     * by the token's owner (tus_unlock.lua, tus_refresh.lua). A crashed
+     * holder's lock expires with its lease.
+     */
+    tusLock: (uploadId: string) => `${prefix}tus:lock:${uploadId}`,
+    /**
+     * Pub/sub channel of an upload's tus lock: waiters publish `release` (the
+     * holder then asks its request to finish), tus_unlock.lua publishes
+     * `unlocked` (waiters retry at once).
+     */
+    tusLockChannel: (uploadId: string) => `${prefix}tus:lock:${uploadId}:events`,
   } as const;
 }
 

@@ -17,6 +17,8 @@ const DEFINITIONS = {
   parleyAck: { numberOfKeys: 1, file: 'ack' },
   parleyPresenceConnect: { numberOfKeys: 4, file: 'presence_connect' },
   parleyPresenceDisconnect: { numberOfKeys: 4, file: 'presence_disconnect' },
+  parleyTusUnlock: { numberOfKeys: 1, file: 'tus_unlock' },
+  parleyTusRefresh: { numberOfKeys: 1, file: 'tus_refresh' },
 } as const;
 
 export interface Scripts {
@@ -30,6 +32,10 @@ export interface Scripts {
   presenceConnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number): Promise<number>;
   /** See lua/presence_disconnect.lua: 1 when the user just went offline. */
   presenceDisconnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number, count: 1 | 'all'): Promise<number>;
+  /** See lua/tus_unlock.lua: 1 when released, 0 when the lock was no longer ours. */
+  tusUnlock(lockKey: string, token: string, channel: string): Promise<number>;
+  /** See lua/tus_refresh.lua: 1 when the lease was extended, 0 when the lock was no longer ours. */
+  tusRefresh(lockKey: string, token: string, leaseMs: number): Promise<number>;
 }
 
 export function registerScripts(redis: Redis): Scripts {
@@ -43,6 +49,8 @@ export function registerScripts(redis: Redis): Scripts {
   const ack = fn('parleyAck');
   const presenceConnect = fn('parleyPresenceConnect');
   const presenceDisconnect = fn('parleyPresenceDisconnect');
+  const tusUnlock = fn('parleyTusUnlock');
+  const tusRefresh = fn('parleyTusRefresh');
   return {
     publish: (keys, args) => publish(...keys, ...args) as Promise<[0 | 1, number | string]>,
     seed: (keys, persistedMax) => seed(...keys, persistedMax) as Promise<number>,
@@ -50,5 +58,7 @@ export function registerScripts(redis: Redis): Scripts {
     presenceConnect: (keys, gatewayId, userId, now) => presenceConnect(...keys, gatewayId, userId, now) as Promise<number>,
     presenceDisconnect: (keys, gatewayId, userId, now, count) =>
       presenceDisconnect(...keys, gatewayId, userId, now, count) as Promise<number>,
+    tusUnlock: (lockKey, token, channel) => tusUnlock(lockKey, token, channel) as Promise<number>,
+    tusRefresh: (lockKey, token, leaseMs) => tusRefresh(lockKey, token, leaseMs) as Promise<number>,
   };
 }
