@@ -2,16 +2,26 @@
  * The ports between parley's services and their backing stores. Each comment
  * is the contract an implementation must honour; callers rely on nothing else.
  */
-import type { ChatMessage } from './protocol/frames.js';
+import type { ChatMessage, FileRef } from './protocol/frames.js';
 import type { ControlEvent } from './broker/control.js';
 import type { Envelope } from './broker/envelope.js';
 
+/**
+ * A message to publish. `file` is required when `kind` is 'file' and must be
+ * absent when it is 'text'; `body` is then the file's caption (may be empty).
+ * Only the api creates file messages, after the upload is stored; clients'
+ * `publish` frames are always 'text'. A file whose fields Postgres or the
+ * broker could not carry faithfully (see `fileRefProblem` in
+ * broker/envelope.ts) is refused before anything is written: an accepted
+ * message must persist.
+ */
 export interface PublishInput {
   room: string;
   author: { id: string; username: string };
   cmid: string;
-  kind: 'text';
+  kind: 'text' | 'file';
   body: string;
+  file?: FileRef | undefined;
 }
 
 export interface Accepted {
@@ -38,8 +48,13 @@ export interface Accepted {
  *
  * Rejects with ParleyError `overloaded` (persistence backlog over its bound,
  * retryable) or `unavailable` (the broker cannot be reached, retryable). On
- * rejection the caller cannot know whether the message was accepted, and must
- * retry with the same cmid.
+ * these rejections the caller cannot know whether the message was accepted,
+ * and must retry with the same cmid. Rejects with `bad_request`, having written
+ * nothing, when `kind` and `file` disagree or the file is not storable.
+ *
+ * A file message's `file` travels with it everywhere a message goes: live
+ * delivery, the room log (resume), Postgres and history. Dedup is by (room,
+ * author, cmid) alone, for file messages as for text.
  */
 export interface MessagePublisher {
   publish(input: PublishInput): Promise<Accepted>;

@@ -11,6 +11,7 @@ import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys, type RedisKeys } fro
 import { registerScripts, type Scripts } from '../shared/redis/scripts.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import type { MessageStore } from '../shared/ports.js';
+import type { FileRef } from '../shared/protocol/frames.js';
 import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
 import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
 import { eventually } from '../shared/processes.js';
@@ -263,6 +264,60 @@ test('poison and conflicting entries go to the dead-letter stream and are acked;
   assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'undecodable' }), 2);
   assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'seq_conflict' }), 1);
   assert.equal(await h.counter('parley_worker_seq_conflicts_total'), 1);
+});
+
+test('file messages persist with their attachment, text messages with none, each exactly once', async (t) => {
+  const h = await harness(t);
+  const room = await h.createRoom();
+  const author = { id: h.userId, username: 'alice' };
+  const file: FileRef = { id: randomUUID(), name: 'report – final ✓.pdf', size: 4_200_000, contentType: 'application/pdf' };
+  await h.publish(room, 1);
+  const sent = await h.publisher.publish({ room, author, cmid: 'file-cmid', kind: 'file', body: 'the report', file });
+  // A retry of the same file message is a duplicate: it must not persist twice.
+  assert.equal((await h.publisher.publish({ room, author, cmid: 'file-cmid', kind: 'file', body: 'the report', file })).duplicate, true);
+  await h.publish(room, 1);
+
+  await h.run();
+  await waitDrained(h, 3);
+  const rows = await h.db.sql<{ seq: number; id: string; kind: string; body: string; attachment: FileRef | null }[]>`
+    select seq, id, kind, body, attachment from messages where room_id = ${room} order by seq
+  `;
+  assert.deepEqual(rows.map((r) => [r.seq, r.kind, r.attachment]), [
+    [1, 'text', null],
+    [2, 'file', file],
+    [3, 'text', null],
+  ]);
+  assert.equal(rows[1]!.id, sent.id);
+  assert.equal(rows[1]!.body, 'the report');
+  const page = await h.store.page(room, { limit: 10 });
+  assert.deepEqual(page.messages.map((m) => m.file), [undefined, file, undefined]);
+  assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'undecodable' }), 0);
+});
+
+test('file envelopes Postgres could not take, or that disagree with their kind, are dead-lettered; good ones persist', async (t) => {
+  const h = await harness(t);
+  const room = await h.createRoom();
+  const p = partitionOf(room);
+  const file: FileRef = { id: randomUUID(), name: 'ok.txt', size: 1, contentType: 'text/plain' };
+  const envelope = (seq: number, extra: Record<string, unknown>) =>
+    JSON.stringify({ v: 1, id: randomUUID(), room, seq, uid: h.userId, un: 'alice', cmid: `c${seq}`, kind: 'file', body: '', ts: Date.now(), ...extra });
+  const poison = [
+    envelope(1, { file: { ...file, name: 'nul\u0000.txt' } }),
+    envelope(2, {}),
+    envelope(3, { kind: 'text', file }),
+    envelope(4, { file: { ...file, id: 'nope' } }),
+    envelope(5, { file: { ...file, extra: 1 } }),
+  ];
+  for (const m of poison) await h.r.redis.xadd(h.keys.persistStream(p), '*', 'm', m);
+  await h.r.redis.xadd(h.keys.persistStream(p), '*', 'm', envelope(6, { file }));
+
+  await h.run();
+  await waitDrained(h, 1);
+  const dead = await h.r.redis.xrange(h.keys.persistDeadLetter(p), '-', '+');
+  assert.deepEqual(dead.map(([, f]) => f[f.indexOf('m') + 1]!).sort(), [...poison].sort());
+  assert.ok(dead.every(([, f]) => f[f.indexOf('reason') + 1] === 'undecodable'));
+  const rows = await h.db.sql<{ seq: number; attachment: FileRef | null }[]>`select seq, attachment from messages where room_id = ${room}`;
+  assert.deepEqual(rows.map((r) => [r.seq, r.attachment]), [[6, file]]);
 });
 
 test('messages of a deleted room are dropped without blocking the batch; a deleted author becomes null', async (t) => {

@@ -13,7 +13,7 @@
  * Redelivery is harmless because MessageStore.append is idempotent.
  */
 import type { Redis } from 'ioredis';
-import { decodeEnvelope, type Envelope } from '../shared/broker/envelope.js';
+import { decodeEnvelope, fileRefProblem, type Envelope } from '../shared/broker/envelope.js';
 import { PARTITIONS, PERSIST_GROUP, type RedisKeys } from '../shared/redis/keys.js';
 import type { Scripts } from '../shared/redis/scripts.js';
 import type { MessageStore } from '../shared/ports.js';
@@ -254,7 +254,11 @@ function storable(e: Envelope): boolean {
     !`${e.un}${e.cmid}${e.body}`.includes('\u0000') &&
     Number.isSafeInteger(e.ts) &&
     e.ts >= 0 &&
-    Number.isSafeInteger(e.seq)
+    Number.isSafeInteger(e.seq) &&
+    // decodeEnvelope checked the FileRef's shape and kind/file agreement;
+    // jsonb additionally refuses NUL (and the rest of the publisher's rules
+    // keep the stored file exactly the one that was published).
+    (e.file === undefined || fileRefProblem(e.file) === null)
   );
 }
 

@@ -9,7 +9,8 @@ import { registerScripts } from '../redis/scripts.js';
 import { eventually } from '../processes.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisPublisher } from './redis-publisher.js';
-import type { ChatMessage } from '../protocol/frames.js';
+import type { ChatMessage, FileRef } from '../protocol/frames.js';
+import { decodeServerFrame, encodeServerFrame } from '../protocol/codec.js';
 import type { ControlEvent } from './control.js';
 
 describe('RedisBus', () => {
@@ -60,6 +61,34 @@ describe('RedisBus', () => {
     await bus.publish({ type: 'session_revoked', sessionId: 'fence', reason: 'test' });
     await eventually('the fence event', () => (revoked('fence') ? true : undefined));
     assert.equal(messages.some((m) => m.cmid === 'late'), false);
+  });
+
+  test('a file message is delivered with its file, and makes a valid message frame; a text one has no file', async () => {
+    const room = crypto.randomUUID();
+    await bus.subscribe(room);
+    const publisher = new RedisPublisher({
+      scripts: registerScripts(r.redis),
+      keys,
+      config: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
+      persistedMaxSeq: async () => 0,
+    });
+    const author = { id: crypto.randomUUID(), username: 'alice' };
+    const file: FileRef = { id: crypto.randomUUID(), name: 'photo ✓.png', size: 2048, contentType: 'image/png' };
+    await publisher.publish({ room, author, cmid: 'f', kind: 'file', body: 'caption', file });
+    await publisher.publish({ room, author, cmid: 't', kind: 'text', body: 'plain' });
+    await eventually('2 messages', () => (messages.filter((m) => m.room === room).length === 2 ? true : undefined));
+    const [fileMessage, textMessage] = messages.filter((m) => m.room === room);
+    assert.equal(fileMessage?.kind, 'file');
+    assert.deepEqual(fileMessage?.file, file);
+    assert.equal(textMessage?.kind, 'text');
+    assert.equal('file' in textMessage!, false);
+    // What the gateway relays: the frame passes the client-side codec with the file intact.
+    for (const m of [fileMessage!, textMessage!]) {
+      const decoded = decodeServerFrame(encodeServerFrame({ type: 'message', ...m }));
+      assert.ok(decoded.ok, JSON.stringify(decoded));
+      assert.deepEqual(decoded.frame, { type: 'message', ...m });
+    }
+    await bus.unsubscribe(room);
   });
 
   test('undecodable payloads are dropped without affecting later ones', async () => {

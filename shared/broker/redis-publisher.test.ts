@@ -16,10 +16,25 @@ import { decodeEnvelope, type Envelope } from './envelope.js';
 import { RedisPublisher } from './redis-publisher.js';
 import type { StreamsConfig } from '../config/slices.js';
 import type { PublishInput } from '../ports.js';
+import type { FileRef } from '../protocol/frames.js';
 
 const STREAMS: StreamsConfig = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 };
 const author = { id: '11111111-1111-4111-8111-111111111111', username: 'alice' };
 const input = (room: string, cmid: string, body = `body ${cmid}`): PublishInput => ({ room, author, cmid, kind: 'text', body });
+const FILE: FileRef = {
+  id: '33333333-3333-4333-8333-333333333333',
+  name: 'Résumé "final" / ✓ 🎉.pdf',
+  size: 12_345_678_901,
+  contentType: 'application/pdf',
+};
+const fileInput = (room: string, cmid: string, file: FileRef = FILE, body = 'see attached'): PublishInput => ({
+  room,
+  author,
+  cmid,
+  kind: 'file',
+  body,
+  file,
+});
 
 describe('RedisPublisher (publish.lua)', () => {
   let r: TestRedis;
@@ -91,6 +106,123 @@ describe('RedisPublisher (publish.lua)', () => {
     } finally {
       sub.disconnect();
     }
+  });
+
+  test('a text envelope has no file key at all', async () => {
+    await publisher().publish(input(room, 'plain'));
+    const [[, fields]] = (await r.redis.xrange(keys.roomLog(room), '-', '+')) as [[string, string[]]];
+    const raw = JSON.parse(fields[1]!) as Record<string, unknown>;
+    assert.equal(raw['kind'], 'text');
+    assert.equal('file' in raw, false);
+  });
+
+  test('a file message carries its file, as an object, in the log, the persistence stream and pub/sub alike', async () => {
+    const sub = new Redis(r.config.url);
+    const received = new Promise<string>((resolve) => sub.on('message', (_c: string, m: string) => resolve(m)));
+    await sub.subscribe(keys.roomChannel(room));
+    try {
+      const accepted = await publisher().publish(fileInput(room, 'file-1'));
+      assert.equal(accepted.duplicate, false);
+      const expected: Envelope = {
+        v: 1,
+        id: accepted.id,
+        room,
+        seq: accepted.seq,
+        uid: author.id,
+        un: 'alice',
+        cmid: 'file-1',
+        kind: 'file',
+        body: 'see attached',
+        ts: accepted.acceptedAt,
+        file: FILE,
+      };
+      const log = await r.redis.xrange(keys.roomLog(room), '-', '+');
+      assert.equal(log.length, 1);
+      assert.equal(log[0]![0], `${accepted.seq}-0`);
+      assert.deepEqual(decodeEnvelope(log[0]![1][1]!), expected);
+      const persisted = (await r.redis.xrange(keys.persistStreamOfRoom(room), '-', '+'))
+        .map(([, f]) => decodeEnvelope(f[1]!))
+        .filter((e) => e?.room === room);
+      assert.deepEqual(persisted, [expected]);
+      const live = await received;
+      assert.deepEqual(decodeEnvelope(live), expected);
+      // Embedded as a JSON object, not as a string holding JSON.
+      assert.deepEqual((JSON.parse(live) as { file: unknown }).file, FILE);
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  test('an empty caption and a size of 0 are carried as they are', async () => {
+    const empty: FileRef = { ...FILE, size: 0, name: 'empty.txt', contentType: 'text/plain' };
+    await publisher().publish(fileInput(room, 'empty', empty, ''));
+    const [[, fields]] = (await r.redis.xrange(keys.roomLog(room), '-', '+')) as [[string, string[]]];
+    const e = decodeEnvelope(fields[1]!);
+    assert.equal(e?.body, '');
+    assert.deepEqual(e?.file, empty);
+  });
+
+  test('only the FileRef fields of a wider object are published', async () => {
+    const wider = { ...FILE, storageKey: 'secret/path', sha256: 'ab' };
+    await publisher().publish(fileInput(room, 'wider', wider));
+    const [[, fields]] = (await r.redis.xrange(keys.roomLog(room), '-', '+')) as [[string, string[]]];
+    assert.deepEqual(decodeEnvelope(fields[1]!)?.file, FILE);
+  });
+
+  test('a retried file cmid returns the original ack and writes nothing; the cmid is shared with text messages', async () => {
+    const p = publisher();
+    const first = await p.publish(fileInput(room, 'same-file'));
+    const again = await p.publish(fileInput(room, 'same-file', { ...FILE, name: 'other.pdf' }));
+    assert.deepEqual(again, { ...first, duplicate: true });
+    // Dedup is by (room, author, cmid), whatever the kind.
+    assert.deepEqual(await p.publish(input(room, 'same-file')), { ...first, duplicate: true });
+    assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
+    assert.equal((await r.redis.xrange(keys.persistStreamOfRoom(room), '-', '+')).filter(([, f]) => decodeEnvelope(f[1]!)?.room === room).length, 1);
+    const [[, fields]] = (await r.redis.xrange(keys.roomLog(room), '-', '+')) as [[string, string[]]];
+    assert.equal(decodeEnvelope(fields[1]!)?.file?.name, FILE.name);
+  });
+
+  test('a file message the rest of the pipeline could not carry is refused as bad_request, writing nothing', async () => {
+    const p = publisher();
+    await p.publish(input(room, 'first'));
+    const bad: PublishInput[] = [
+      { room, author, cmid: 'b1', kind: 'file', body: '' },
+      { room, author, cmid: 'b2', kind: 'text', body: 'x', file: FILE },
+      fileInput(room, 'b3', { ...FILE, id: 'not-a-uuid' }),
+      fileInput(room, 'b4', { ...FILE, name: 'nul\u0000.txt' }),
+      fileInput(room, 'b5', { ...FILE, contentType: 'text/\uD800plain' }),
+      fileInput(room, 'b6', { ...FILE, size: -1 }),
+      fileInput(room, 'b7', { ...FILE, size: 1.5 }),
+      fileInput(room, 'b8', { ...FILE, size: 100_000_000_000_000 }),
+    ];
+    for (const b of bad) {
+      await assert.rejects(p.publish(b), (err: unknown) => {
+        assert.ok(err instanceof ParleyError, b.cmid);
+        assert.equal(err.code, 'bad_request', b.cmid);
+        return true;
+      });
+      assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, b.cmid)), 0, b.cmid);
+    }
+    assert.equal(await r.redis.get(keys.roomSeq(room)), '1');
+    assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
+    // The largest size cjson prints exactly still goes through unchanged.
+    const largest: FileRef = { ...FILE, size: 99_999_999_999_999 };
+    await p.publish(fileInput(room, 'largest', largest));
+    const entries = await r.redis.xrange(keys.roomLog(room), '-', '+');
+    assert.deepEqual(decodeEnvelope(entries[1]![1][1]!)?.file, largest);
+  });
+
+  test('publish.lua refuses a malformed attachment before writing anything', async () => {
+    const p = publisher();
+    await p.publish(input(room, 'first'));
+    const scripts = registerScripts(r.redis);
+    const args = [keys.roomChannel(room), 1000, 0, 60, crypto.randomUUID(), room, author.id, 'alice', 'raw', 'file', '', Date.now()];
+    await assert.rejects(
+      scripts.publish([keys.roomSeq(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, author.id, 'raw')], [...args, '{not json']),
+    );
+    assert.equal(await r.redis.get(keys.roomSeq(room)), '1');
+    assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
+    assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, 'raw')), 0);
   });
 
   test('concurrent publishers on separate connections get exactly 1..N', async () => {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ParleyError } from '../errors.js';
+import { fileRefProblem } from './envelope.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { StreamsConfig } from '../config/slices.js';
@@ -23,10 +24,11 @@ export class RedisPublisher implements MessagePublisher {
   constructor(private readonly deps: RedisPublisherDeps) {}
 
   async publish(input: PublishInput): Promise<Accepted> {
+    const attachment = attachmentOf(input);
     const id = randomUUID();
     const acceptedAt = Date.now();
     try {
-      return await this.tryPublish(input, id, acceptedAt);
+      return await this.tryPublish(input, attachment, id, acceptedAt);
     } catch (err) {
       if (!isScriptError(err, 'NOSEQ')) throw translate(err);
     }
@@ -34,13 +36,13 @@ export class RedisPublisher implements MessagePublisher {
       const { keys, scripts } = this.deps;
       const persisted = await this.deps.persistedMaxSeq(input.room);
       await scripts.seed([keys.roomSeq(input.room), keys.roomLog(input.room)], persisted);
-      return await this.tryPublish(input, id, acceptedAt);
+      return await this.tryPublish(input, attachment, id, acceptedAt);
     } catch (err) {
       throw translate(err);
     }
   }
 
-  private async tryPublish(input: PublishInput, id: string, acceptedAt: number): Promise<Accepted> {
+  private async tryPublish(input: PublishInput, attachment: string, id: string, acceptedAt: number): Promise<Accepted> {
     const { keys, scripts, config } = this.deps;
     const room = input.room;
     const [fresh, value] = await scripts.publish(
@@ -58,12 +60,32 @@ export class RedisPublisher implements MessagePublisher {
         input.kind,
         input.body,
         acceptedAt,
+        attachment,
       ],
     );
     if (fresh === 1) return { id, room, seq: Number(value), acceptedAt, duplicate: false };
     const [seq, originalId, originalAt] = String(value).split(':');
     return { id: originalId!, room, seq: Number(seq), acceptedAt: Number(originalAt), duplicate: true };
   }
+}
+
+/**
+ * publish.lua's ARGV[13]: the file as JSON, '' for a text message. Checked
+ * here, before anything is written, because an accepted message must reach
+ * Postgres: a file the worker could not store would be acked and then lost.
+ */
+function attachmentOf(input: PublishInput): string {
+  if (input.kind === 'text') {
+    if (input.file !== undefined) throw new ParleyError('bad_request', 'a text message cannot carry a file');
+    return '';
+  }
+  if (input.file === undefined) throw new ParleyError('bad_request', 'a file message needs its file');
+  // Only the FileRef's own fields: the object may be a wider row the caller had.
+  const { id, name, size, contentType } = input.file;
+  const file = { id, name, size, contentType };
+  const problem = fileRefProblem(file);
+  if (problem !== null) throw new ParleyError('bad_request', problem);
+  return JSON.stringify(file);
 }
 
 function isScriptError(err: unknown, prefix: string): boolean {

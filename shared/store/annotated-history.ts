@@ -67,7 +67,11 @@ export class AnnotatedHistory implements History {
       if (edit) {
         out.body = edit.deleted ? '' : edit.body;
         out.editedAt = edit.edited_at.toISOString();
-        if (edit.deleted) out.deleted = true;
+        if (edit.deleted) {
+          out.deleted = true;
+          // A tombstone shows nothing of what was deleted: not the caption, not the file.
+          delete out.file;
+        }
       }
       const rs = reactionsOf.get(m.seq);
       if (rs && !edit?.deleted) out.reactions = rs;

@@ -14,6 +14,7 @@ import { decodeEnvelope, envelopeToMessage, type Envelope } from '../broker/enve
 import { RedisPublisher } from '../broker/redis-publisher.js';
 import type { Logger } from '../log.js';
 import type { HistoryPage } from '../ports.js';
+import type { FileRef } from '../protocol/frames.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
@@ -130,6 +131,51 @@ describe('MergedHistory', () => {
         assert.deepEqual(await history.page(room, options), await store.page(room, options), JSON.stringify(options));
       }
     }
+  });
+
+  test('a file message is in history with its file, from the log and from Postgres alike; text messages have none', async () => {
+    const file: FileRef = { id: crypto.randomUUID(), name: 'Q3 "plan" ✓.xlsx', size: 98_765, contentType: 'application/vnd.ms-excel' };
+    await publish(1);
+    const sent = await publisher.publish({ room, author, cmid: 'the-file', kind: 'file', body: 'numbers', file });
+    await publish(1);
+    const expectFiles = (page: HistoryPage) => {
+      assert.deepEqual(
+        page.messages.map((m) => [m.seq, m.kind, m.file]),
+        [
+          [3, 'text', undefined],
+          [2, 'file', file],
+          [1, 'text', undefined],
+        ],
+      );
+      assert.ok(page.messages.filter((m) => m.kind === 'text').every((m) => !('file' in m)));
+      assert.equal(page.messages[1]!.id, sent.id);
+    };
+
+    // Before any worker ran: from the log alone.
+    const fromLog = await history.page(room, { limit: 50 });
+    expectFiles(fromLog);
+    assert.deepEqual(fromLog.messages, (await logged()).map(envelopeToMessage).reverse());
+
+    const envelopes = await logged();
+    await persist();
+    const rows = await db.sql<{ seq: number; kind: string; attachment: FileRef | null }[]>`
+      select seq, kind, attachment from messages where room_id = ${room} order by seq
+    `;
+    assert.deepEqual(rows.map((r) => [r.seq, r.kind, r.attachment]), [
+      [1, 'text', null],
+      [2, 'file', file],
+      [3, 'text', null],
+    ]);
+    // Postgres-only, and merged with both copies present: the same messages.
+    const durable = await store.page(room, { limit: 50 });
+    expectFiles(durable);
+    assert.deepEqual(durable.messages, fromLog.messages);
+    assert.deepEqual(await history.page(room, { limit: 50 }), durable);
+    await r.redis.del(keys.roomLog(room));
+    assert.deepEqual(await history.page(room, { limit: 50 }), durable);
+    // Appending the same batch again changes nothing, file messages included.
+    assert.deepEqual(await store.append(envelopes), { inserted: 0, duplicates: 3, conflicts: [], dropped: 0 });
+    assert.deepEqual(await store.page(room, { limit: 50 }), durable);
   });
 
   /** Pages through the whole history with `limit`, checking each page's shape; returns every message seen. */

@@ -15,7 +15,7 @@
 import type { Sql } from '../db/connect.js';
 import type { Envelope } from '../broker/envelope.js';
 import type { AppendResult, History, HistoryPage, MessageStore } from '../ports.js';
-import type { ChatMessage } from '../protocol/frames.js';
+import type { ChatMessage, FileRef } from '../protocol/frames.js';
 
 interface MessageRow {
   id: string;
@@ -24,8 +24,10 @@ interface MessageRow {
   author_id: string | null;
   author_name: string;
   cmid: string;
-  kind: 'text';
+  kind: 'text' | 'file';
   body: string;
+  /** jsonb, parsed by postgres.js: the FileRef of a file message, null for text. */
+  attachment: FileRef | null;
   created_at: Date;
 }
 
@@ -35,14 +37,17 @@ export class PgMessageStore implements MessageStore, History {
   async append(batch: readonly Envelope[]): Promise<AppendResult> {
     if (batch.length === 0) return { inserted: 0, duplicates: 0, conflicts: [], dropped: 0 };
     const col = <K extends keyof Envelope>(k: K) => batch.map((e) => e[k]);
+    // Attachments go as JSON text (null for text messages) in one text[]
+    // parameter, cast to jsonb per row, so the batch stays one statement.
+    const attachments = batch.map((e) => (e.file === undefined ? null : JSON.stringify(e.file)));
     const inserted = await this.sql<{ id: string }[]>`
-      insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, created_at)
-      select t.room_id, t.seq, t.id, u.id, t.author_name, t.cmid, t.kind, t.body, to_timestamp(t.ts / 1000.0)
+      insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, attachment, created_at)
+      select t.room_id, t.seq, t.id, u.id, t.author_name, t.cmid, t.kind, t.body, t.attachment::jsonb, to_timestamp(t.ts / 1000.0)
       from unnest(
         ${col('room')}::uuid[], ${col('seq')}::bigint[], ${col('id')}::uuid[], ${col('uid')}::uuid[],
         ${col('un')}::text[], ${col('cmid')}::text[], ${col('kind')}::text[], ${col('body')}::text[],
-        ${col('ts')}::float8[]
-      ) as t(room_id, seq, id, author_id, author_name, cmid, kind, body, ts)
+        ${attachments}::text[], ${col('ts')}::float8[]
+      ) as t(room_id, seq, id, author_id, author_name, cmid, kind, body, attachment, ts)
       join rooms r on r.id = t.room_id
       left join users u on u.id = t.author_id
       on conflict do nothing
@@ -82,7 +87,7 @@ export class PgMessageStore implements MessageStore, History {
     const before = options.before ?? Number.MAX_SAFE_INTEGER;
     // One row more than asked tells whether an older page exists.
     const rows = await this.sql<MessageRow[]>`
-      select id, room_id, seq, author_id, author_name, cmid, kind, body, created_at
+      select id, room_id, seq, author_id, author_name, cmid, kind, body, attachment, created_at
       from messages
       where room_id = ${room} and seq < ${before}
       order by seq desc
@@ -105,6 +110,10 @@ function toMessage(r: MessageRow): ChatMessage {
     kind: r.kind,
     from: { id: r.author_id ?? '00000000-0000-0000-0000-000000000000', username: r.author_name },
     body: r.body,
+    // Field by field, as envelopeToMessage does: the frame codec rejects unknown properties.
+    ...(r.attachment !== null && {
+      file: { id: r.attachment.id, name: r.attachment.name, size: r.attachment.size, contentType: r.attachment.contentType },
+    }),
     cmid: r.cmid,
     createdAt: r.created_at.toISOString(),
   };

@@ -10,6 +10,11 @@
 -- ARGV[4] dedup TTL seconds
 -- ARGV[5] message id  ARGV[6] room id  ARGV[7] author id  ARGV[8] author username
 -- ARGV[9] cmid        ARGV[10] kind    ARGV[11] body       ARGV[12] accepted-at ms
+-- ARGV[13] attachment: the file as a JSON object string, '' (or absent) when none.
+--          Decoded and embedded as the envelope's `file` object (not a string
+--          inside a string), so every reader sees one plain JSON document.
+--          The caller validates it (see fileRefProblem in broker/envelope.ts):
+--          cjson re-prints numbers with 14 significant digits.
 --
 -- Returns {1, seq} for a new message, or {0, "seq:id:ms"} when this cmid was
 -- already accepted (nothing is written or published again).
@@ -30,7 +35,14 @@ if backlog > 0 and redis.call('XLEN', KEYS[3]) >= backlog then
   return redis.error_reply('BACKLOG persistence queue is full')
 end
 
+-- Decoded before INCR: malformed JSON raises here, with nothing written yet.
+local file = nil
+if ARGV[13] and ARGV[13] ~= '' then
+  file = cjson.decode(ARGV[13])
+end
+
 local seq = redis.call('INCR', KEYS[1])
+-- A nil `file` leaves the key out: text envelopes are unchanged.
 local envelope = cjson.encode({
   v = 1,
   id = ARGV[5],
@@ -42,6 +54,7 @@ local envelope = cjson.encode({
   kind = ARGV[10],
   body = ARGV[11],
   ts = tonumber(ARGV[12]),
+  file = file,
 })
 
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'm', envelope)
