@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { loadConfig, setting } from '../shared/config/env.js';
-import { LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
+import { StreamsConfig, LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
 
 export const HttpConfig = Type.Object({
   host: setting.string('API_HOST', { default: '0.0.0.0' }),
@@ -33,12 +33,26 @@ export const AnnouncementsConfig = Type.Object({
 });
 export type AnnouncementsConfig = Static<typeof AnnouncementsConfig>;
 
+export const UploadsConfig = Type.Object({
+  /** Where the local file store keeps uploads (created if missing). Replicas need a shared volume. */
+  directory: setting.string('UPLOADS_DIR', { default: '.local/uploads' }),
+  /** Largest upload; larger ones get 413, whether announced up front or found mid-stream. */
+  maxBytes: setting.integer('UPLOADS_MAX_BYTES', { default: 104_857_600, minimum: 1 }),
+  /** Comma-separated allowed content types (e.g. `image/png,application/pdf`); empty allows any. */
+  allowedTypes: setting.string('UPLOADS_ALLOWED_TYPES', { default: '' }),
+  /** Unfinished uploads older than this are deleted. */
+  expireAfterMs: setting.integer('UPLOADS_EXPIRE_MS', { default: 86_400_000, minimum: 1000 }),
+});
+export type UploadsConfig = Static<typeof UploadsConfig>;
+
 export const ApiConfig = Type.Object({
   log: LogConfig,
   redis: RedisConfig,
   postgres: PostgresConfig,
   ops: opsConfig(9200),
   http: HttpConfig,
+  uploads: UploadsConfig,
+  streams: StreamsConfig,
   auth: AuthConfig,
   announcements: AnnouncementsConfig,
   /** The api reads presence and publishes status changes; only roomEventsMaxMembers matters here. */

@@ -23,6 +23,7 @@ import { RoomSeqs } from './rooms/seqs.js';
 import { Announcements } from './announcements.js';
 import { MessageSearch } from './search/messages.js';
 import { buildApp } from './http/app.js';
+import { createUploads } from './uploads/wiring.js';
 import { RedisPresence } from '../shared/presence/redis-presence.js';
 import { presenceRooms } from '../shared/presence/rooms.js';
 import { registerScripts } from '../shared/redis/scripts.js';
@@ -55,9 +56,28 @@ runMain(async () => {
   });
 
   const registry = createRegistry('api');
+  const rooms = new RoomRepository(sql);
+  const uploads = createUploads({
+    config: config.uploads,
+    streams: config.streams,
+    sql,
+    redis,
+    keys,
+    verify,
+    rooms,
+    logger,
+    trustProxy: config.http.trustProxy,
+  });
+  const cleanUpTimer = setInterval(
+    () => void uploads.cleanUp().catch((err: unknown) => logger.warn({ err }, 'expired upload clean-up failed')),
+    Math.min(config.uploads.expireAfterMs, 3_600_000),
+  );
+  cleanUpTimer.unref();
   const app = await buildApp(config.http, logger, {
     users: new Users(sql),
-    rooms: new RoomRepository(sql),
+    rooms,
+    tus: uploads.tus,
+    files: uploads.files,
     sessions,
     // Postgres plus the Redis room log, so an acked message is in history at once.
     history: new AnnotatedHistory(sql, new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger })),
@@ -84,6 +104,8 @@ runMain(async () => {
   onShutdown(logger, 15_000, async () => {
     ready = false;
     await app.close();
+    clearInterval(cleanUpTimer);
+    uploads.close();
     await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit(), ops.close()]);
   });
 });

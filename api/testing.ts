@@ -17,6 +17,10 @@ import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/sc
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
 import { AnnotatedHistory } from '../shared/store/annotated-history.js';
 import { MessageMutations } from './messages/mutations.js';
+import { createUploads } from './uploads/wiring.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MergedHistory } from '../shared/store/merged-history.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
 import { testLogger } from '../shared/testing/logger.js';
@@ -25,7 +29,7 @@ import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
 import { generateSigningJwk, signingKeysFromJwks, type SigningKeys } from './auth/keys.js';
 import { Sessions } from './auth/sessions.js';
 import { createTokenIssuer } from './auth/tokens.js';
-import type { AuthConfig, HttpConfig } from './config.js';
+import type { AuthConfig, HttpConfig, UploadsConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { RoomRepository } from './rooms/repository.js';
 import { RoomSeqs } from './rooms/seqs.js';
@@ -83,7 +87,12 @@ export interface ControlRecorder {
 }
 
 export async function createApiFixture(
-  options: { http?: Partial<HttpConfig>; announcementsKeepLatest?: number; presenceRoomEventsMaxMembers?: number } = {},
+  options: {
+    http?: Partial<HttpConfig>;
+    announcementsKeepLatest?: number;
+    presenceRoomEventsMaxMembers?: number;
+    uploads?: Partial<UploadsConfig>;
+  } = {},
 ): Promise<ApiFixture> {
   const db = await createTestDatabase();
   let testRedis: TestRedis | undefined;
@@ -106,6 +115,7 @@ export async function createApiFixture(
       config: auth,
       logger,
     });
+    const rooms = new RoomRepository(db.sql);
     const verify = createAccessVerifier({
       keys: signingKeys.verifier,
       issuer: auth.issuer,
@@ -113,9 +123,23 @@ export async function createApiFixture(
       isRevoked: redisRevocationCheck(redis, keys.revokedSession),
     });
     const store = new PgMessageStore(db.sql);
+    const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
+    const uploads = createUploads({
+      config: { directory: uploadsDir, maxBytes: 10 * 1024 * 1024, allowedTypes: '', expireAfterMs: 3_600_000, ...options.uploads },
+      streams: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 3600 },
+      sql: db.sql,
+      redis,
+      keys,
+      verify,
+      rooms,
+      logger,
+      trustProxy: false,
+    });
     const deps: RouteDeps = {
       users: new Users(db.sql),
-      rooms: new RoomRepository(db.sql),
+      rooms,
+      tus: uploads.tus,
+      files: uploads.files,
       sessions,
       history: new AnnotatedHistory(db.sql, new MergedHistory({ durable: store, redis, keys, logger })),
       messages: new MessageMutations(db.sql, redis, keys),
@@ -181,6 +205,8 @@ export async function createApiFixture(
       async cleanup() {
         for (const r of recorders) await r.close();
         await app.close();
+        uploads.close();
+        rmSync(uploadsDir, { recursive: true, force: true });
         await owned.cleanup();
         await db.drop();
       },

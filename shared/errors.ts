@@ -50,6 +50,7 @@ export const ERRORS = {
   bad_resume: spec('The resume request is not valid: a position is ahead of the room, or the socket cannot resume now', 400),
   not_found: spec('No such resource', 404),
   payload_too_large: spec('The request body exceeds the configured limit', 413),
+  range_not_satisfiable: spec('The requested byte range is outside the file', 416),
   unsupported_media_type: spec('The request body must be application/json', 415),
 
   // --- identity ---

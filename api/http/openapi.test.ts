@@ -45,12 +45,16 @@ describe('OpenAPI document', () => {
     const bare = Fastify().withTypeProvider<TypeBoxTypeProvider>();
     bare.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) {
-        if (method === 'HEAD') continue;
         registered.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
       }
     });
     registerRoutes(bare as unknown as App, f.deps);
     await bare.ready();
+    // Fastify adds a HEAD route for every GET by itself; only explicit HEAD routes (tus) are documented.
+    const gets = new Set(registered.filter((r) => r.startsWith('GET ')).map((r) => r.slice(4)));
+    for (let i = registered.length - 1; i >= 0; i--) {
+      if (registered[i]!.startsWith('HEAD ') && gets.has(registered[i]!.slice(5))) registered.splice(i, 1);
+    }
     await bare.close();
   });
   after(async () => {

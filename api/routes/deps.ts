@@ -9,6 +9,8 @@ import type { MessageSearch } from '../search/messages.js';
 import type { Users } from '../users.js';
 import type { Announcements } from '../announcements.js';
 import type { MessageMutations } from '../messages/mutations.js';
+import type { Server } from '@tus/server';
+import type { Files } from '../uploads/files.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
 export interface RouteDeps {
@@ -29,6 +31,9 @@ export interface RouteDeps {
   presenceRooms: (userId: string) => Promise<string[]>;
   /** Largest message body (UTF-8 bytes) an edit may set; keep equal to the gateway's GATEWAY_MAX_MESSAGE_BYTES. */
   maxMessageBytes: number;
+  /** The tus server behind /v1/uploads. */
+  tus: Server;
+  files: Files;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */
   publishControl: (event: ControlEvent) => Promise<void>;
   accessTtlSeconds: number;

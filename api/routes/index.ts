@@ -41,6 +41,8 @@ import { onlineRoute } from './online.js';
 import { meStatusSetRoute } from './me-status-set.js';
 import { meStatusClearRoute } from './me-status-clear.js';
 
+import { uploadsRoute } from './uploads.js';
+import { fileDownloadRoute } from './file-download.js';
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
     registerRoute,
@@ -83,6 +85,8 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     onlineRoute,
     meStatusSetRoute,
     meStatusClearRoute,
+    uploadsRoute,
+    fileDownloadRoute,
   ]) {
     route(app, deps);
   }

@@ -1,0 +1,66 @@
+/** Builds the upload machinery (store, tus server, file records) for main.ts and the test fixture alike. */
+import { mkdirSync } from 'node:fs';
+import { FileStore } from '@tus/file-store';
+import type { Server } from '@tus/server';
+import { RedisLocker } from './redis-locker.js';
+import type { Redis } from 'ioredis';
+import type { AccessVerifier } from '../../shared/auth/verify.js';
+import type { StreamsConfig } from '../../shared/config/slices.js';
+import type { Sql } from '../../shared/db/connect.js';
+import type { Logger } from '../../shared/log.js';
+import type { RedisKeys } from '../../shared/redis/keys.js';
+import { registerScripts } from '../../shared/redis/scripts.js';
+import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
+import { PgMessageStore } from '../../shared/store/pg-message-store.js';
+import type { UploadsConfig } from '../config.js';
+import type { RoomRepository } from '../rooms/repository.js';
+import { Files } from './files.js';
+import { createTusServer } from './tus.js';
+
+export interface Uploads {
+  tus: Server;
+  files: Files;
+  /** Deletes unfinished uploads past their expiry; run it periodically. */
+  cleanUp(): Promise<number>;
+  close(): void;
+}
+
+export function createUploads(deps: {
+  config: UploadsConfig;
+  streams: StreamsConfig;
+  sql: Sql;
+  redis: Redis;
+  keys: RedisKeys;
+  verify: AccessVerifier;
+  rooms: RoomRepository;
+  logger: Logger;
+  trustProxy: boolean;
+}): Uploads {
+  mkdirSync(deps.config.directory, { recursive: true });
+  const store = new FileStore({ directory: deps.config.directory, expirationPeriodInMilliseconds: deps.config.expireAfterMs });
+  const history = new PgMessageStore(deps.sql);
+  const locker = new RedisLocker({ redis: deps.redis, keys: deps.keys });
+  const tus = createTusServer({
+    config: deps.config,
+    store,
+    // Replicas share uploads, so the lock on an upload must hold across processes.
+    locker,
+    verify: deps.verify,
+    rooms: deps.rooms,
+    sql: deps.sql,
+    publisher: new RedisPublisher({
+      scripts: registerScripts(deps.redis),
+      keys: deps.keys,
+      config: deps.streams,
+      persistedMaxSeq: (room) => history.maxSeq(room),
+    }),
+    logger: deps.logger,
+    trustProxy: deps.trustProxy,
+  });
+  return {
+    tus,
+    files: new Files(deps.sql, deps.config.directory),
+    cleanUp: () => tus.cleanUpExpiredUploads(),
+    close: () => locker.close(),
+  };
+}

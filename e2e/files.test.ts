@@ -1,0 +1,156 @@
+/**
+ * Files end to end with a real tus client (tus-js-client) against the real
+ * api, two gateways and the worker: resumable upload, the file message, and
+ * members-only downloads.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tus from 'tus-js-client';
+import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../shared/http/schemas.js';
+import type { ParleySocket } from '../shared/client/socket.js';
+import { startCluster, type Cluster } from './cluster.js';
+
+const MiB = 1024 * 1024;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('files', () => {
+  let c: Cluster;
+  let alice: TokenResponse;
+  let bob: TokenResponse;
+  let bobWs: ParleySocket;
+  let privateRoom: string;
+  const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-e2e-uploads-'));
+
+  /** Uploads `data`; with `stopAt`, aborts once that many bytes are sent and resumes with a new Upload from its URL. */
+  const upload = (token: string, data: Buffer, metadata: Record<string, string>, stopAt?: number) =>
+    new Promise<{ url: string; resumedFrom?: number }>((resolve, reject) => {
+      let resumedFrom: number | undefined;
+      const start = (uploadUrl?: string) => {
+        const u: tus.Upload = new tus.Upload(data, {
+          endpoint: `${c.apiUrl}/v1/uploads`,
+          headers: { authorization: `Bearer ${token}` },
+          metadata,
+          chunkSize: MiB,
+          retryDelays: [],
+          ...(uploadUrl ? { uploadUrl } : {}),
+          onProgress: (sent) => {
+            if (stopAt !== undefined && !uploadUrl && sent >= stopAt) {
+              void u.abort().then(() => start(u.url!));
+            }
+          },
+          onChunkComplete: (_chunk, accepted) => {
+            if (uploadUrl && resumedFrom === undefined) resumedFrom = accepted - _chunk;
+          },
+          onSuccess: () => resolve({ url: u.url!, ...(resumedFrom === undefined ? {} : { resumedFrom }) }),
+          onError: reject,
+        });
+        u.start();
+      };
+      start();
+    });
+  const status = (err: unknown) => (err as tus.DetailedError).originalResponse?.getStatus();
+  const download = (token: string, id: string, headers: Record<string, string> = {}) =>
+    fetch(`${c.apiUrl}/v1/files/${id}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+
+  before(async () => {
+    c = await startCluster({ gateways: 2, env: { UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(6 * MiB) } });
+    [alice, bob] = [await c.user('alice'), await c.user('bob')];
+    bobWs = await c.connect(1, bob.accessToken);
+    await bobWs.next('welcome');
+    const created = await c.post<{ id: string }>('/v1/rooms', { name: 'vault', visibility: 'private' }, alice.accessToken);
+    privateRoom = created.body.id;
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  let fileId: string;
+  let original: Buffer;
+
+  test('a 5 MiB upload cut off midway resumes from its offset; members see the file message live and in history', async () => {
+    original = randomBytes(5 * MiB);
+    const done = await upload(alice.accessToken, original, { room: GLOBAL_ROOM_ID, filename: 'report.bin', filetype: 'application/octet-stream' }, 2 * MiB);
+    assert.ok(done.resumedFrom !== undefined && done.resumedFrom > 0, `resumed from ${done.resumedFrom}`);
+    const live = await bobWs.next('message', (m) => m.kind === 'file');
+    assert.deepEqual({ name: live.file?.name, size: live.file?.size, from: live.from.username }, { name: 'report.bin', size: 5 * MiB, from: 'alice' });
+    fileId = live.file!.id;
+    const history = await c.get<HistoryResponse>(`/v1/rooms/${GLOBAL_ROOM_ID}/messages`, bob.accessToken);
+    assert.equal(history.body.messages.find((m) => m.kind === 'file')?.file?.id, fileId);
+    const res = await download(bob.accessToken, fileId);
+    assert.equal(res.status, 200);
+    const got = Buffer.from(await res.arrayBuffer());
+    assert.equal(sha(got), sha(original), 'the stored file is byte-identical');
+    assert.equal(res.headers.get('etag'), `"${sha(original)}"`);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal((await download(bob.accessToken, fileId, { 'if-none-match': `"${sha(original)}"` })).status, 304);
+  });
+
+  test('range requests return the exact bytes, and eight parallel downloads all match', async () => {
+    const res = await download(bob.accessToken, fileId, { range: 'bytes=1000-1999' });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get('content-range'), `bytes 1000-1999/${5 * MiB}`);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), original.subarray(1000, 2000));
+    const tail = await download(bob.accessToken, fileId, { range: 'bytes=-10' });
+    assert.deepEqual(Buffer.from(await tail.arrayBuffer()), original.subarray(original.length - 10));
+    assert.equal((await download(bob.accessToken, fileId, { range: `bytes=${6 * MiB}-` })).status, 416);
+    const all = await Promise.all(Array.from({ length: 8 }, () => download(alice.accessToken, fileId).then(async (r) => sha(Buffer.from(await r.arrayBuffer())))));
+    assert.deepEqual(new Set(all), new Set([sha(original)]));
+  });
+
+  test('refusals: oversize 413, no token 401, non-members 404 (private) or 403 (public), wrong offset 409', async () => {
+    await assert.rejects(upload(alice.accessToken, randomBytes(7 * MiB), { room: GLOBAL_ROOM_ID, filename: 'big.bin' }), (e) => status(e) === 413);
+    await assert.rejects(upload('', randomBytes(10), { room: GLOBAL_ROOM_ID, filename: 'x' }), (e) => status(e) === 401);
+    await assert.rejects(upload(bob.accessToken, randomBytes(10), { room: privateRoom, filename: 'x' }), (e) => status(e) === 404);
+    const pub = await c.post<{ id: string }>('/v1/rooms', { name: 'open-files', visibility: 'public' }, alice.accessToken);
+    await assert.rejects(upload(bob.accessToken, randomBytes(10), { room: pub.body.id, filename: 'x' }), (e) => status(e) === 403);
+
+    const create = await fetch(`${c.apiUrl}/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${alice.accessToken}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': '100',
+        'upload-metadata': `room ${Buffer.from(GLOBAL_ROOM_ID).toString('base64')},filename ${Buffer.from('a.txt').toString('base64')}`,
+      },
+    });
+    assert.equal(create.status, 201);
+    const url = new URL(create.headers.get('location')!, c.apiUrl).toString();
+    const patch = (token: string, offset: number) =>
+      fetch(url, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+        body: Buffer.alloc(10),
+      });
+    assert.equal((await patch(alice.accessToken, 50)).status, 409, 'the offset does not match');
+    assert.equal((await patch(bob.accessToken, 0)).status, 404, "someone else's upload does not exist for you");
+  });
+
+  test('file names cannot escape the store or break headers', async () => {
+    const nasty = '../../etc/héllo "wörld".txt';
+    await upload(alice.accessToken, Buffer.from('hi'), { room: GLOBAL_ROOM_ID, filename: nasty, filetype: 'text/plain' });
+    const message = await bobWs.next('message', (m) => m.file?.name === nasty);
+    const res = await download(bob.accessToken, message.file!.id);
+    assert.equal(res.status, 200);
+    const disposition = res.headers.get('content-disposition')!;
+    assert.match(disposition, /^attachment; filename="(?:[^"\\\r\n]|\\.)*"; filename\*=UTF-8''[\x21-\x7e]+$/);
+    assert.ok(/^[\x20-\x7e]*$/.test(disposition), 'the header is pure ASCII');
+    assert.ok(!disposition.includes('..'), disposition);
+    assert.ok(readdirSync(uploadsDir).every((f) => /^[A-Za-z0-9_-]+(\.json)?$/.test(f)), 'only server-generated names on disk');
+    await assert.rejects(upload(alice.accessToken, Buffer.from('x'), { room: GLOBAL_ROOM_ID, filename: 'a\r\nX-Evil: 1' }), (e) => status(e) === 400);
+  });
+
+  test('a member who is kicked loses access to the room\'s files at once', async () => {
+    const pub = await c.post<{ id: string }>('/v1/rooms', { name: 'shared-files', visibility: 'public' }, alice.accessToken);
+    assert.equal((await c.post(`/v1/rooms/${pub.body.id}/join`, undefined, bob.accessToken)).status, 200);
+    await bobWs.next('event', (e) => e.event === 'member_joined' && e.room === pub.body.id && e.user?.id === bob.user.id);
+    await upload(alice.accessToken, Buffer.from('secret plans'), { room: pub.body.id, filename: 'plans.txt', filetype: 'text/plain' });
+    const m = await bobWs.next('message', (x) => x.room === pub.body.id && x.kind === 'file');
+    assert.equal((await download(bob.accessToken, m.file!.id)).status, 200);
+    assert.equal((await c.request('DELETE', `/v1/rooms/${pub.body.id}/members/${bob.user.id}`, undefined, alice.accessToken)).status, 204);
+    assert.equal((await download(bob.accessToken, m.file!.id)).status, 404);
+  });
+});
