@@ -24,6 +24,8 @@ export interface Cluster {
   worker: ServiceProcess;
   signingJwk: JWK;
   env: Record<string, string>;
+  /** The private key set the api signs with (for starting another api replica). */
+  keysFile: string;
   /** POSTs JSON to the api and returns status and parsed body. */
   post<T = Problem>(path: string, body: unknown, token?: string): Promise<{ status: number; body: T }>;
   get<T = Problem>(path: string, token?: string): Promise<{ status: number; body: T }>;
@@ -100,6 +102,7 @@ export async function startCluster(options: { gateways?: number; env?: Record<st
       worker,
       signingJwk,
       env,
+      keysFile,
       post: <T>(path: string, body: unknown, token?: string) => request<T>('POST', path, body, token),
       get: <T>(path: string, token?: string) => request<T>('GET', path, undefined, token),
       request,
