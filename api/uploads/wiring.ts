@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { FileStore } from '@tus/file-store';
 import type { Server } from '@tus/server';
+import type { DataStore } from '@tus/utils';
 import { RedisLocker } from './redis-locker.js';
 import type { Redis } from 'ioredis';
 import type { AccessVerifier } from '../../shared/auth/verify.js';
@@ -19,6 +20,8 @@ import { createTusServer } from './tus.js';
 
 export interface Uploads {
   tus: Server;
+  /** Where uploads live (tests create uploads directly through it). */
+  store: DataStore;
   files: Files;
   /** Deletes unfinished uploads past their expiry; run it periodically. */
   cleanUp(): Promise<number>;
@@ -59,6 +62,7 @@ export function createUploads(deps: {
   });
   return {
     tus,
+    store,
     files: new Files(deps.sql, deps.config.directory),
     cleanUp: () => tus.cleanUpExpiredUploads(),
     close: () => locker.close(),
