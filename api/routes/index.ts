@@ -33,8 +33,7 @@ import { announcementsListRoute } from './announcements-list.js';
 
 import { messageEditRoute } from './message-edit.js';
 import { messageDeleteRoute } from './message-delete.js';
-import { messageReactRoute } from './message-react.js';
-import { messageUnreactRoute } from './message-unreact.js';
+import { messageReactRoute, messageUnreactRoute } from './message-reaction.js';
 import { presenceGetRoute } from './presence-get.js';
 import { roomPresenceRoute } from './room-presence.js';
 import { onlineRoute } from './online.js';
