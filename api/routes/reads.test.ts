@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Envelope } from '../../shared/broker/envelope.js';
+import { decodeEnvelope } from '../../shared/broker/envelope.js';
 import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
 import {
   GLOBAL_ROOM_ID,
@@ -165,6 +166,19 @@ describe('read positions and unread counts', () => {
   });
 
   describe('GET /v1/rooms unread', () => {
+    test('a new member does not inherit the room\'s earlier history as unread', async () => {
+      const room = await create(alice, 'history-before-me', 'public');
+      await post(alice, room, 4);
+      // What the worker does: the history is persisted before carol arrives.
+      const entries = (await f.redis.xrange(f.keys.roomLog(room), '-', '+')) as [string, string[]][];
+      await f.store.append(entries.map(([, fields]) => decodeEnvelope(fields[1]!)!));
+      const newcomer = await f.user('newcomer');
+      await ok(newcomer, 'POST', `/v1/rooms/${room}/join`);
+      assert.equal(await unread(newcomer, room), 0);
+      await post(alice, room, 1);
+      assert.equal(await unread(newcomer, room), 1);
+    });
+
     test('counts messages after my read position, Redis counter included', async () => {
       const room = await create(alice, 'counting', 'public');
       await ok(bob, 'POST', `/v1/rooms/${room}/join`);
