@@ -13,7 +13,7 @@ import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
 import type { Logger } from '../shared/log.js';
 import type { AccessVerifier } from '../shared/auth/verify.js';
 import type { ControlBus, RoomSubscriber, TypingPublisher } from '../shared/ports.js';
-import { PROTOCOL_VERSION, type Announcement, type ChatMessage } from '../shared/protocol/frames.js';
+import { PROTOCOL_VERSION, type Announcement, type ChatMessage, type ServerFrame } from '../shared/protocol/frames.js';
 import { decodeClientFrame, encodeServerFrame } from '../shared/protocol/codec.js';
 import { CloseCode } from '../shared/errors.js';
 import { App, SendStatus, closeListenSocket, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -115,47 +115,35 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 
   const app: TemplatedApp = App();
+  /** Writes a frame to every local socket on a topic: encoded once, whatever the number of sockets. */
+  const broadcast = (topic: string, frame: ServerFrame) => {
+    const recipients = app.numSubscribers(topic);
+    if (recipients === 0) return;
+    app.publish(topic, encodeServerFrame(frame), false);
+    metrics.framesOut.inc({ type: frame.type }, recipients);
+  };
   const membership = new LiveMembership({
     subscriptions,
     sessions,
     sender,
-    publishToRoom: (room, frame) => {
-      const recipients = app.numSubscribers(room);
-      if (recipients === 0) return;
-      app.publish(room, encodeServerFrame(frame), false);
-      metrics.framesOut.inc({ type: frame.type }, recipients);
-    },
+    publishToRoom: broadcast,
     roomsOfUsers: deps.roomsOfUsers,
     catchUps,
     logger,
   });
 
-  deps.bus.onTyping((signal) => {
-    const recipients = app.numSubscribers(signal.room);
-    if (recipients === 0) return;
-    app.publish(signal.room, encodeServerFrame({ type: 'typing', ...signal }), false);
-    metrics.framesOut.inc({ type: 'typing' }, recipients);
-  });
+  deps.bus.onTyping((signal) => broadcast(signal.room, { type: 'typing', ...signal }));
 
   deps.bus.onEvent((event) => {
     if (event.type === 'session_revoked') closeSession(event.sessionId, event.reason);
     else if (event.type === 'presence_changed') {
       const lastSeen = event.lastSeen === null ? null : new Date(event.lastSeen).toISOString();
       for (const room of event.rooms) {
-        const recipients = app.numSubscribers(room);
-        if (recipients === 0) continue;
-        app.publish(
-          room,
-          encodeServerFrame({ type: 'presence', room, user: event.user, online: event.online, status: event.status, lastSeen }),
-          false,
-        );
-        metrics.framesOut.inc({ type: 'presence' }, recipients);
+        broadcast(room, { type: 'presence', room, user: event.user, online: event.online, status: event.status, lastSeen });
       }
     } else if (event.type === 'announcement') {
       const { type: _type, ...announcement } = event;
-      const recipients = app.numSubscribers(ANNOUNCEMENTS_TOPIC);
-      app.publish(ANNOUNCEMENTS_TOPIC, encodeServerFrame({ type: 'announcement', ...announcement }), false);
-      metrics.framesOut.inc({ type: 'announcement' }, recipients);
+      broadcast(ANNOUNCEMENTS_TOPIC, { type: 'announcement', ...announcement });
     } else membership.apply(event);
   });
   // Control events published while we were disconnected from Redis were lost:
@@ -172,10 +160,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   deps.bus.onMessage((message: ChatMessage) => {
     metrics.relayed.inc();
     catchUps.relay(message);
-    const recipients = app.numSubscribers(message.room);
-    if (recipients === 0) return;
-    app.publish(message.room, encodeServerFrame({ type: 'message', ...message }), false);
-    metrics.framesOut.inc({ type: 'message' }, recipients);
+    broadcast(message.room, { type: 'message', ...message });
   });
 
   const rejectUpgrade = (res: HttpResponse, code: ErrorCode, detail?: string) => {
