@@ -13,7 +13,7 @@
  * Redelivery is harmless because MessageStore.append is idempotent.
  */
 import type { Redis } from 'ioredis';
-import { decodeEnvelope, fileRefProblem, type Envelope } from '../shared/broker/envelope.js';
+import { ENVELOPE_FIELD, decodeEnvelope, entryField, fileRefProblem, type Envelope } from '../shared/broker/envelope.js';
 import { PARTITIONS, PERSIST_GROUP, type RedisKeys } from '../shared/redis/keys.js';
 import type { Scripts } from '../shared/redis/scripts.js';
 import type { MessageStore } from '../shared/ports.js';
@@ -169,7 +169,7 @@ export class PartitionConsumer {
     for (const [entry, fields] of entries) {
       // Deleted from the stream while pending: nothing left to store, only the ack.
       if (fields === null) continue;
-      const m = fieldOf(fields, 'm');
+      const m = entryField(fields, ENVELOPE_FIELD);
       const envelope = m === undefined ? null : decodeEnvelope(m);
       if (envelope && storable(envelope)) {
         valid.push(envelope);
@@ -206,7 +206,7 @@ export class PartitionConsumer {
   private async writeDeadLetters(redis: Redis, dead: DeadLetter[], conflicts: readonly Envelope[]): Promise<void> {
     const pipe = redis.pipeline();
     for (const d of dead) {
-      pipe.xadd(this.deadLetters, 'MAXLEN', '~', DEAD_LETTER_MAXLEN, '*', 'm', d.m, 'reason', d.reason);
+      pipe.xadd(this.deadLetters, 'MAXLEN', '~', DEAD_LETTER_MAXLEN, '*', ENVELOPE_FIELD, d.m, 'reason', d.reason);
     }
     const replies = (await pipe.exec()) ?? [];
     const failed = replies.find(([err]) => err);
@@ -235,11 +235,6 @@ export class PartitionConsumer {
       this.wake = done;
     });
   }
-}
-
-function fieldOf(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { Sql } from '../../shared/db/connect.js';
 import type { RedisKeys } from '../../shared/redis/keys.js';
-import { decodeEnvelope } from '../../shared/broker/envelope.js';
+import { decodeEntry } from '../../shared/broker/envelope.js';
 
 export interface FoundMessage {
   id: string;
@@ -31,7 +31,7 @@ export class MessageMutations {
     `;
     if (row) return { id: row.id, authorId: row.author_id, deleted: row.deleted };
     const entries = (await this.redis.xrange(this.keys.roomLog(room), `${seq}-0`, `${seq}-0`)) as [string, string[]][];
-    const envelope = entries[0]?.[1][1] === undefined ? null : decodeEnvelope(entries[0][1][1]);
+    const envelope = entries[0] ? decodeEntry(entries[0][1]) : null;
     if (!envelope) return null;
     const [edit] = await this.sql<{ deleted: boolean }[]>`
       select deleted from message_edits where room_id = ${room} and seq = ${seq}

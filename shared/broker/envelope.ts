@@ -28,6 +28,24 @@ export type Envelope = Static<typeof Envelope>;
 
 const check = Compile(Envelope);
 
+/**
+ * Stream entries (room log, persistence queue) hold the envelope in field `m`.
+ * Redis returns an entry's fields as a flat [field, value, …] list.
+ */
+export const ENVELOPE_FIELD = 'm';
+
+/** The value of `name` in a stream entry's flat field list. */
+export function entryField(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** The envelope of a stream entry, or null when it has none or it is invalid. */
+export function decodeEntry(fields: readonly string[]): Envelope | null {
+  const raw = entryField(fields, ENVELOPE_FIELD);
+  return raw === undefined ? null : decodeEnvelope(raw);
+}
+
 /** Returns null for anything that is not a valid envelope; never throws. */
 export function decodeEnvelope(raw: string | Buffer): Envelope | null {
   let value: unknown;

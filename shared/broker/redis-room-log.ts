@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
 import type { RoomLog, RoomLogSnapshot } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
-import { decodeEnvelope, envelopeToMessage } from './envelope.js';
+import { decodeEntry, envelopeToMessage } from './envelope.js';
 
 type Entries = [id: string, fields: string[]][];
 
@@ -34,7 +34,7 @@ export class RedisRoomLog implements RoomLog {
     const first = replies[2]![1] as Entries;
     const messages: ChatMessage[] = [];
     for (const [, fields] of entries) {
-      const envelope = fields[0] === 'm' && fields[1] !== undefined ? decodeEnvelope(fields[1]) : null;
+      const envelope = decodeEntry(fields);
       if (envelope) messages.push(envelopeToMessage(envelope));
     }
     const lastLogged = entries.length > 0 ? seqOf(entries[entries.length - 1]![0]) : 0;

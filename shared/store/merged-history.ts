@@ -19,7 +19,7 @@
  * fewer than `limit` entries can rank above it, so that source returns it.
  */
 import type { Redis } from 'ioredis';
-import { decodeEnvelope, envelopeToMessage } from '../broker/envelope.js';
+import { decodeEntry, envelopeToMessage } from '../broker/envelope.js';
 import type { Logger } from '../log.js';
 import type { History, HistoryPage } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
@@ -113,8 +113,7 @@ export class MergedHistory implements History {
     const messages: ChatMessage[] = [];
     let skipped = 0;
     for (const [entryId, fields] of entries) {
-      const raw = fieldValue(fields, 'm');
-      const envelope = raw === undefined ? null : decodeEnvelope(raw);
+      const envelope = decodeEntry(fields);
       // An entry must be this room's and sit at its own seq; anything else
       // would put a message at the wrong place in the page.
       if (!envelope || envelope.room.toLowerCase() !== id || entryId !== `${envelope.seq}-0`) {
@@ -128,10 +127,4 @@ export class MergedHistory implements History {
     if (skipped > 0) this.logger.warn({ room, skipped }, 'undecodable room log entries skipped');
     return messages;
   }
-}
-
-/** The value of `name` in a stream entry's flat [field, value, …] list. */
-function fieldValue(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }
