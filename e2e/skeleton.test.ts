@@ -216,6 +216,15 @@ describe('walking skeleton', () => {
     assert.match(gw, /parley_gateway_frames_received_total\{type="invalid",service="gateway"\} [1-9]/);
   });
 
+  test('no access or refresh token ever reaches a service log', () => {
+    const secrets = [alice.accessToken, alice.refreshToken, bob.accessToken, bob.refreshToken];
+    for (const proc of [c.api, ...c.gateways, c.worker]) {
+      const out = proc.output();
+      assert.ok(out.length > 0, `${proc.name} logged something`);
+      for (const secret of secrets) assert.equal(out.includes(secret), false, `${proc.name} logged a token`);
+    }
+  });
+
   test('SIGTERM drains a gateway: its sockets close with 1012 and the process exits cleanly', async () => {
     const gw = c.gateways[1]!;
     const exit = gw.kill('SIGTERM');
