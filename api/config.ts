@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { loadConfig, setting } from '../shared/config/env.js';
+import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
 import { StreamsConfig, LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
 
 export const HttpConfig = Type.Object({
@@ -42,6 +42,23 @@ export const UploadsConfig = Type.Object({
   allowedTypes: setting.string('UPLOADS_ALLOWED_TYPES', { default: '' }),
   /** Unfinished uploads older than this are deleted. */
   expireAfterMs: setting.integer('UPLOADS_EXPIRE_MS', { default: 86_400_000, minimum: 1000 }),
+  /** Where upload bytes live: `file` (UPLOADS_DIR, a shared volume for replicas) or `s3` (any S3-compatible bucket). */
+  store: setting.enum('UPLOADS_STORE', ['file', 's3'], { default: 'file' }),
+  /** Only with UPLOADS_STORE=s3. */
+  s3: Type.Object({
+    /** Required with UPLOADS_STORE=s3. */
+    bucket: setting.optionalString('UPLOADS_S3_BUCKET'),
+    region: setting.string('UPLOADS_S3_REGION', { default: 'us-east-1' }),
+    /** For S3-compatible services (MinIO, R2, Ceph…); unset means AWS. */
+    endpoint: setting.optionalString('UPLOADS_S3_ENDPOINT'),
+    /** Bucket in the path rather than the host name; most self-hosted S3 services need it. */
+    forcePathStyle: setting.boolean('UPLOADS_S3_FORCE_PATH_STYLE', { default: false }),
+    /** Static credentials; when unset, the AWS SDK's default chain (env, IRSA, instance role) applies. */
+    accessKeyId: setting.optionalString('UPLOADS_S3_ACCESS_KEY_ID'),
+    secretAccessKey: setting.optionalString('UPLOADS_S3_SECRET_ACCESS_KEY'),
+    /** Preferred multipart part size; S3 requires at least 5 MiB for every part but the last. */
+    partBytes: setting.integer('UPLOADS_S3_PART_BYTES', { default: 8_388_608, minimum: 5_242_880, maximum: 5_368_709_120 }),
+  }),
 });
 export type UploadsConfig = Static<typeof UploadsConfig>;
 
@@ -60,4 +77,18 @@ export const ApiConfig = Type.Object({
 });
 export type ApiConfig = Static<typeof ApiConfig>;
 
-export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig => loadConfig(ApiConfig, env);
+/** The uploads slice alone, parsed the same way (tests build upload machinery from it). */
+export const loadUploadsConfig = (env: Record<string, string | undefined>): UploadsConfig =>
+  loadConfig(Type.Object({ uploads: UploadsConfig }), env).uploads;
+
+export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
+  const config = loadConfig(ApiConfig, env);
+  const { store, s3 } = config.uploads;
+  const problems: string[] = [];
+  if (store === 's3' && !s3.bucket) problems.push('UPLOADS_S3_BUCKET: required with UPLOADS_STORE=s3');
+  if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) {
+    problems.push('UPLOADS_S3_ACCESS_KEY_ID and UPLOADS_S3_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -78,6 +78,7 @@ runMain(async () => {
     rooms,
     tus: uploads.tus,
     files: uploads.files,
+    content: uploads.content,
     sessions,
     // Postgres plus the Redis room log, so an acked message is in history at once.
     history: new AnnotatedHistory(sql, new MergedHistory({ durable: new PgMessageStore(sql), redis, keys, logger })),

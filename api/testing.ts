@@ -29,7 +29,7 @@ import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
 import { generateSigningJwk, signingKeysFromJwks, type SigningKeys } from './auth/keys.js';
 import { Sessions } from './auth/sessions.js';
 import { createTokenIssuer } from './auth/tokens.js';
-import type { AuthConfig, HttpConfig, UploadsConfig } from './config.js';
+import { loadUploadsConfig, type AuthConfig, type HttpConfig, type UploadsConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { RoomRepository } from './rooms/repository.js';
 import { RoomSeqs } from './rooms/seqs.js';
@@ -125,7 +125,7 @@ export async function createApiFixture(
     const store = new PgMessageStore(db.sql);
     const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
     const uploads = createUploads({
-      config: { directory: uploadsDir, maxBytes: 10 * 1024 * 1024, allowedTypes: '', expireAfterMs: 3_600_000, ...options.uploads },
+      config: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
       streams: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 3600 },
       sql: db.sql,
       redis,
@@ -140,6 +140,7 @@ export async function createApiFixture(
       rooms,
       tus: uploads.tus,
       files: uploads.files,
+      content: uploads.content,
       sessions,
       history: new AnnotatedHistory(db.sql, new MergedHistory({ durable: store, redis, keys, logger })),
       messages: new MessageMutations(db.sql, redis, keys),

@@ -14,9 +14,52 @@ import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../sha
 import type { ParleySocket } from '../shared/client/socket.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { freePort, startService } from '../shared/processes.js';
+import { startTestS3, type TestS3 } from '../api/uploads/testing/s3-server.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Uploads `data` with tus-js-client; with `stopAt`, aborts once that many
+ * bytes are sent and resumes with a new Upload from its URL (on
+ * `resumeOrigin`, another api replica, when given).
+ */
+function tusUpload(
+  at: { endpoint: string; resumeOrigin?: string },
+  token: string,
+  data: Buffer,
+  metadata: Record<string, string>,
+  stopAt?: number,
+): Promise<{ url: string; resumedFrom?: number }> {
+  return new Promise((resolve, reject) => {
+    let resumedFrom: number | undefined;
+    const start = (uploadUrl?: string) => {
+      const u: tus.Upload = new tus.Upload(data, {
+        endpoint: at.endpoint,
+        headers: { authorization: `Bearer ${token}` },
+        metadata,
+        chunkSize: MiB,
+        retryDelays: [],
+        ...(uploadUrl ? { uploadUrl } : {}),
+        onProgress: (sent) => {
+          if (stopAt !== undefined && !uploadUrl && sent >= stopAt) {
+            void u.abort().then(() => {
+              const url = new URL(u.url!);
+              start(at.resumeOrigin ? `${at.resumeOrigin}${url.pathname}` : url.toString());
+            });
+          }
+        },
+        onChunkComplete: (_chunk, accepted) => {
+          if (uploadUrl && resumedFrom === undefined) resumedFrom = accepted - _chunk;
+        },
+        onSuccess: () => resolve({ url: u.url!, ...(resumedFrom === undefined ? {} : { resumedFrom }) }),
+        onError: reject,
+      });
+      u.start();
+    };
+    start();
+  });
+}
 
 describe('files', () => {
   let c: Cluster;
@@ -26,33 +69,8 @@ describe('files', () => {
   let privateRoom: string;
   const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-e2e-uploads-'));
 
-  /** Uploads `data`; with `stopAt`, aborts once that many bytes are sent and resumes with a new Upload from its URL. */
   const upload = (token: string, data: Buffer, metadata: Record<string, string>, stopAt?: number) =>
-    new Promise<{ url: string; resumedFrom?: number }>((resolve, reject) => {
-      let resumedFrom: number | undefined;
-      const start = (uploadUrl?: string) => {
-        const u: tus.Upload = new tus.Upload(data, {
-          endpoint: `${c.apiUrl}/v1/uploads`,
-          headers: { authorization: `Bearer ${token}` },
-          metadata,
-          chunkSize: MiB,
-          retryDelays: [],
-          ...(uploadUrl ? { uploadUrl } : {}),
-          onProgress: (sent) => {
-            if (stopAt !== undefined && !uploadUrl && sent >= stopAt) {
-              void u.abort().then(() => start(u.url!));
-            }
-          },
-          onChunkComplete: (_chunk, accepted) => {
-            if (uploadUrl && resumedFrom === undefined) resumedFrom = accepted - _chunk;
-          },
-          onSuccess: () => resolve({ url: u.url!, ...(resumedFrom === undefined ? {} : { resumedFrom }) }),
-          onError: reject,
-        });
-        u.start();
-      };
-      start();
-    });
+    tusUpload({ endpoint: `${c.apiUrl}/v1/uploads` }, token, data, metadata, stopAt);
   const status = (err: unknown) => (err as tus.DetailedError).originalResponse?.getStatus();
   const download = (token: string, id: string, headers: Record<string, string> = {}) =>
     fetch(`${c.apiUrl}/v1/files/${id}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
@@ -199,5 +217,49 @@ describe('files', () => {
     assert.equal((await download(bob.accessToken, m.file!.id)).status, 200);
     assert.equal((await c.request('DELETE', `/v1/rooms/${pub.body.id}/members/${bob.user.id}`, undefined, alice.accessToken)).status, 204);
     assert.equal((await download(bob.accessToken, m.file!.id)).status, 404);
+  });
+});
+
+describe('files on an S3-compatible store (UPLOADS_STORE=s3)', () => {
+  let s3: TestS3;
+  let c: Cluster;
+  let secondApi: string;
+
+  before(async () => {
+    s3 = await startTestS3();
+    c = await startCluster({ gateways: 1, env: { ...s3.env, UPLOADS_S3_PART_BYTES: String(5 * MiB), UPLOADS_MAX_BYTES: String(8 * MiB) } });
+    const port = await freePort();
+    c.adopt(await startService('api', { ...c.env, API_PORT: String(port), AUTH_KEYS_FILE: c.keysFile }, { name: 'api-2' }));
+    secondApi = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await c?.stop();
+    await s3?.stop();
+  });
+
+  test('an upload cut off on one replica resumes on the other, and both serve exact bytes and ranges', async () => {
+    const [alice, bob] = [await c.user('alice'), await c.user('bob')];
+    const bobWs = await c.connect(0, bob.accessToken);
+    await bobWs.next('welcome');
+    const original = randomBytes(6 * MiB + 12_345);
+    const metadata = { room: GLOBAL_ROOM_ID, filename: 'on-s3.bin', filetype: 'application/octet-stream' };
+    const done = await tusUpload({ endpoint: `${c.apiUrl}/v1/uploads`, resumeOrigin: secondApi }, alice.accessToken, original, metadata, 2 * MiB);
+    assert.ok(done.resumedFrom !== undefined && done.resumedFrom > 0, `resumed from ${done.resumedFrom}`);
+    assert.ok(done.url.startsWith(secondApi), 'the second replica finished it');
+
+    const live = await bobWs.next('message', (m) => m.kind === 'file');
+    assert.equal(live.file?.size, original.length);
+    for (const api of [c.apiUrl, secondApi]) {
+      const get = (headers: Record<string, string> = {}) =>
+        fetch(`${api}/v1/files/${live.file!.id}`, { headers: { authorization: `Bearer ${bob.accessToken}`, ...headers } });
+      const whole = await get();
+      assert.equal(whole.status, 200);
+      assert.equal(sha(Buffer.from(await whole.arrayBuffer())), sha(original), 'byte-identical');
+      const range = await get({ range: `bytes=${5 * MiB - 5}-${5 * MiB + 4}` });
+      assert.equal(range.status, 206);
+      assert.deepEqual(Buffer.from(await range.arrayBuffer()), original.subarray(5 * MiB - 5, 5 * MiB + 5));
+      const parallel = await Promise.all(Array.from({ length: 8 }, () => get().then(async (r) => sha(Buffer.from(await r.arrayBuffer())))));
+      assert.deepEqual(new Set(parallel), new Set([sha(original)]));
+    }
   });
 });

@@ -11,6 +11,7 @@ import type { Announcements } from '../announcements.js';
 import type { MessageMutations } from '../messages/mutations.js';
 import type { Server } from '@tus/server';
 import type { Files } from '../uploads/files.js';
+import type { UploadContent } from '../uploads/content.js';
 
 /** What route handlers may use. Built in main.ts (or a test) and passed down. */
 export interface RouteDeps {
@@ -34,6 +35,7 @@ export interface RouteDeps {
   /** The tus server behind /v1/uploads. */
   tus: Server;
   files: Files;
+  content: UploadContent;
   /** Publishes a cluster control event (main.ts: on the Redis control channel). */
   publishControl: (event: ControlEvent) => Promise<void>;
   accessTtlSeconds: number;

@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
 import contentDisposition from 'content-disposition';
 import Type from 'typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import { Problem } from '../../shared/http/schemas.js';
 import { Uuid } from '../../shared/protocol/frames.js';
 import { ParleyError } from '../../shared/errors.js';
@@ -8,6 +8,7 @@ import { principalOf, requireAuth } from '../http/authenticate.js';
 import type { App } from '../http/app.js';
 import { decide } from '../rooms/policy.js';
 import type { RouteDeps } from './deps.js';
+import { ContentMissing, type ByteRange } from '../uploads/content.js';
 
 /** One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`. Anything else is served whole. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
@@ -77,13 +78,21 @@ export function fileDownloadRoute(app: App, deps: RouteDeps): void {
         reply.header('content-range', `bytes */${file.size}`);
         throw new ParleyError('range_not_satisfiable', `The file has ${file.size} bytes`);
       }
-      if (range) {
-        raw.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
-        raw.header('content-length', range.end - range.start + 1);
-        return raw.send(createReadStream(deps.files.pathOf(file), { start: range.start, end: range.end }));
-      }
-      raw.header('content-length', file.size);
-      return raw.send(createReadStream(deps.files.pathOf(file)));
+      if (range) raw.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
+      const bytes = range ?? undefined;
+      raw.header('content-length', bytes ? bytes.end - bytes.start + 1 : file.size);
+      return raw.send(await open(deps, request.log, file.storage_key, file.id, bytes));
     },
   );
+}
+
+/** A recorded file whose bytes are gone (deleted from the bucket by hand, say) is answered as missing, and logged. */
+async function open(deps: RouteDeps, log: FastifyBaseLogger, key: string, fileId: string, range: ByteRange | undefined) {
+  try {
+    return await deps.content.read(key, range);
+  } catch (err) {
+    if (!(err instanceof ContentMissing)) throw err;
+    log.warn({ file: fileId, key }, 'file record without stored content');
+    throw new ParleyError('not_found', 'No such file');
+  }
 }

@@ -12,6 +12,7 @@ import { eventually } from '../../shared/processes.js';
 import { RoomRepository } from '../rooms/repository.js';
 import { Upload } from '@tus/utils';
 import { createUploads, type Uploads } from './wiring.js';
+import { loadUploadsConfig } from '../config.js';
 
 describe('upload expiry', () => {
   let db: TestDatabase;
@@ -23,7 +24,7 @@ describe('upload expiry', () => {
     db = await createTestDatabase();
     r = await createTestRedis();
     uploads = createUploads({
-      config: { directory: dir, maxBytes: 1024, allowedTypes: '', expireAfterMs: 1000 },
+      config: loadUploadsConfig({ UPLOADS_DIR: dir, UPLOADS_MAX_BYTES: '1024', UPLOADS_EXPIRE_MS: '1000' }),
       streams: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
       sql: db.sql,
       redis: r.redis,

@@ -1,5 +1,4 @@
-/** Stored files: their records in Postgres and where their bytes are. */
-import { join } from 'node:path';
+/** Records of stored files in Postgres (their bytes are read through UploadContent by `storage_key`). */
 import type { Sql } from '../../shared/db/connect.js';
 
 export interface FileRow {
@@ -13,10 +12,7 @@ export interface FileRow {
 }
 
 export class Files {
-  constructor(
-    private readonly sql: Sql,
-    private readonly directory: string,
-  ) {}
+  constructor(private readonly sql: Sql) {}
 
   async byId(id: string): Promise<FileRow | undefined> {
     const [row] = await this.sql<FileRow[]>`
@@ -25,8 +21,4 @@ export class Files {
     return row;
   }
 
-  /** Storage keys are server-generated upload ids (never user input), so joining them is safe. */
-  pathOf(row: FileRow): string {
-    return join(this.directory, row.storage_key);
-  }
 }

@@ -15,8 +15,6 @@
  *   cmid `upload:<id>`, so a repeated finish publishes nothing twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { Server, type ServerOptions } from '@tus/server';
 import type { DataStore, Locker, Upload } from '@tus/utils';
 import type { AccessVerifier } from '../../shared/auth/verify.js';
@@ -29,6 +27,7 @@ import type { Logger } from '../../shared/log.js';
 import type { RoomRepository } from '../rooms/repository.js';
 import { decide } from '../rooms/policy.js';
 import type { UploadsConfig } from '../config.js';
+import type { UploadContent } from './content.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 
@@ -37,6 +36,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export interface TusDeps {
   config: UploadsConfig;
   store: DataStore;
+  content: UploadContent;
   locker: Locker;
   verify: AccessVerifier;
   rooms: RoomRepository;
@@ -115,14 +115,9 @@ export function createTusServer(deps: TusDeps): Server {
 
 async function recordAndAnnounce(deps: TusDeps, upload: Upload): Promise<void> {
   const meta = upload.metadata ?? {};
-  const path = join(deps.config.directory, upload.id);
-  const sha256 = await new Promise<string>((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+  const hash = createHash('sha256');
+  for await (const chunk of await deps.content.read(upload.id)) hash.update(chunk as Buffer);
+  const sha256 = hash.digest('hex');
   const size = upload.offset;
   const [row] = await deps.sql<{ id: string }[]>`
     insert into files (id, room_id, uploader_id, name, size, content_type, sha256, storage_key)

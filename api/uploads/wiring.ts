@@ -1,6 +1,4 @@
 /** Builds the upload machinery (store, tus server, file records) for main.ts and the test fixture alike. */
-import { mkdirSync } from 'node:fs';
-import { FileStore } from '@tus/file-store';
 import type { Server } from '@tus/server';
 import type { DataStore } from '@tus/utils';
 import { RedisLocker } from './redis-locker.js';
@@ -17,12 +15,16 @@ import type { UploadsConfig } from '../config.js';
 import type { RoomRepository } from '../rooms/repository.js';
 import { Files } from './files.js';
 import { createTusServer } from './tus.js';
+import type { UploadContent } from './content.js';
+import { createUploadStorage } from './storage.js';
 
 export interface Uploads {
   tus: Server;
   /** Where uploads live (tests create uploads directly through it). */
   store: DataStore;
   files: Files;
+  /** Reads finished uploads back (downloads). */
+  content: UploadContent;
   /** Deletes unfinished uploads past their expiry; run it periodically. */
   cleanUp(): Promise<number>;
   close(): void;
@@ -39,13 +41,13 @@ export function createUploads(deps: {
   logger: Logger;
   trustProxy: boolean;
 }): Uploads {
-  mkdirSync(deps.config.directory, { recursive: true });
-  const store = new FileStore({ directory: deps.config.directory, expirationPeriodInMilliseconds: deps.config.expireAfterMs });
+  const { store, content } = createUploadStorage(deps);
   const history = new PgMessageStore(deps.sql);
   const locker = new RedisLocker({ redis: deps.redis, keys: deps.keys });
   const tus = createTusServer({
     config: deps.config,
     store,
+    content,
     // Replicas share uploads, so the lock on an upload must hold across processes.
     locker,
     verify: deps.verify,
@@ -63,7 +65,8 @@ export function createUploads(deps: {
   return {
     tus,
     store,
-    files: new Files(deps.sql, deps.config.directory),
+    files: new Files(deps.sql),
+    content,
     cleanUp: () => tus.cleanUpExpiredUploads(),
     close: () => locker.close(),
   };

@@ -81,6 +81,12 @@ export function redisKeys(prefix: string) {
      * `unlocked` (waiters retry at once).
      */
     tusLockChannel: (uploadId: string) => `${prefix}tus:lock:${uploadId}:events`,
+    /**
+     * STRING JSON with PX = upload expiry: the S3 store's cached upload
+     * metadata (its `.info` object), shared by api replicas. Losing it only
+     * costs one S3 read; it is deleted when the upload is removed.
+     */
+    tusUploadInfo: (uploadId: string) => `${prefix}tus:info:${uploadId}`,
   } as const;
 }
 
