@@ -14,13 +14,16 @@ import { uploadStorageContract } from './storage.contract.js';
 import { startTestS3 } from './testing/s3-server.js';
 
 const MIN_S3_PART = 5 * 1024 * 1024;
+/** Longer than the suite takes to set up its finished upload, short enough to wait out. */
+const EXPIRE_MS = 1500;
 
 uploadStorageContract('file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-storage-'));
   const test = await createTestRedis();
   return {
-    storage: createUploadStorage({ config: loadUploadsConfig({ UPLOADS_DIR: dir }), redis: test.redis, keys: redisKeys(test.config.keyPrefix) }),
+    storage: createUploadStorage({ config: loadUploadsConfig({ UPLOADS_DIR: dir, UPLOADS_EXPIRE_MS: String(EXPIRE_MS) }), redis: test.redis, keys: redisKeys(test.config.keyPrefix) }),
     unitBytes: 64 * 1024,
+    expireAfterMs: EXPIRE_MS,
     async cleanup() {
       await test.cleanup();
       rmSync(dir, { recursive: true, force: true });
@@ -33,11 +36,12 @@ uploadStorageContract('s3', async () => {
   const test = await createTestRedis();
   return {
     storage: createUploadStorage({
-      config: loadUploadsConfig({ ...s3.env, UPLOADS_S3_PART_BYTES: String(MIN_S3_PART) }),
+      config: loadUploadsConfig({ ...s3.env, UPLOADS_S3_PART_BYTES: String(MIN_S3_PART), UPLOADS_EXPIRE_MS: String(EXPIRE_MS) }),
       redis: test.redis,
       keys: redisKeys(test.config.keyPrefix),
     }),
     unitBytes: MIN_S3_PART,
+    expireAfterMs: EXPIRE_MS,
     async cleanup() {
       await test.cleanup();
       await s3.stop();

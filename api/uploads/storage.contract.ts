@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { Upload } from '@tus/utils';
+import { eventually } from '../../shared/processes.js';
 import { ContentMissing } from './content.js';
 import type { UploadStorage } from './storage.js';
 
@@ -20,6 +21,8 @@ export interface StorageHarness {
    * both complete and incomplete parts are exercised.
    */
   unitBytes: number;
+  /** The store's expiry (UPLOADS_EXPIRE_MS): short, as the expiry test waits it out. */
+  expireAfterMs: number;
   cleanup(): Promise<void>;
 }
 
@@ -94,6 +97,21 @@ export function uploadStorageContract(name: string, makeHarness: () => Promise<S
       const small = Buffer.from('hello, parley\n');
       const smallId = await upload(h.storage, small, [small.length]);
       assert.ok((await collect(await h.storage.content.read(smallId))).equals(small));
+    });
+
+    it('an unfinished upload past its expiry is deleted by deleteExpired; finished ones stay', async () => {
+      const pid = randomUUID().replace(/-/g, '');
+      await h.storage.store.create(new Upload({ id: pid, size: 5000, offset: 0, metadata: {}, creation_date: new Date().toISOString() }));
+      await h.storage.store.write(Readable.from([randomBytes(100)]), pid, 0);
+      await eventually(
+        'the abandoned upload to expire',
+        async () => {
+          await h.storage.store.deleteExpired();
+          return (await h.storage.store.getUpload(pid).then(() => false, () => true)) || undefined;
+        },
+        h.expireAfterMs + 10_000,
+      );
+      assert.equal(sha(await collect(await h.storage.content.read(id))), sha(bytes));
     });
 
     it('terminating an unfinished upload removes it', async () => {

@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { FileStore } from '@tus/file-store';
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 import type { DataStore } from '@tus/utils';
 import type { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import type { RedisKeys } from '../../shared/redis/keys.js';
 import type { UploadsConfig } from '../config.js';
 import { LocalUploadContent, S3UploadContent, type UploadContent } from './content.js';
 import { RedisKvStore } from './redis-kv.js';
+import { ExpiringFileStore } from './file-store.js';
 
 export interface UploadStorage {
   store: DataStore;
@@ -29,7 +29,7 @@ const factories: { [K in UploadsConfig['store']]: (deps: StorageDeps) => UploadS
   file({ config }) {
     mkdirSync(config.directory, { recursive: true });
     return {
-      store: new FileStore({ directory: config.directory, expirationPeriodInMilliseconds: config.expireAfterMs }),
+      store: new ExpiringFileStore({ directory: config.directory, expirationPeriodInMilliseconds: config.expireAfterMs }),
       content: new LocalUploadContent(config.directory),
     };
   },

@@ -1,8 +1,9 @@
 /**
  * A real S3-compatible HTTP server for tests (s3rver, on a random port, data
- * in a temporary directory), with the two multipart calls tus's S3Store needs
- * and s3rver lacks: ListParts (resuming reads which parts already exist) and
- * AbortMultipartUpload (terminating an unfinished upload). Both read and write
+ * in a temporary directory), with the three multipart calls tus's S3Store
+ * needs and s3rver lacks: ListParts (resuming reads which parts already
+ * exist), AbortMultipartUpload (terminating an unfinished upload) and
+ * ListMultipartUploads (expiring abandoned ones). They read and write
  * s3rver's own on-disk layout for multipart uploads:
  * `<root>/<bucket>/._S3rver_uploads/<uploadId>/<partNumber>` (+ `.md5`).
  * It also mends s3rver reading `Range: bytes=0-0` as the whole object (it
@@ -34,6 +35,25 @@ function noSuchUpload(uploadId: string): string {
 export async function startTestS3(bucket = 'parley-test'): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'parley-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+
+  server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
+    const m = /^\/([^/]+)\/?$/.exec(ctx.path);
+    if (ctx.method !== 'GET' || ctx.query.uploads === undefined || !m) return next();
+    const root = join(directory, m[1]!, '._S3rver_uploads');
+    const ids = await readdir(root).catch(() => [] as string[]);
+    const uploads = await Promise.all(
+      ids.map(async (id) => {
+        const keyFile = join(root, id, 'key');
+        const [key, info] = await Promise.all([readFile(keyFile, 'utf8'), stat(keyFile)]);
+        return `<Upload><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(id)}</UploadId><Initiated>${info.mtime.toISOString()}</Initiated></Upload>`;
+      }),
+    );
+    ctx.status = 200;
+    ctx.res.setHeader('content-type', 'application/xml');
+    ctx.body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Bucket>${xmlEscape(m[1]!)}</Bucket><MaxUploads>10000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
+  });
 
   // Runs just before s3rver's router (the last middleware), after its vhost handling.
   server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
