@@ -191,4 +191,31 @@ describe('LiveMembership ordering rules', () => {
     assert.equal(s.conn.rooms.has(id), false, 'the stale snapshot gave a kicked user the room back');
     assert.equal(s.topics.has(id), false);
   });
+
+  test('a room used before its join event arrives is confirmed from Postgres and subscribed', async () => {
+    const s = socket([]);
+    const [joined, other] = [await room(), await room()];
+    await member(joined);
+    assert.equal(await membership.confirm(s.ws, joined), true);
+    assert.ok(s.conn.rooms.has(joined) && s.topics.has(joined));
+    assert.equal(await membership.confirm(s.ws, other), false, 'not a member: refused');
+    assert.equal(s.conn.rooms.has(other), false);
+  });
+
+  test('a kick announced while the confirmation was in flight wins over it', async () => {
+    const s = socket([]);
+    const id = await room();
+    await member(id);
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    const taken = new Promise<void>((resolve) => (onSnapshot = resolve));
+    const confirming = membership.confirm(s.ws, id);
+    await taken; // the snapshot still lists the room
+    onSnapshot = null;
+    membership.apply(event(id, 'kicked'));
+    gate = null;
+    open();
+    assert.equal(await confirming, false);
+    assert.equal(s.topics.has(id), false);
+  });
 });

@@ -74,6 +74,26 @@ export class LiveMembership {
     return Promise.all([...conn.rooms].map((room) => this.subscribe(ws, room))).then(() => undefined);
   }
 
+  /**
+   * A socket used a room it does not have: the join may be committed while its
+   * event is still on the way (a client publishing right after the api's 201).
+   * Postgres decides, as for any join; a membership change for the user and
+   * room seen during the check wins over the check. Resolves whether the
+   * socket now has the room (it is subscribed as after a join).
+   */
+  async confirm(ws: Socket, room: string): Promise<boolean> {
+    const conn = ws.getUserData();
+    const userId = conn.principal.userId;
+    const asked = Date.now();
+    const current = await this.deps.roomsOfUsers([userId]);
+    if (conn.closed) return false;
+    if (conn.rooms.has(room)) return true;
+    if (!(current.get(userId) ?? []).includes(room) || this.changedSince(asked, userId, room)) return false;
+    conn.rooms.add(room);
+    await this.subscribe(ws, room);
+    return conn.rooms.has(room);
+  }
+
   /** Releases everything a closed socket held. */
   detach(ws: Socket): void {
     const conn = ws.getUserData();

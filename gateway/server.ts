@@ -97,6 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       roomLog: deps.roomLog,
       roomLive: (room) => subscriptions.whenLive(room),
       catchUps,
+      confirmRoom: (ws, room) => membership.confirm(ws, room),
       rateLimits,
       typing: deps.bus,
       metrics,

@@ -14,6 +14,8 @@ export interface HandlerDeps {
   /** Resolves once this gateway receives the room's live messages (see RoomSubscriptions.whenLive). */
   roomLive: (room: string) => Promise<void>;
   catchUps: CatchUps;
+  /** For a room the socket does not have: asks Postgres, and gives it the room if the user is a member (see LiveMembership.confirm). */
+  confirmRoom: (ws: Socket, room: string) => Promise<boolean>;
   rateLimits: RateLimits;
   metrics: GatewayMetrics;
   typing: TypingPublisher;

@@ -13,7 +13,8 @@ export const handlePublish: FrameHandler<'publish'> = async (frame, ws, conn, de
   deps.rateLimits.take(ws, conn, 'publish');
   // Room ids are stored lowercase; the uuid format also admits uppercase.
   const room = frame.room.toLowerCase();
-  if (!conn.rooms.has(room)) throw new ParleyError('room_not_found');
+  // A miss is checked against Postgres: the join may be newer than this gateway's view.
+  if (!conn.rooms.has(room) && !(await deps.confirmRoom(ws, room))) throw new ParleyError('room_not_found');
   const bytes = Buffer.byteLength(frame.body, 'utf8');
   if (bytes > deps.limits.maxMessageBytes) {
     throw new ParleyError('message_too_large', `message body is ${bytes} bytes; the limit is ${deps.limits.maxMessageBytes}`);
