@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Redis and PostgreSQL are reachable for parley's tests and local
-# cluster. When one points at this machine and is missing or stopped, it is
+# cluster, and that the deploy validators are installed. When one points at this machine and is missing or stopped, it is
 # installed (apt-get, as root) and started. Remote URLs are only checked.
 set -euo pipefail
 
@@ -58,5 +58,21 @@ ensure_postgres() {
   fi
 }
 
+# The deploy tests validate the compose file with docker-compose and the
+# kustomize base with kubectl (Debian's packages; neither needs an engine or a
+# cluster). Where they cannot be installed, those two checks are skipped.
+ensure_validators() {
+  local missing=()
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  [ "${#missing[@]}" = 0 ] && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "${missing[*]} missing: the deploy tests will skip those checks"; return
+  fi
+  say "installing ${missing[*]}"
+  apt_install "${missing[@]}" || say "could not install ${missing[*]}: the deploy tests will skip those checks"
+}
+
 ensure_redis
 ensure_postgres
+ensure_validators
