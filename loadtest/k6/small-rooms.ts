@@ -7,7 +7,7 @@
  */
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
-import { baseOptions, common, duration, integer, ms, positive } from './lib/config.js';
+import { baseOptions, common, duration, integer, ms, optionalText, positive } from './lib/config.js';
 import { mayConnect, scenarioEnd } from './lib/lifetime.js';
 import { thresholds } from './lib/metrics.js';
 import { finishRun, prepareRun, type RunData } from './lib/run.js';
@@ -21,6 +21,9 @@ const holdMs = duration('PARLEY_DURATION', '2m', 1000);
 const rate = positive('PARLEY_PUBLISH_RATE', 0.1);
 
 const sockets = rooms * roomSize;
+if (optionalText('PARLEY_USERS') !== null) {
+  throw new Error('PARLEY_USERS does not apply to small-rooms: it uses one user per socket, PARLEY_ROOMS × PARLEY_ROOM_SIZE');
+}
 
 export const options: Options = {
   ...baseOptions(sockets),
