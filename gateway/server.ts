@@ -13,7 +13,7 @@ import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
 import type { Logger } from '../shared/log.js';
 import type { AccessVerifier } from '../shared/auth/verify.js';
 import type { ControlBus, RoomSubscriber, TypingPublisher } from '../shared/ports.js';
-import { PROTOCOL_VERSION, type Announcement, type ChatMessage, type ServerFrame } from '../shared/protocol/frames.js';
+import { PROTOCOL_VERSION, WS_PATH, type Announcement, type ChatMessage, type ServerFrame } from '../shared/protocol/frames.js';
 import { decodeClientFrame, encodeServerFrame } from '../shared/protocol/codec.js';
 import { CloseCode } from '../shared/errors.js';
 import { App, SendStatus, closeListenSocket, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -32,7 +32,7 @@ import type { RoomsOfUsers } from './membership.js';
 import { createDispatcher } from './handlers/index.js';
 import type { HandlerDeps } from './handlers/context.js';
 
-export const WS_PATH = '/v1/ws';
+export { WS_PATH };
 /** The uWS topic every socket joins for announcements (room topics are UUIDs, so no clash). */
 const ANNOUNCEMENTS_TOPIC = 'announcements';
 

@@ -155,6 +155,7 @@ export const CreateRoomRequest = Type.Object(
   { name: RoomName, topic: Type.Optional(RoomTopic), visibility: Visibility },
   { additionalProperties: false },
 );
+export type CreateRoomRequest = Static<typeof CreateRoomRequest>;
 export const UpdateRoomRequest = Type.Object(
   { name: Type.Optional(RoomName), topic: Type.Optional(RoomTopic), visibility: Type.Optional(Visibility) },
   { additionalProperties: false, minProperties: 1 },

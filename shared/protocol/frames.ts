@@ -4,7 +4,9 @@
  * Frames are JSON objects in WebSocket *text* frames, discriminated by `type`.
  * These schemas are the single definition: the gateway validates with them,
  * the api reuses the message shape for history, and tests, load tests and
- * clients build and parse frames only through `codec.ts`.
+ * clients build and parse frames only through `codec.ts`. (The k6 scripts
+ * cannot load typebox: they type their frames with the types from here and
+ * serialize them with JSON.stringify, which is all `encodeClientFrame` does.)
  *
  * Rules that hold for every frame:
  * - Unknown properties are rejected (a typo must not silently do nothing).
@@ -13,12 +15,9 @@
  */
 import Type, { type Static } from 'typebox';
 import { ERROR_CODES } from '../errors.js';
+import { PROTOCOL_VERSION } from './constants.js';
 
-export const PROTOCOL_VERSION = 1;
-/** Offered and echoed in Sec-WebSocket-Protocol. */
-export const SUBPROTOCOL = 'parley.v1';
-/** A second offered subprotocol `parley.auth.<jwt>` carries the access token. */
-export const AUTH_SUBPROTOCOL_PREFIX = 'parley.auth.';
+export { AUTH_SUBPROTOCOL_PREFIX, PROTOCOL_VERSION, SUBPROTOCOL, WS_PATH } from './constants.js';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const Ref = Type.String({ minLength: 1, maxLength: 64, description: 'Client correlation id, echoed on the reply' });
