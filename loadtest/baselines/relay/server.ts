@@ -12,10 +12,9 @@
  *
  * Fan-out is parley's: one uWS topic per room, and one Redis SUBSCRIBE per
  * room with local sockets, taken on the topic's 0→1 subscriber transition and
- * dropped on 1→0. A single PSUBSCRIBE would be cheaper to set up but would
- * make every process receive and decode every room's traffic, which parley
- * does not do, so it would measure a different architecture (in scenario 2 it
- * would be unfair in either direction depending on room placement).
+ * dropped on 1→0. A single PSUBSCRIBE would be cheaper to set up, but every
+ * process would then receive every room's traffic, which parley avoids: it
+ * would measure a different architecture, not the ceiling of this one.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../../shared/log.js';
