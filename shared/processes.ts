@@ -1,7 +1,8 @@
 /**
- * Starts real parley service processes (compiled `dist/<service>/main.js`)
- * and waits until each reports ready on its ops port. Used by the local
- * cluster launcher, end-to-end tests and benchmarks.
+ * Starts real parley service processes (compiled `dist/<service>/main.js`),
+ * or any other compiled script such as a benchmark baseline server, and waits
+ * until each reports ready on its `/readyz`. Used by the local cluster
+ * launcher, end-to-end tests and benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -51,26 +52,39 @@ function probePort(): Promise<number> {
   });
 }
 
-export async function startService(
-  service: ServiceName,
+export interface StartOptions {
+  name?: string;
+  waitReady?: boolean;
+  timeoutMs?: number;
+  /** Copy the process's output to ours as it arrives. */
+  echo?: boolean;
+  /**
+   * Run in its own process group, so a terminal's Ctrl-C (SIGINT to the
+   * foreground group) reaches only the launcher, which then stops each
+   * service with exactly one SIGTERM.
+   */
+  detached?: boolean;
+}
+
+export async function startService(service: ServiceName, env: Record<string, string>, options: StartOptions = {}): Promise<ServiceProcess> {
+  return startScript(`${service}/main.js`, env, { ...options, name: options.name ?? service });
+}
+
+/**
+ * Starts `dist/<script>`. Readiness is `GET /readyz` answering 200 on the
+ * process's OPS_PORT (taken from `env`, or a free port passed in), or on
+ * `readyPort` for scripts that serve `/readyz` on their main listener and
+ * have no ops port; `opsPort` of the result is the port polled.
+ */
+export async function startScript(
+  script: string,
   env: Record<string, string>,
-  options: {
-    name?: string;
-    waitReady?: boolean;
-    timeoutMs?: number;
-    /** Copy the process's output to ours as it arrives. */
-    echo?: boolean;
-    /**
-     * Run in its own process group, so a terminal's Ctrl-C (SIGINT to the
-     * foreground group) reaches only the launcher, which then stops each
-     * service with exactly one SIGTERM.
-     */
-    detached?: boolean;
-  } = {},
+  options: StartOptions & { readyPort?: number } = {},
 ): Promise<ServiceProcess> {
-  const opsPort = env.OPS_PORT ? Number(env.OPS_PORT) : await freePort();
-  const child = spawn(process.execPath, [`${DIST}${service}/main.js`], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: process.env.TEST_SERVICE_LOG_LEVEL ?? 'info', ...env, OPS_PORT: String(opsPort) },
+  const opsPort = options.readyPort ?? (env.OPS_PORT ? Number(env.OPS_PORT) : await freePort());
+  const ops = options.readyPort === undefined ? { OPS_PORT: String(opsPort) } : {};
+  const child = spawn(process.execPath, [`${DIST}${script}`], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: process.env.TEST_SERVICE_LOG_LEVEL ?? 'info', ...env, ...ops },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
@@ -86,7 +100,7 @@ export async function startService(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const proc: ServiceProcess = {
-    name: options.name ?? service,
+    name: options.name ?? script,
     child,
     opsPort,
     output: () => out,
