@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import Fastify from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Registry } from 'prom-client';
+import { instrument } from '../../api/metrics.js';
 import { DASHBOARDS } from '../grafana/dashboards/index.js';
 import { createGatewayMetrics } from '../../gateway/metrics.js';
 import { createWorkerMetrics } from '../../worker/metrics.js';
@@ -64,6 +67,7 @@ test('promtool check metrics finds nothing to lint in parley’s own metrics', a
   const registry = new Registry();
   createGatewayMetrics(registry);
   createWorkerMetrics(registry);
+  instrument(registry, Fastify().withTypeProvider<TypeBoxTypeProvider>());
   const result = promtool(t, ['check', 'metrics'], await registry.metrics());
   if (result) assert.equal(result.status, 0, result.output);
 });

@@ -15,8 +15,8 @@
  *   selects by the `service` label the processes add to each series
  *   (shared/metrics.ts), whatever the scrape configuration.
  */
-import { loadGatewayConfig } from '../../gateway/config.js';
 import { SERVICES, type Service } from '../monitoring/catalog.js';
+import { MAX_CONNECTIONS, PERSIST_MAX_BACKLOG } from '../monitoring/defaults.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -66,16 +66,7 @@ const JOBS = 'parley-(api|gateway|worker)';
 const withService = (expr: string): string => `label_replace(${expr}, "service", "$1", "job", "parley-(.*)")`;
 
 /**
- * Limits the services run with when the manifests leave them unset, which
- * they do. Neither is exported as a metric, so a deployment that changes
- * GATEWAY_MAX_CONNECTIONS or PERSIST_MAX_BACKLOG must change these thresholds too.
- */
-const defaults = loadGatewayConfig({});
-const MAX_CONNECTIONS = defaults.socket.maxConnections;
-const PERSIST_MAX_BACKLOG = defaults.streams.persistMaxBacklog;
-
-/**
- * The containers' memory limits in deploy/k8s (monitoring.test.ts keeps them
+ * The containers' memory limits in deploy/k8s (deploy/monitoring/artifacts.test.ts keeps them
  * equal). A process holds about its resident set against the limit; the
  * kernel OOM-kills it at the limit.
  */
@@ -193,6 +184,7 @@ const gateway: RuleGroup = {
       service: 'gateway',
       severity: 'warning',
       for: '5m',
+      // The limit is not exported as a metric: a deployment that overrides GATEWAY_MAX_CONNECTIONS must change this.
       expr: `parley_gateway_connections > 0.8 * ${MAX_CONNECTIONS}`,
       summary: 'Gateway {{ $labels.instance }} holds {{ $value }} connections',
       description: `{{ $labels.instance }} holds more than 80 % of GATEWAY_MAX_CONNECTIONS (threshold assumes the default, ${MAX_CONNECTIONS}); past it, upgrades are refused with too_many_connections.`,
@@ -217,12 +209,13 @@ const persistence: RuleGroup = {
       for: '1m',
       expr: 'sum(rate(parley_gateway_errors_sent_total{code="overloaded"}[5m])) > 0',
       summary: 'Publishes are refused: the persistence backlog is full',
-      description: 'Gateways answer publishes with `overloaded` because a persistence stream partition holds PERSIST_MAX_BACKLOG unpersisted messages. Nobody can send messages until the worker catches up.',
+      description: 'Gateways answer publishes with `overloaded` because a persistence stream partition holds PERSIST_MAX_BACKLOG unpersisted messages. Nobody can send to the rooms of that partition until the workers catch up.',
     }),
     alert('ParleyPersistenceBacklogNearLimit', {
       service: 'worker',
       severity: 'critical',
       for: '5m',
+      // As above for PERSIST_MAX_BACKLOG.
       expr: `max by (partition) (parley_worker_stream_lag_messages) > 0.5 * ${PERSIST_MAX_BACKLOG}`,
       summary: 'Persistence partition {{ $labels.partition }} holds {{ $value }} unpersisted messages',
       description: `Partition {{ $labels.partition }} is past half of PERSIST_MAX_BACKLOG (threshold assumes the default, ${PERSIST_MAX_BACKLOG}); at the limit every publish to its rooms is refused.`,

@@ -3,6 +3,7 @@ import type { Dashboard } from '@grafana/schema';
 import { dashboard, labelVariable, sized } from '../lib/layout.js';
 import { timeseries } from '../lib/panels.js';
 import { processRow } from '../lib/process-row.js';
+import { MAX_CONNECTIONS } from '../../monitoring/defaults.js';
 
 const RI = '$__rate_interval';
 const I = 'instance=~"$instance"';
@@ -20,7 +21,7 @@ export const gatewayDashboard = dashboard({
         sized(
           timeseries({
             title: 'Open connections',
-            description: `Open WebSockets per gateway process, stacked. Upgrades are refused past GATEWAY_MAX_CONNECTIONS (default 100000 per process).`,
+            description: `Open WebSockets per gateway process, stacked. Upgrades are refused past GATEWAY_MAX_CONNECTIONS (default ${MAX_CONNECTIONS} per process).`,
             queries: [{ expr: `sum by (instance) (parley_gateway_connections{${I}})`, legend: '{{instance}}' }],
             unit: 'short',
             stack: true,

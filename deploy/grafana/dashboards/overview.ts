@@ -2,6 +2,7 @@
 import type { Dashboard } from '@grafana/schema';
 import { dashboard, sized } from '../lib/layout.js';
 import { stat, timeseries } from '../lib/panels.js';
+import { PERSIST_MAX_BACKLOG } from '../../monitoring/defaults.js';
 
 const RI = '$__rate_interval';
 const JOBS = 'job=~"parley-(api|gateway|worker)"';
@@ -46,7 +47,7 @@ export const overviewDashboard = dashboard({
             description: 'Accepted messages not yet committed to Postgres.',
             queries: [{ expr: BACKLOG }],
             unit: 'short',
-            thresholds: [1000, 500000],
+            thresholds: [1000, 0.5 * PERSIST_MAX_BACKLOG],
           }),
           3,
           4,

@@ -3,6 +3,7 @@ import type { Dashboard } from '@grafana/schema';
 import { dashboard, labelVariable, sized } from '../lib/layout.js';
 import { stat, timeseries } from '../lib/panels.js';
 import { processRow } from '../lib/process-row.js';
+import { CLAIM_MIN_IDLE_MS, PERSIST_MAX_BACKLOG } from '../../monitoring/defaults.js';
 
 const RI = '$__rate_interval';
 const I = 'instance=~"$instance"';
@@ -29,14 +30,14 @@ export const workerDashboard = dashboard({
             description: 'Entries in all persistence streams: accepted messages not yet committed to Postgres.',
             queries: [{ expr: `sum(${BACKLOG_BY_PARTITION})` }],
             unit: 'short',
-            thresholds: [1000, 500000],
+            thresholds: [1000, 0.5 * PERSIST_MAX_BACKLOG],
           }),
           4,
         ),
         sized(
           timeseries({
             title: 'Backlog by partition',
-            description: 'Entries per persistence stream partition. At PERSIST_MAX_BACKLOG (default 1000000) in one partition, publishes to its rooms are refused with `overloaded`; ParleyPersistenceBacklogNearLimit fires at half.',
+            description: `Entries per persistence stream partition. At PERSIST_MAX_BACKLOG (default ${PERSIST_MAX_BACKLOG}) in one partition, publishes to its rooms are refused with \`overloaded\`; ParleyPersistenceBacklogNearLimit fires at half.`,
             queries: [{ expr: BACKLOG_BY_PARTITION, legend: 'p{{partition}}' }],
             unit: 'short',
             stack: true,
@@ -119,7 +120,7 @@ export const workerDashboard = dashboard({
         sized(
           timeseries({
             title: 'Batch duration',
-            description: 'Time to process one batch: decode, insert, dead-letter and ack. It must stay well under WORKER_CLAIM_MIN_IDLE_MS (30 s), or other workers claim and re-store the batch.',
+            description: `Time to process one batch: decode, insert, dead-letter and ack. It must stay well under WORKER_CLAIM_MIN_IDLE_MS (default ${CLAIM_MIN_IDLE_MS / 1000} s), or other workers claim and re-store the batch.`,
             queries: [0.5, 0.99].map((q) => ({
               expr: `histogram_quantile(${q}, sum by (le) (rate(parley_worker_batch_duration_seconds_bucket{${I}}[${RI}])))`,
               legend: `p${q * 100}`,
