@@ -23,6 +23,7 @@ const k8sDir = `${repoRoot}deploy/k8s/`;
 const monitoringDir = `${k8sDir}monitoring/`;
 const read = (path: string) => readFileSync(`${repoRoot}${path}`, 'utf8');
 
+// Parsed YAML has no static type: validate() is what checks its shape, hence `never` for the data.
 type Validator = new (data: never) => { validate(): void };
 const MODELS: Record<string, Validator> = {
   'v1/ConfigMap': ConfigMap,
