@@ -1,0 +1,218 @@
+/** The gateway: WebSocket connections, frames, publish→ack latency, errors and the Redis relay, per pod. */
+import type { Dashboard } from '@grafana/schema';
+import { dashboard, labelVariable, sized } from '../lib/layout.js';
+import { timeseries } from '../lib/panels.js';
+import { processRow } from '../lib/process-row.js';
+import { MAX_CONNECTIONS } from '../../monitoring/defaults.js';
+
+const RI = '$__rate_interval';
+const I = 'instance=~"$instance"';
+const ACK = 'parley_gateway_publish_ack_seconds';
+
+export const gatewayDashboard = dashboard({
+  uid: 'parley-gateway',
+  title: 'parley / gateway',
+  description: 'WebSocket gateways: connections, frames, publish→ack latency, errors and the Redis relay.',
+  variables: [labelVariable('instance', 'Gateway', 'parley_gateway_connections')],
+  rows: [
+    {
+      title: 'Connections',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Open connections',
+            description: `Open WebSockets per gateway process, stacked. Upgrades are refused past GATEWAY_MAX_CONNECTIONS (default ${MAX_CONNECTIONS} per process).`,
+            queries: [{ expr: `sum by (instance) (parley_gateway_connections{${I}})`, legend: '{{instance}}' }],
+            unit: 'short',
+            stack: true,
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Upgrades by outcome',
+            description: 'WebSocket upgrade attempts per second: `accepted`, or the error code the upgrade was refused with (unauthorized, too_many_connections, unavailable, shutting_down…).',
+            queries: [{ expr: `sum by (outcome) (rate(parley_gateway_upgrades_total{${I}}[${RI}]))`, legend: '{{outcome}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Closes by code',
+            description: '1000 normal, 1001 client going away, 1006 dropped without a close frame (network, idle timeout, slow reader over GATEWAY_MAX_BACKPRESSURE_BYTES), 1008 policy (revoked session, abuse), 1012 gateway restarting, 1013 room subscription failed.',
+            queries: [{ expr: `sum by (code) (rate(parley_gateway_closes_total{${I}}[${RI}]))`, legend: '{{code}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Rooms subscribed in Redis',
+            description: 'Rooms each gateway holds a Redis subscription for: rooms with at least one local socket.',
+            queries: [{ expr: `sum by (instance) (parley_gateway_room_subscriptions{${I}})`, legend: '{{instance}}' }],
+            unit: 'short',
+            min: 0,
+          }),
+          12,
+        ),
+      ],
+    },
+    {
+      title: 'Frames',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Frames received by type',
+            description: 'Client frames per second by type; `invalid` counts undecodable, binary and oversized frames.',
+            queries: [{ expr: `sum by (type) (rate(parley_gateway_frames_received_total{${I}}[${RI}]))`, legend: '{{type}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Frames sent by type',
+            description: 'Server frames per second by type. Fan-out counts each recipient, so `message` is deliveries.',
+            queries: [{ expr: `sum by (type) (rate(parley_gateway_frames_sent_total{${I}}[${RI}]))`, legend: '{{type}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Deliveries by gateway',
+            description: 'Message frames written to sockets per second, per gateway.',
+            queries: [{ expr: `sum by (instance) (rate(parley_gateway_frames_sent_total{type="message", ${I}}[${RI}]))`, legend: '{{instance}}' }],
+            unit: 'ops',
+            stack: true,
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Presence and typing fan-out',
+            description: 'Presence and typing frames written to sockets per second: the ephemeral traffic, which grows with room sizes.',
+            queries: [{ expr: `sum by (type) (rate(parley_gateway_frames_sent_total{type=~"presence|typing", ${I}}[${RI}]))`, legend: '{{type}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+      ],
+    },
+    {
+      title: 'Publish → ack',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Publish→ack latency',
+            description: 'From receiving a publish frame to sending its ack (sequenced, in the room log and queued for persistence). Lines mark ParleyGatewayPublishAckSlow (250 ms p99) and …VerySlow (1 s).',
+            queries: [0.5, 0.9, 0.99, 0.999].map((q) => ({
+              expr: `histogram_quantile(${q}, sum by (le) (rate(${ACK}_bucket{${I}}[${RI}])))`,
+              legend: `p${q * 100}`,
+            })),
+            unit: 's',
+            min: 0,
+            thresholds: [0.25, 1],
+          }),
+          8,
+        ),
+        sized(
+          timeseries({
+            title: 'Publish→ack p99 by gateway',
+            description: 'One slow gateway (busy event loop, bad network path to Redis) shows here before it moves the fleet percentile.',
+            queries: [{ expr: `histogram_quantile(0.99, sum by (instance, le) (rate(${ACK}_bucket{${I}}[${RI}])))`, legend: '{{instance}}' }],
+            unit: 's',
+            min: 0,
+            thresholds: [0.25, 1],
+          }),
+          8,
+        ),
+        sized(
+          timeseries({
+            title: 'Messages accepted',
+            description: 'Publishes acked per second per gateway: messages accepted into rooms.',
+            queries: [{ expr: `sum by (instance) (rate(${ACK}_count{${I}}[${RI}]))`, legend: '{{instance}}' }],
+            unit: 'ops',
+            stack: true,
+            min: 0,
+          }),
+          8,
+        ),
+      ],
+    },
+    {
+      title: 'Errors',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Error frames by code',
+            description: 'Error frames sent per second by code. Client mistakes (bad_frame, room_not_found, rate_limited) and server trouble (unavailable, overloaded, internal) both show here.',
+            queries: [{ expr: `sum by (code) (rate(parley_gateway_errors_sent_total{${I}}[${RI}]))`, legend: '{{code}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Backend trouble seen by clients',
+            description: 'What clients get when Redis, Postgres or the JWKS endpoint is unreachable (ParleyGatewayBackendUnavailable), and publishes refused because the persistence backlog is full (ParleyPublishesRefused).',
+            queries: [
+              { expr: `sum(rate(parley_gateway_errors_sent_total{code="unavailable", ${I}}[${RI}]))`, legend: 'unavailable error frames' },
+              { expr: `sum(rate(parley_gateway_upgrades_total{outcome="unavailable", ${I}}[${RI}]))`, legend: 'upgrades refused: unavailable' },
+              { expr: `sum(rate(parley_gateway_closes_total{code="1013", ${I}}[${RI}]))`, legend: 'closed 1013: room subscription failed' },
+              { expr: `sum(rate(parley_gateway_errors_sent_total{code="overloaded", ${I}}[${RI}]))`, legend: 'publishes refused: overloaded' },
+            ],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+      ],
+    },
+    {
+      title: 'Redis relay and resume',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Messages relayed from Redis',
+            description: 'Room messages each gateway receives from Redis pub/sub (once per gateway per message, before local fan-out). A gateway at zero while others relay has lost its subscriber connection.',
+            queries: [{ expr: `sum by (instance) (rate(parley_gateway_messages_relayed_total{${I}}[${RI}]))`, legend: '{{instance}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          8,
+        ),
+        sized(
+          timeseries({
+            title: 'Resumes',
+            description: 'Rooms resumed per second: `recovered=true` when the Redis room log still covered the client position, `false` when the client must fetch history over HTTP.',
+            queries: [{ expr: `sum by (recovered) (rate(parley_gateway_resumes_total{${I}}[${RI}]))`, legend: 'recovered={{recovered}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          8,
+        ),
+        sized(
+          timeseries({
+            title: 'Messages replayed to resuming sockets',
+            description: 'Messages read back from room logs for resuming sockets. Spikes follow gateway restarts and network blips.',
+            queries: [{ expr: `sum by (instance) (rate(parley_gateway_replayed_messages_total{${I}}[${RI}]))`, legend: '{{instance}}' }],
+            unit: 'ops',
+            min: 0,
+          }),
+          8,
+        ),
+      ],
+    },
+    processRow('gateway'),
+  ],
+}) satisfies Dashboard;
