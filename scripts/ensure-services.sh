@@ -16,7 +16,7 @@ apt_install() {
     say "cannot install $* (need root and apt-get); install it yourself"; exit 1
   fi
   if [ "$apt_updated" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 redis_up() { node -e '
@@ -58,13 +58,15 @@ ensure_postgres() {
   fi
 }
 
-# The deploy tests validate the compose file with docker-compose and the
-# kustomize base with kubectl (Debian's packages; neither needs an engine or a
-# cluster). Where they cannot be installed, those two checks are skipped.
+# The deploy tests validate the compose file with docker-compose, the
+# kustomize base with kubectl, and alert rules and dashboard queries with
+# promtool (Debian's packages; none needs an engine, a cluster or a running
+# Prometheus). Where they cannot be installed, those checks are skipped.
 ensure_validators() {
   local missing=()
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  command -v promtool >/dev/null || missing+=(prometheus)
   [ "${#missing[@]}" = 0 ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     say "${missing[*]} missing: the deploy tests will skip those checks"; return
