@@ -1,5 +1,5 @@
 /** The machine a run used, for the report: results mean little without it. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -27,6 +27,20 @@ function openFilesLimit(): string {
     return line?.replace('Max open files', '').trim().split(/\s+/).slice(0, 2).join(' / ') ?? 'unknown';
   } catch {
     return 'unknown';
+  }
+}
+
+/** The pid of the local redis-server (from INFO), or null when Redis is elsewhere or unreachable. */
+export async function localRedisPid(): Promise<number | null> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    return Number.isInteger(pid) && existsSync(`/proc/${pid}`) ? pid : null;
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -1,14 +1,13 @@
 /**
  * Where each target's code lives, loaded with dynamic `import()` so this
- * branch builds and runs whether or not a baseline module exists yet.
+ * branch builds and runs whether or not a baseline module exists yet. Each
+ * entry names the module and its two exports: a starter taking
+ * `{ env }` (the same environment for every target, see ./settings.ts) and
+ * the generator-side `TargetClient`. parley keeps the two halves in separate
+ * modules so generator threads never load the server side (Postgres, the e2e
+ * cluster launcher).
  *
- * A baseline module (`loadtest/baselines/<kind>/target.ts`) must export:
- *   export function startServer(options: TargetStartOptions): Promise<TargetServer>;
- *   export const client: TargetClient;
- * parley keeps the two halves in separate modules so generator threads do
- * not load the server side (Postgres, jose, the e2e cluster launcher).
- *
- * A module that is missing, or that does not export both, makes the target
+ * A module that is missing, or that lacks either export, makes the target
  * "not available" with the reason; the run goes on without it.
  */
 import type { TargetClient, TargetKind, TargetServer } from './target.js';
@@ -16,27 +15,31 @@ import type { TargetClient, TargetKind, TargetServer } from './target.js';
 export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'relay', 'socketio'];
 
 export interface TargetStartOptions {
-  /**
-   * Sockets one socket-holding process must accept: connection caps are
-   * raised to at least this (the open-file limit of 20,000 still applies).
-   */
-  maxConnectionsPerProcess: number;
-  /** Log level of the target's processes (per-connection info logs would eat CPU the benchmark measures). */
-  logLevel: 'warn' | 'info' | 'error';
+  /** Settings for the target's processes; each reads the variables it knows. */
+  env: Record<string, string>;
 }
 
-export type StartServer = (options: TargetStartOptions) => Promise<TargetServer>;
+export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>;
 
-interface Location {
-  server: string;
-  client: string;
+interface Export {
+  /** Relative to this module, as compiled into dist/loadtest/bench/. */
+  path: string;
+  name: string;
 }
 
-/** Paths relative to this module, as compiled into dist/loadtest/bench/. */
-const LOCATIONS: Record<TargetKind, Location> = {
-  parley: { server: './targets/parley-server.js', client: './targets/parley-client.js' },
-  relay: { server: '../baselines/relay/target.js', client: '../baselines/relay/target.js' },
-  socketio: { server: '../baselines/socketio/target.js', client: '../baselines/socketio/target.js' },
+const ENTRIES: Record<TargetKind, { server: Export; client: Export }> = {
+  parley: {
+    server: { path: './targets/parley-server.js', name: 'startParleyTarget' },
+    client: { path: './targets/parley-client.js', name: 'parleyClient' },
+  },
+  relay: {
+    server: { path: '../baselines/relay/target.js', name: 'startRelayTarget' },
+    client: { path: '../baselines/relay/target.js', name: 'relayClient' },
+  },
+  socketio: {
+    server: { path: '../baselines/socketio/target.js', name: 'startSocketIoTarget' },
+    client: { path: '../baselines/socketio/target.js', name: 'socketIoClient' },
+  },
 };
 
 export type Availability<T> = { available: true; value: T } | { available: false; reason: string };
@@ -50,11 +53,12 @@ export class TargetUnavailable extends Error {
   }
 }
 
-async function importModule(kind: TargetKind, path: string): Promise<Availability<Record<string, unknown>>> {
+async function importExport(kind: TargetKind, { path, name }: Export): Promise<Availability<unknown>> {
   const url = new URL(path, import.meta.url);
   try {
-    const mod: unknown = await import(url.href);
-    return { available: true, value: mod as Record<string, unknown> };
+    const mod = (await import(url.href)) as Record<string, unknown>;
+    if (!(name in mod)) return { available: false, reason: `${kind}: ${url.pathname} does not export \`${name}\`` };
+    return { available: true, value: mod[name] };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const missingItself = code === 'ERR_MODULE_NOT_FOUND' && err instanceof Error && err.message.includes(url.pathname);
@@ -69,23 +73,23 @@ function isClient(value: unknown, kind: TargetKind): value is TargetClient {
 }
 
 export async function loadClient(kind: TargetKind): Promise<Availability<TargetClient>> {
-  const mod = await importModule(kind, LOCATIONS[kind].client);
-  if (!mod.available) return mod;
-  const client = mod.value.client;
-  if (!isClient(client, kind)) return { available: false, reason: `${kind}: module does not export \`client: TargetClient\` of kind "${kind}"` };
-  return { available: true, value: client };
+  const entry = ENTRIES[kind].client;
+  const client = await importExport(kind, entry);
+  if (!client.available) return client;
+  if (!isClient(client.value, kind)) return { available: false, reason: `${kind}: \`${entry.name}\` is not a TargetClient of kind "${kind}"` };
+  return { available: true, value: client.value };
 }
 
-export async function loadServer(kind: TargetKind): Promise<Availability<StartServer>> {
-  const mod = await importModule(kind, LOCATIONS[kind].server);
-  if (!mod.available) return mod;
-  const start = mod.value.startServer;
-  if (typeof start !== 'function') return { available: false, reason: `${kind}: module does not export \`startServer(options)\`` };
-  return { available: true, value: start as StartServer };
+export async function loadServer(kind: TargetKind): Promise<Availability<StartTarget>> {
+  const entry = ENTRIES[kind].server;
+  const start = await importExport(kind, entry);
+  if (!start.available) return start;
+  if (typeof start.value !== 'function') return { available: false, reason: `${kind}: \`${entry.name}\` is not a function` };
+  return { available: true, value: start.value as StartTarget };
 }
 
 /** Both halves, or the reason the target cannot run. */
-export async function availability(kind: TargetKind): Promise<Availability<{ start: StartServer; client: TargetClient }>> {
+export async function availability(kind: TargetKind): Promise<Availability<{ start: StartTarget; client: TargetClient }>> {
   const [server, client] = await Promise.all([loadServer(kind), loadClient(kind)]);
   if (!server.available) return server;
   if (!client.available) return client;

@@ -33,8 +33,7 @@ export function formatReport(result: BenchResult): string {
     if (!r.available) out.push(`${kind}: not available (${r.unavailableBecause})`);
     for (const [s, err] of Object.entries(r.failed)) out.push(`${kind}: scenario ${s} FAILED: ${err.split('\n')[0]}`);
   }
-  const settings = result.results.parley?.settings;
-  if (settings) out.push(`parley settings raised for the benchmark: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  out.push(`settings (every target's environment): ${Object.entries(result.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const s1 = targets(result).filter(([, r]) => r.bigRoom);
   if (s1.length > 0) {

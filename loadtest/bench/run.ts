@@ -9,10 +9,11 @@
  * bare uWS server); 4 and 5 on parley only (they measure parley's
  * authentication, subscriptions and persistence).
  */
-import { describeMachine, type MachineInfo } from './machine.js';
+import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
+import { BENCH_ENV } from './settings.js';
 import type { BenchOptions, ScenarioId } from './options.js';
-import { availability, type TargetStartOptions } from './registry.js';
-import type { TargetKind } from './target.js';
+import { availability } from './registry.js';
+import type { TargetKind, TargetServer } from './target.js';
 import { SourceAddresses, type ScenarioContext } from './scenarios/common.js';
 import { runBigRoom, type BigRoomResult } from './scenarios/big-room.js';
 import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
@@ -23,8 +24,6 @@ export interface TargetResults {
   available: boolean;
   /** Why the target could not run (module missing, …). */
   unavailableBecause?: string;
-  /** Settings the target ran with (parley: the environment the benchmark raised). */
-  settings?: Record<string, string>;
   bigRoom?: BigRoomResult;
   smallRooms?: SmallRoomsResult;
   idle?: IdleResult;
@@ -47,6 +46,8 @@ export interface BenchResult {
   finishedAt: string;
   machine: MachineInfo;
   options: BenchOptions;
+  /** The environment every target ran with. */
+  settings: Record<string, string>;
   results: Partial<Record<TargetKind, TargetResults>>;
   ratios: Ratios;
 }
@@ -57,8 +58,6 @@ interface ScenarioPlan {
   id: ScenarioId;
   name: string;
   targets: readonly TargetKind[];
-  /** Sockets one socket-holding process must accept. */
-  socketsPerProcess: (o: BenchOptions) => number;
   run: Runner;
 }
 
@@ -67,28 +66,24 @@ const PLANS: ScenarioPlan[] = [
     id: 1,
     name: 'one big room',
     targets: ['parley', 'relay', 'socketio'],
-    socketsPerProcess: (o) => o.bigRoom.sockets,
     run: async (ctx, r) => void (r.bigRoom = await runBigRoom(ctx)),
   },
   {
     id: 2,
     name: 'many small rooms',
     targets: ['parley', 'relay', 'socketio'],
-    socketsPerProcess: (o) => o.smallRooms.rooms * o.smallRooms.roomSize,
     run: async (ctx, r) => void (r.smallRooms = await runSmallRooms(ctx)),
   },
   {
     id: 3,
     name: 'idle capacity',
     targets: ['parley', 'relay'],
-    socketsPerProcess: (o) => o.idle.perGateway,
     run: async (ctx, r) => void (r.idle = await runIdle(ctx)),
   },
   {
     id: 4,
     name: 'connect storm',
     targets: ['parley'],
-    socketsPerProcess: (o) => o.storm.sockets,
     run: async (ctx, r) => void (r.storm = await runStorm(ctx)),
   },
 ];
@@ -124,6 +119,8 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
   const machine = await describeMachine();
   const results: Partial<Record<TargetKind, TargetResults>> = {};
   const addresses = new SourceAddresses();
+  const redisPid = await localRedisPid();
+  const shared = redisPid === null ? [] : [{ name: 'redis', pid: redisPid }];
 
   for (const kind of options.targets) {
     const a = await availability(kind);
@@ -138,20 +135,17 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       const loaded = await availability(kind);
       if (!loaded.available) continue;
       const say = (line: string) => progress(`[scenario ${plan.id} ${plan.name} · ${kind}] ${line}`);
-      const startOptions: TargetStartOptions = { maxConnectionsPerProcess: plan.socketsPerProcess(options), logLevel: 'warn' };
       say('starting the target');
-      let server;
+      let server: TargetServer;
       try {
-        server = await loaded.value.start(startOptions);
+        server = await loaded.value.start({ env: { ...BENCH_ENV } });
       } catch (err) {
         r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
         say(r.failed[plan.id]!);
         continue;
       }
-      const settings = (server as { env?: unknown }).env;
-      if (settings && typeof settings === 'object') r.settings = settings as Record<string, string>;
       try {
-        await plan.run({ kind, server, options, addresses, progress: say }, r);
+        await plan.run({ kind, server, shared, options, addresses, progress: say }, r);
         say('done');
       } catch (err) {
         r.failed[plan.id] = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -161,5 +155,5 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       }
     }
   }
-  return { startedAt, finishedAt: new Date().toISOString(), machine, options, results, ratios: ratios(results) };
+  return { startedAt, finishedAt: new Date().toISOString(), machine, options, settings: { ...BENCH_ENV }, results, ratios: ratios(results) };
 }

@@ -14,6 +14,7 @@ import {
   connectOutcome,
   delta,
   generatorUsage,
+  measuredProcesses,
   rssPerSocket,
   serverUsage,
   socketHolderRss,
@@ -91,7 +92,7 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
     let rate = o.startRate;
     for (let step = 1; step <= o.maxSteps; step++) {
       const before = await gen.stats(true);
-      const usage = new UsageWindow(server.processes());
+      const usage = new UsageWindow(measuredProcesses(ctx));
       await watch?.start();
       const started = performance.now();
       ctx.progress(`step ${step}: ${rate.toFixed(1)} msg/s × ${o.sockets} sockets for ${o.stepSeconds} s`);

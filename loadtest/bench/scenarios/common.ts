@@ -2,17 +2,26 @@
 import type { BenchOptions } from '../options.js';
 import type { ConnectOutcome, GeneratorStats } from '../generator.js';
 import type { LatencySummary } from '../histogram.js';
-import { rssBytes, type WindowUsage } from '../proc.js';
+import { rssBytes, type Measured, type WindowUsage } from '../proc.js';
 import type { ClientSpec, PreparedWorkload, TargetKind, TargetServer } from '../target.js';
 import type { SocketPlan } from '../host-protocol.js';
 
 export interface ScenarioContext {
   kind: TargetKind;
   server: TargetServer;
+  /** Processes the target shares with others but whose load it causes (the local redis-server). */
+  shared: Measured[];
   options: BenchOptions;
   addresses: SourceAddresses;
   /** Progress for the person watching; not part of the results. */
   progress: (line: string) => void;
+}
+
+/** The target's processes plus the shared ones it does not list itself. */
+export function measuredProcesses(ctx: Pick<ScenarioContext, 'server' | 'shared'>): Measured[] {
+  const own = ctx.server.processes();
+  const names = new Set(own.map((p) => p.name));
+  return [...own, ...ctx.shared.filter((p) => !names.has(p.name))];
 }
 
 /**
@@ -126,7 +135,7 @@ export function generatorUsage(before: GeneratorStats, after: GeneratorStats, se
 
 export interface ServerUsage {
   window: WindowUsage;
-  /** Sum over the target's processes (redis included), % of one core. */
+  /** Sum over the measured processes (the target's and redis-server), % of one core. */
   targetCpuPercent: number;
 }
 

@@ -14,6 +14,7 @@ import {
   connectOutcome,
   delta,
   generatorUsage,
+  measuredProcesses,
   rssPerSocket,
   serverUsage,
   socketHolderRss,
@@ -64,7 +65,7 @@ export async function runIdle(ctx: ScenarioContext): Promise<IdleResult> {
     const connected = await gen.connect(plans, { concurrency: o.concurrency, stopAfterFailures: o.stopAfterFailures });
     ctx.progress(`${connected.ok} open, ${connected.failed} failed ${JSON.stringify(connected.failures)}; holding ${o.holdSeconds} s`);
     const beforeHold = await gen.stats(false);
-    const usage = new UsageWindow(server.processes());
+    const usage = new UsageWindow(measuredProcesses(ctx));
     await new Promise((r) => setTimeout(r, o.holdSeconds * 1000));
     const window = usage.stop();
     const after: GeneratorStats = await gen.stats(false);

@@ -11,6 +11,7 @@ import {
   connectOutcome,
   delta,
   generatorUsage,
+  measuredProcesses,
   rssPerSocket,
   serverUsage,
   socketHolderRss,
@@ -75,7 +76,7 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     const rss = rssPerSocket(server, rssBefore, socketHolderRss(server), connected.okByEndpoint);
 
     const before = await gen.stats(true);
-    const usage = new UsageWindow(server.processes());
+    const usage = new UsageWindow(measuredProcesses(ctx));
     const started = performance.now();
     ctx.progress(`publishing ${o.rate} msg/s over ${o.rooms} rooms for ${o.seconds} s`);
     await gen.publish(o.rate / o.rooms, o.seconds * 1000);

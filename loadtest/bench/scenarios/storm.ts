@@ -7,7 +7,7 @@
  */
 import { Generator } from '../generator.js';
 import { UsageWindow } from '../proc.js';
-import { connectOutcome, generatorUsage, serverUsage, socketPlans, type ConnectSummary, type GeneratorUsage, type ScenarioContext, type ServerUsage } from './common.js';
+import { connectOutcome, generatorUsage, measuredProcesses, serverUsage, socketPlans, type ConnectSummary, type GeneratorUsage, type ScenarioContext, type ServerUsage } from './common.js';
 
 export interface StormResult {
   sockets: number;
@@ -34,7 +34,7 @@ export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
   try {
     const plans = socketPlans(workload, server.endpoints, gen.hostCount, ctx.addresses.take(o.sockets), (u) => [workload.rooms[roomOf(u)]!], () => undefined);
     const before = await gen.stats(true);
-    const usage = new UsageWindow(server.processes());
+    const usage = new UsageWindow(measuredProcesses(ctx));
     ctx.progress(`connect storm: ${o.sockets} sockets, ${o.concurrency} in flight`);
     const connected = await gen.connect(plans, { concurrency: o.concurrency });
     const window = usage.stop();

@@ -1,7 +1,7 @@
 /**
  * parley as a benchmark target: the e2e cluster (api, two gateways, worker,
- * fresh database and Redis key prefix), with the limits that would throttle
- * a benchmark raised, and users, sessions, rooms and memberships written in
+ * fresh database and Redis key prefix) with the run's environment (limits
+ * that would throttle a benchmark raised, see ../settings.ts), and users, sessions, rooms and memberships written in
  * bulk with SQL (registering thousands of users through argon2id would take
  * longer than the benchmark). Access tokens are minted by the api's own
  * issuer with the cluster's signing key and the api's own token settings, so
@@ -19,44 +19,23 @@ import type { TargetStartOptions } from '../registry.js';
 import type { PersistenceProbe, PersistenceSample } from '../scenarios/persistence.js';
 import { buckets, total } from '../prometheus.js';
 
-/** Settings the benchmark changes from parley's defaults, and why (the report prints them). */
-export function benchEnv(options: TargetStartOptions): Record<string, string> {
-  return {
-    // Per-connection info logs would cost the gateways CPU the benchmark measures.
-    LOG_LEVEL: options.logLevel,
-    // The open-file limit, not parley's cap, should bound scenario 3.
-    GATEWAY_MAX_CONNECTIONS: String(Math.max(options.maxConnectionsPerProcess, 1_000_000)),
-    // Publishers send far faster than a person types (startCluster sets the same).
-    GATEWAY_PUBLISH_RATE_PER_CONNECTION: '100000',
-    GATEWAY_PUBLISH_BURST_PER_CONNECTION: '100000',
-    GATEWAY_PUBLISH_RATE_PER_USER: '100000',
-    GATEWAY_PUBLISH_BURST_PER_USER: '100000',
-    // Tokens are minted before a scenario connects; a long scenario 1 must not outlive them.
-    AUTH_ACCESS_TTL_SECONDS: '7200',
-  };
-}
-
 export interface ParleyServer extends TargetServer {
   readonly kind: 'parley';
   readonly persistence: PersistenceProbe;
-  readonly env: Record<string, string>;
 }
 
 /** Rows per bulk statement: well under Postgres's 65,535 bind parameters, and arrays stay modest. */
 const CHUNK = 5_000;
 
-export async function startServer(options: TargetStartOptions): Promise<ParleyServer> {
-  const env = benchEnv(options);
-  const cluster = await startCluster({ gateways: 2, env });
+export async function startParleyTarget(options: TargetStartOptions): Promise<ParleyServer> {
+  const cluster = await startCluster({ gateways: 2, env: options.env });
   try {
-    const redisPid = await redisServerPid(cluster);
     const apiConfig = loadApiConfig({ ...cluster.env, AUTH_KEYS_FILE: cluster.keysFile });
     const issue = createTokenIssuer(await loadSigningKeys(cluster.keysFile), apiConfig.auth);
     let prepared = 0;
 
     const server: ParleyServer = {
       kind: 'parley',
-      env,
       endpoints: cluster.gatewayUrls,
       persistence: persistenceProbe(cluster),
       async prepare(users, rooms, membership) {
@@ -73,7 +52,6 @@ export async function startServer(options: TargetStartOptions): Promise<ParleySe
         const list: ServerProcessInfo[] = [{ name: 'api', pid: cluster.api.child.pid!, holdsSockets: false }];
         for (const gw of cluster.gateways) list.push({ name: gw.name, pid: gw.child.pid!, holdsSockets: true });
         list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
-        if (redisPid !== null) list.push({ name: 'redis', pid: redisPid, holdsSockets: false });
         return list;
       },
       stop: () => cluster.stop(),
@@ -83,13 +61,6 @@ export async function startServer(options: TargetStartOptions): Promise<ParleySe
     await cluster.stop();
     throw err;
   }
-}
-
-/** The local redis-server's pid (it is shared with other users of this Redis; its CPU is not parley's alone). */
-async function redisServerPid(cluster: Cluster): Promise<number | null> {
-  const info = await cluster.redis.redis.info('server');
-  const m = /process_id:(\d+)/.exec(info);
-  return m ? Number(m[1]) : null;
 }
 
 interface PreparedRows {
