@@ -5,8 +5,9 @@
  * spread over several generator child processes (at most `perProcess`
  * each), over both endpoints, and over several loopback source addresses
  * (one source address has about 28,000 ephemeral ports). Each socket is a
- * distinct user. A generator process stops opening after a few failures
- * (EMFILE, refused upgrades, …): those mark the machine's limit.
+ * distinct user, a member of the global room only. A generator process
+ * stops opening after a few failures (EMFILE, refused upgrades, …): those
+ * mark the machine's limit.
  */
 import { Generator, type GeneratorStats } from '../generator.js';
 import { UsageWindow } from '../proc.js';
@@ -25,6 +26,13 @@ import {
   type ScenarioContext,
   type ServerUsage,
 } from './common.js';
+
+/**
+ * Sockets opened and closed before "RSS before" is read, so one-time costs
+ * (JIT, connection pools filling, first-use buffers) are not charged to the
+ * measured sockets.
+ */
+const WARMUP_SOCKETS = 500;
 
 /** What a bare uWebSockets.js process uses per idle socket on this machine (the issue's reference figure). */
 export const BARE_UWS_BYTES_PER_SOCKET = 1024;
@@ -51,15 +59,23 @@ export async function runIdle(ctx: ScenarioContext): Promise<IdleResult> {
   const { server } = ctx;
   const target = o.perGateway * server.endpoints.length;
   const processes = Math.ceil(target / o.perProcess);
-  ctx.progress(`preparing ${target} users`);
+  const warmup = Math.min(WARMUP_SOCKETS, target);
+  ctx.progress(`preparing ${target + warmup} users`);
   const workload = await server.prepare(
-    target,
+    target + warmup,
     0,
-    Array.from({ length: target }, () => []),
+    Array.from({ length: target + warmup }, () => []),
   );
   const gen = await Generator.start({ kind: ctx.kind, hosts: processes, mode: 'processes', payloadBytes: ctx.options.payloadBytes });
   try {
-    const plans = socketPlans(workload, server.endpoints, gen.hostCount, ctx.addresses.take(target), () => [], () => undefined);
+    const warm = { users: workload.users.slice(target), rooms: workload.rooms };
+    ctx.progress(`warming up with ${warmup} sockets`);
+    await gen.connect(socketPlans(warm, server.endpoints, gen.hostCount, ctx.addresses.take(warmup), () => [], () => undefined), { concurrency: o.concurrency });
+    await gen.closeSockets();
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const main = { users: workload.users.slice(0, target), rooms: workload.rooms };
+    const plans = socketPlans(main, server.endpoints, gen.hostCount, ctx.addresses.take(target), () => [], () => undefined);
     const rssBefore = socketHolderRss(server);
     ctx.progress(`opening ${target} idle sockets from ${processes} generator processes`);
     const connected = await gen.connect(plans, { concurrency: o.concurrency, stopAfterFailures: o.stopAfterFailures });
