@@ -2,8 +2,7 @@
  * The orchestrator's handle on the load generator: a set of socket hosts
  * (worker threads, one per core by default; or child processes when one
  * process cannot hold all the sockets), each with its own event loop.
- * Sockets are dealt round-robin, so hosts carry equal shares and publishers
- * are spread over them.
+ * The caller deals sockets to hosts (scenarios/common.ts `dealtTo`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
@@ -136,14 +135,13 @@ export class Generator {
   }
 
   /**
-   * Opens the planned sockets with at most `concurrency` upgrades in flight
-   * (split over hosts). `shares`, when given, says which host gets each
-   * socket; otherwise round-robin.
+   * Opens sockets with at most `concurrency` upgrades in flight (split over
+   * hosts); `shares[h]` are the sockets host h opens.
    */
-  async connect(plans: SocketPlan[], options: { concurrency: number; stopAfterFailures?: number; shares?: SocketPlan[][] }): Promise<ConnectOutcome> {
-    for (const p of plans) if (p.publisher) this.fanout.set(p.publisher.id, p.publisher.fanout);
-    const shares = options.shares ?? this.hosts.map((_, h) => plans.filter((_p, i) => i % this.hosts.length === h));
+  async connect(shares: SocketPlan[][], options: { concurrency: number; stopAfterFailures?: number }): Promise<ConnectOutcome> {
     if (shares.length !== this.hosts.length) throw new Error(`${shares.length} shares for ${this.hosts.length} hosts`);
+    const plans = shares.flat();
+    for (const p of plans) if (p.publisher) this.fanout.set(p.publisher.id, p.publisher.fanout);
     const perHost = Math.max(1, Math.ceil(options.concurrency / this.hosts.length));
     const started = performance.now();
     const results: ConnectResult[] = await Promise.all(

@@ -12,6 +12,7 @@ import type { LossReport } from '../loss.js';
 import { UsageWindow } from '../proc.js';
 import {
   connectOutcome,
+  dealtTo,
   delta,
   generatorUsage,
   measuredProcesses,
@@ -79,7 +80,7 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
     );
     const rssBefore = socketHolderRss(server);
     ctx.progress(`connecting ${o.sockets} sockets`);
-    const connected = await gen.connect(plans, { concurrency: ctx.options.connectConcurrency });
+    const connected = await gen.connect(dealtTo(plans, gen.hostCount), { concurrency: ctx.options.connectConcurrency });
     const connect = connectOutcome(connected);
     if (connected.failed > 0) throw new Error(`scenario 1: ${connected.failed} of ${o.sockets} sockets failed to connect: ${JSON.stringify(connected.failures)}`);
     await new Promise((r) => setTimeout(r, 1000));

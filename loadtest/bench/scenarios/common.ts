@@ -44,8 +44,10 @@ export class SourceAddresses {
 }
 
 /**
- * One socket per user: endpoint and source address alternate so that every
- * generator host (socket i goes to host i mod hosts) uses every endpoint.
+ * One socket per user. Publishers and the other sockets are each dealt
+ * round-robin over generator hosts (see `dealtTo`), and within each host
+ * alternate over endpoints, so every host publishes and receives through
+ * every endpoint whatever the users' numbering.
  */
 export function socketPlans(
   workload: PreparedWorkload,
@@ -55,17 +57,27 @@ export function socketPlans(
   roomsOf: (user: number) => string[],
   publisherOf: (user: number) => SocketPlan['publisher'],
 ): SocketPlan[] {
+  const counters = { publishers: 0, others: 0 };
   return workload.users.map((u, i) => {
+    const publisher = publisherOf(i);
+    const k = publisher ? counters.publishers++ : counters.others++;
     const spec: ClientSpec = {
       user: u.user,
       rooms: roomsOf(i),
-      endpoint: endpoints[Math.floor(i / hosts) % endpoints.length]!,
+      endpoint: endpoints[Math.floor(k / hosts) % endpoints.length]!,
       localAddress: addresses[i % addresses.length]!,
     };
     if (u.token !== undefined) spec.token = u.token;
-    const publisher = publisherOf(i);
     return publisher ? { spec, publisher } : { spec };
   });
+}
+
+/** Host shares for `plans`: publishers round-robin among themselves, the other sockets likewise. */
+export function dealtTo(plans: SocketPlan[], hosts: number): SocketPlan[][] {
+  const shares: SocketPlan[][] = Array.from({ length: hosts }, () => []);
+  const counters = { publishers: 0, others: 0 };
+  for (const plan of plans) shares[(plan.publisher ? counters.publishers++ : counters.others++) % hosts]!.push(plan);
+  return shares;
 }
 
 /** RSS of every socket-holding process, by name. */

@@ -13,6 +13,7 @@ import { Generator, type GeneratorStats } from '../generator.js';
 import { UsageWindow } from '../proc.js';
 import {
   connectOutcome,
+  dealtTo,
   delta,
   generatorUsage,
   measuredProcesses,
@@ -70,7 +71,8 @@ export async function runIdle(ctx: ScenarioContext): Promise<IdleResult> {
   try {
     const warm = { users: workload.users.slice(target), rooms: workload.rooms };
     ctx.progress(`warming up with ${warmup} sockets`);
-    await gen.connect(socketPlans(warm, server.endpoints, gen.hostCount, ctx.addresses.take(warmup), () => [], () => undefined), { concurrency: o.concurrency });
+    const warmPlans = socketPlans(warm, server.endpoints, gen.hostCount, ctx.addresses.take(warmup), () => [], () => undefined);
+    await gen.connect(dealtTo(warmPlans, gen.hostCount), { concurrency: o.concurrency });
     await gen.closeSockets();
     await new Promise((r) => setTimeout(r, 1000));
 
@@ -78,7 +80,7 @@ export async function runIdle(ctx: ScenarioContext): Promise<IdleResult> {
     const plans = socketPlans(main, server.endpoints, gen.hostCount, ctx.addresses.take(target), () => [], () => undefined);
     const rssBefore = socketHolderRss(server);
     ctx.progress(`opening ${target} idle sockets from ${processes} generator processes`);
-    const connected = await gen.connect(plans, { concurrency: o.concurrency, stopAfterFailures: o.stopAfterFailures });
+    const connected = await gen.connect(dealtTo(plans, gen.hostCount), { concurrency: o.concurrency, stopAfterFailures: o.stopAfterFailures });
     ctx.progress(`${connected.ok} open, ${connected.failed} failed ${JSON.stringify(connected.failures)}; holding ${o.holdSeconds} s`);
     const beforeHold = await gen.stats(false);
     const usage = new UsageWindow(measuredProcesses(ctx));

@@ -9,6 +9,7 @@ import type { LossReport } from '../loss.js';
 import { UsageWindow } from '../proc.js';
 import {
   connectOutcome,
+  dealtTo,
   delta,
   generatorUsage,
   measuredProcesses,
@@ -69,7 +70,7 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     );
     const rssBefore = socketHolderRss(server);
     ctx.progress(`connecting ${sockets} sockets`);
-    const connected = await gen.connect(plans, { concurrency: ctx.options.connectConcurrency });
+    const connected = await gen.connect(dealtTo(plans, gen.hostCount), { concurrency: ctx.options.connectConcurrency });
     if (connected.failed > 0) throw new Error(`scenario 2: ${connected.failed} of ${sockets} sockets failed to connect: ${JSON.stringify(connected.failures)}`);
     // Presence events of the connect phase settle before measuring.
     await new Promise((r) => setTimeout(r, 1000));

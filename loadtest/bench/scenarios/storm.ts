@@ -7,7 +7,7 @@
  */
 import { Generator } from '../generator.js';
 import { UsageWindow } from '../proc.js';
-import { connectOutcome, generatorUsage, measuredProcesses, serverUsage, socketPlans, type ConnectSummary, type GeneratorUsage, type ScenarioContext, type ServerUsage } from './common.js';
+import { connectOutcome, dealtTo, generatorUsage, measuredProcesses, serverUsage, socketPlans, type ConnectSummary, type GeneratorUsage, type ScenarioContext, type ServerUsage } from './common.js';
 
 export interface StormResult {
   sockets: number;
@@ -36,7 +36,7 @@ export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
     const before = await gen.stats(true);
     const usage = new UsageWindow(measuredProcesses(ctx));
     ctx.progress(`connect storm: ${o.sockets} sockets, ${o.concurrency} in flight`);
-    const connected = await gen.connect(plans, { concurrency: o.concurrency });
+    const connected = await gen.connect(dealtTo(plans, gen.hostCount), { concurrency: o.concurrency });
     const window = usage.stop();
     const after = await gen.stats(false);
     await gen.closeSockets();
