@@ -60,6 +60,8 @@ export interface BenchOptions {
   drainMs: number;
   /** JSON result file; default .local/bench/<timestamp>.json. */
   out: string | null;
+  /** When set, every target process is CPU-profiled (see cpu-profile.ts) and writes its profile here when it stops. */
+  profileDir: string | null;
   bigRoom: BigRoomOptions;
   smallRooms: SmallRoomsOptions;
   idle: IdleOptions;
@@ -68,7 +70,7 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
-type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out'>;
+type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir'>;
 
 const FULL: Defaults = {
   threads: cpus().length,
@@ -101,6 +103,7 @@ const FLAGS = {
   'connect-concurrency': { type: 'string' },
   'drain-ms': { type: 'string' },
   out: { type: 'string' },
+  'profile-dir': { type: 'string' },
   's1-sockets': { type: 'string' },
   's1-publishers': { type: 'string' },
   's1-start-rate': { type: 'string' },
@@ -134,6 +137,7 @@ export const USAGE = `npm run bench -- [options]
   --connect-concurrency N  upgrades in flight while scenarios 1 and 2 connect (default 500)
   --drain-ms MS          longest wait for in-flight deliveries after publishing (default 10000)
   --out FILE             JSON results (default .local/bench/<timestamp>.json)
+  --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
   scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 4 --s1-factor 1.5
               --s1-step-seconds 10 --s1-max-rate 2000 --s1-max-steps 16 --p99-limit-ms 100
   scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rate 1000 --s2-seconds 20
@@ -183,6 +187,7 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     connectConcurrency: int('connect-concurrency', d.connectConcurrency),
     drainMs: int('drain-ms', d.drainMs, 100),
     out: values.out ?? null,
+    profileDir: values['profile-dir'] ?? null,
     bigRoom: {
       sockets: int('s1-sockets', d.bigRoom.sockets, 2),
       publishers: int('s1-publishers', d.bigRoom.publishers),

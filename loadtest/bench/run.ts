@@ -9,6 +9,7 @@
  * bare uWS server); 4 and 5 on parley only (they measure parley's
  * authentication, subscriptions and persistence).
  */
+import { resolve } from 'node:path';
 import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
 import { BENCH_ENV } from './settings.js';
 import type { BenchOptions, ScenarioId } from './options.js';
@@ -138,7 +139,10 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       say('starting the target');
       let server: TargetServer;
       try {
-        server = await loaded.value.start({ env: { ...BENCH_ENV } });
+        const profiling: Record<string, string> = options.profileDir
+          ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
+          : {};
+        server = await loaded.value.start({ env: { ...BENCH_ENV, ...profiling } });
       } catch (err) {
         r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
         say(r.failed[plan.id]!);

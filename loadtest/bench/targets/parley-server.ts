@@ -24,6 +24,9 @@ export interface ParleyServer extends TargetServer {
   readonly persistence: PersistenceProbe;
 }
 
+/** How long the services get to exit on SIGTERM before they are killed. */
+const GRACEFUL_STOP_MS = 15_000;
+
 /** Rows per bulk statement: well under Postgres's 65,535 bind parameters, and arrays stay modest. */
 const CHUNK = 5_000;
 
@@ -54,7 +57,15 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
         list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
         return list;
       },
-      stop: () => cluster.stop(),
+      async stop() {
+        // SIGTERM first, so each service drains and exits by itself (a process
+        // run with --cpu-prof writes its profile only then); cluster.stop()
+        // then SIGKILLs whatever is left and drops the database and keys.
+        const services = [...cluster.gateways, cluster.api, cluster.worker];
+        const graceful = Promise.all(services.map((p) => p.kill('SIGTERM')));
+        await Promise.race([graceful, new Promise((r) => setTimeout(r, GRACEFUL_STOP_MS))]);
+        await cluster.stop();
+      },
     };
     return server;
   } catch (err) {
