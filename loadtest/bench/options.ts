@@ -77,7 +77,7 @@ const FULL: Defaults = {
   payloadBytes: 100,
   connectConcurrency: 500,
   drainMs: 10_000,
-  bigRoom: { sockets: 5_000, publishers: 4, startRate: 4, factor: 1.5, stepSeconds: 10, maxRate: 2_000, maxSteps: 16, p99LimitMs: 100 },
+  bigRoom: { sockets: 5_000, publishers: 4, startRate: 2, factor: 1.5, stepSeconds: 10, maxRate: 2_000, maxSteps: 16, p99LimitMs: 100 },
   smallRooms: { rooms: 1_000, roomSize: 10, rate: 1_000, seconds: 20 },
   idle: { perGateway: 19_000, perProcess: 13_000, holdSeconds: 10, concurrency: 500, stopAfterFailures: 50 },
   storm: { sockets: 10_000, concurrency: 1_000 },
@@ -138,7 +138,7 @@ export const USAGE = `npm run bench -- [options]
   --drain-ms MS          longest wait for in-flight deliveries after publishing (default 10000)
   --out FILE             JSON results (default .local/bench/<timestamp>.json)
   --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
-  scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 4 --s1-factor 1.5
+  scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 2 --s1-factor 1.5
               --s1-step-seconds 10 --s1-max-rate 2000 --s1-max-steps 16 --p99-limit-ms 100
   scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rate 1000 --s2-seconds 20
   scenario 3: --s3-per-gateway 19000 --s3-per-process 13000 --s3-hold-seconds 10 --s3-concurrency 500

@@ -97,8 +97,9 @@ function scenarioTargets(plan: ScenarioPlan, options: BenchOptions): TargetKind[
   return options.targets.filter((t) => targets.includes(t));
 }
 
+/** a ÷ b; null when either is missing or b is not positive (an RSS growth lost in the noise can be ≤ 0). */
 const ratio = (a: number | undefined, b: number | undefined): number | null =>
-  a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100;
+  a === undefined || b === undefined || !(b > 0) ? null : Math.round((a / b) * 100) / 100;
 
 function ratios(results: Partial<Record<TargetKind, TargetResults>>): Ratios {
   const out: Ratios = { bigRoomSustainedDeliveries: {}, smallRoomsP50: {}, smallRoomsP99: {}, smallRoomsServerCpu: {}, idleBytesPerSocket: {} };
