@@ -48,11 +48,15 @@ test('npm run bench --smoke produces every figure and loses no acked message', a
   assert.deepEqual(parley.failed, {}, 'no scenario failed');
   assertPublishScenarios('parley', parley);
 
-  const persistence = parley.bigRoom?.persistence;
-  assert.ok(persistence, 'scenario 5 measured during scenario 1');
-  assert.ok(persistence.steps.length > 0 && persistence.acked > 0);
-  assert.notEqual(persistence.drainMs, null, 'the worker caught up');
-  assert.equal(persistence.ackedNotStored, 0, 'every acked message reached Postgres');
+  for (const [during, persistence] of [
+    ['scenario 1', parley.bigRoom?.persistence],
+    ['scenario 2', parley.smallRooms?.persistence],
+  ] as const) {
+    assert.ok(persistence, `scenario 5 measured during ${during}`);
+    assert.ok(persistence.steps.length > 0 && persistence.acked > 0);
+    assert.notEqual(persistence.drainMs, null, `${during}: the worker caught up`);
+    assert.equal(persistence.ackedNotStored, 0, `${during}: every acked message reached Postgres`);
+  }
 
   const idle = parley.idle;
   assert.ok(idle, 'scenario 3 produced no result');

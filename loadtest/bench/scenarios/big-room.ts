@@ -61,6 +61,8 @@ export interface BigRoomResult {
   /** Deliveries/s of the best step that passed; 0 if none did. */
   highestSustainedDeliveriesPerSecond: number;
   highestSustainedRate: number;
+  /** The best step's generator was saturated: the target may sustain more than this machine could offer. */
+  highestSustainedGeneratorBound: boolean;
   /** Why stepping stopped. */
   stoppedBecause: string;
   persistence: PersistenceResult | null;
@@ -161,6 +163,7 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
       steps,
       highestSustainedDeliveriesPerSecond: best?.deliveriesPerSecond ?? 0,
       highestSustainedRate: best?.offeredRate ?? 0,
+      highestSustainedGeneratorBound: best?.generator.saturated ?? false,
       stoppedBecause,
       persistence,
     };

@@ -135,13 +135,23 @@ export interface GeneratorUsage {
   rssBytes: number;
   /** Per host: event-loop utilisation; near 1 means the generator, not the server, limits the figures. */
   loopUtilisation: number[];
+  /** Some host's loop was busy at least GENERATOR_BOUND of the time: the figures measure the generator as much as the target. */
+  saturated: boolean;
 }
+
+/**
+ * Event-loop utilisation from which a generator host counts as saturated.
+ * Every delivery waits in its socket while the host works through the
+ * others, so past this latencies and rates say more about the generator.
+ */
+export const GENERATOR_BOUND = 0.9;
 
 export function generatorUsage(before: GeneratorStats, after: GeneratorStats, seconds: number): GeneratorUsage {
   return {
     cpuPercent: Math.round(((after.cpuUs - before.cpuUs) / 1e6 / seconds) * 1000) / 10,
     rssBytes: after.rssBytes,
     loopUtilisation: after.loopUtilisation.map((u) => Math.round(u * 100) / 100),
+    saturated: after.loopUtilisation.some((u) => u >= GENERATOR_BOUND),
   };
 }
 

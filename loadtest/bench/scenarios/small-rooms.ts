@@ -23,6 +23,7 @@ import {
   type ScenarioContext,
   type ServerUsage,
 } from './common.js';
+import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
 
 export interface SmallRoomsResult {
   rooms: number;
@@ -45,6 +46,8 @@ export interface SmallRoomsResult {
   settled: boolean;
   server: ServerUsage;
   generator: GeneratorUsage;
+  /** parley: worker write rate and lag at this publish rate (scenario 5's figures under a higher message rate). */
+  persistence: PersistenceResult | null;
 }
 
 export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsResult> {
@@ -76,7 +79,9 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     await new Promise((r) => setTimeout(r, 1000));
     const rss = rssPerSocket(server, rssBefore, socketHolderRss(server), connected.okByEndpoint);
 
+    const watch = hasPersistence(server) ? new PersistenceWatch(server.persistence) : null;
     const before = await gen.stats(true);
+    await watch?.start();
     const usage = new UsageWindow(measuredProcesses(ctx));
     const started = performance.now();
     ctx.progress(`publishing ${o.rate} msg/s over ${o.rooms} rooms for ${o.seconds} s`);
@@ -84,9 +89,16 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     const seconds = (performance.now() - started) / 1000;
     const atEnd = await gen.stats(false);
     const window = usage.stop();
+    const persistenceWindow = await watch?.stop();
     const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
     const loss = await gen.account();
     const final = await gen.stats(true);
+    const acked = final.acked - before.acked;
+    let persistence: PersistenceResult | null = null;
+    if (hasPersistence(server) && persistenceWindow) {
+      const drained = await drainAndCount(server.persistence, acked, 60_000);
+      persistence = { steps: [{ ...persistenceWindow, offeredRate: o.rate }], peakWritesPerSecond: persistenceWindow.writesPerSecond, ...drained };
+    }
     await gen.closeSockets();
     return {
       rooms: o.rooms,
@@ -97,7 +109,7 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
       connect: connectOutcome(connected),
       rssPerSocket: rss,
       published: final.published - before.published,
-      acked: final.acked - before.acked,
+      acked,
       deliveriesPerSecond: Math.round((atEnd.deliveries - before.deliveries) / seconds),
       latency: stats.latency.summary(),
       ackLatency: stats.ackLatency.summary(),
@@ -108,6 +120,7 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
       settled,
       server: serverUsage(window),
       generator: generatorUsage(before, atEnd, seconds),
+      persistence,
     };
   } finally {
     await gen.stop();
