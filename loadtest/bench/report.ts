@@ -105,9 +105,9 @@ export function formatReport(result: BenchResult): string {
     out.push('', '## Scenario 5: persistence (parley worker → Postgres), measured during scenarios 1 and 2');
     out.push(
       table(
-        ['during', 'msg/s offered', 'writes/s', 'max backlog', 'end backlog', 'persist p50 ≤ ms', 'persist p99 ≤ ms'],
+        ['during', 'msg/s offered', 'writes/s', 'rows/batch', 'max backlog', 'end backlog', 'persist p50 ≤ ms', 'persist p99 ≤ ms'],
         p5.flatMap(([during, p]) =>
-          (p?.steps ?? []).map((s) => [during, s.offeredRate.toFixed(1), int(s.writesPerSecond), s.maxBacklog, s.endBacklog, String(s.persistP50Ms ?? '-'), String(s.persistP99Ms ?? '-')]),
+          (p?.steps ?? []).map((s) => [during, s.offeredRate.toFixed(1), int(s.writesPerSecond), String(s.meanBatchSize ?? '-'), s.maxBacklog, s.endBacklog, String(s.persistP50Ms ?? '-'), String(s.persistP99Ms ?? '-')]),
         ),
       ),
     );

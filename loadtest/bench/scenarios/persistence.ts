@@ -20,6 +20,9 @@ export interface PersistenceSample {
   pending: number;
   /** Cumulative buckets of the worker's accepted→committed latency (seconds). */
   persistLatency: { le: number; count: number }[];
+  /** Batches processed, and entries in them (the worker's batch-size histogram's count and sum). */
+  batches: number;
+  batchedEntries: number;
 }
 
 export interface PersistenceProbe {
@@ -40,6 +43,8 @@ export interface PersistenceWindow {
   maxBacklog: number;
   /** Backlog when the window closed. */
   endBacklog: number;
+  /** Entries per worker batch (one read, one insert transaction, one ack) over the window. */
+  meanBatchSize: number | null;
   /** Accepted→committed latency of messages committed in the window (histogram bucket bounds, ms). */
   persistP50Ms: number | null;
   persistP99Ms: number | null;
@@ -76,6 +81,7 @@ export class PersistenceWatch {
       writesPerSecond: seconds > 0 ? Math.round((last.persisted - first.persisted) / seconds) : 0,
       maxBacklog: Math.max(...this.samples.map((s) => s.backlog)),
       endBacklog: last.backlog,
+      meanBatchSize: last.batches > first.batches ? Math.round(((last.batchedEntries - first.batchedEntries) / (last.batches - first.batches)) * 10) / 10 : null,
       persistP50Ms: ms(quantileBetween(first.persistLatency, last.persistLatency, 0.5)),
       persistP99Ms: ms(quantileBetween(first.persistLatency, last.persistLatency, 0.99)),
     };

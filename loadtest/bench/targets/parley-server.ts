@@ -173,6 +173,8 @@ function persistenceProbe(cluster: Cluster): PersistenceProbe {
         backlog: total(text, 'parley_worker_stream_lag_messages'),
         pending: total(text, 'parley_worker_pending_messages'),
         persistLatency: buckets(text, 'parley_worker_persist_latency_seconds'),
+        batches: total(text, 'parley_worker_batch_size_count'),
+        batchedEntries: total(text, 'parley_worker_batch_size_sum'),
       };
     },
     async storedMessages(): Promise<number> {
