@@ -25,43 +25,63 @@ interface HostLink {
   stop(): Promise<void>;
 }
 
-function link(send: (envelope: HostEnvelope) => void, onReply: (handler: (reply: HostReply) => void) => void, stop: () => Promise<void>, name: string): HostLink {
+/** How the orchestrator talks to one host, whatever carries the messages. */
+interface Transport {
+  send(envelope: HostEnvelope): void;
+  onReply(handler: (reply: HostReply) => void): void;
+  /** The host died (thread error, process exit): every request in flight fails with `err`. */
+  onFailure(handler: (err: Error) => void): void;
+  stop(): Promise<void>;
+}
+
+function link(transport: Transport, name: string): HostLink {
   let nextId = 0;
+  let failed: Error | null = null;
   const waiting = new Map<number, { resolve: (body: HostReplies[keyof HostReplies]) => void; reject: (err: Error) => void }>();
-  onReply((reply) => {
+  const failAll = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  transport.onReply((reply) => {
     const w = waiting.get(reply.id);
     if (!w) return;
     waiting.delete(reply.id);
     if (reply.ok) w.resolve(reply.body);
     else w.reject(new Error(`${name}: ${reply.error}`));
   });
+  transport.onFailure((err) => {
+    failed = new Error(`${name} failed: ${err.message}`);
+    failAll(failed);
+  });
   return {
     request<R extends HostRequest>(request: R) {
+      if (failed) return Promise.reject(failed);
       const id = nextId++;
       return new Promise<HostReplies[R['type']]>((resolve, reject) => {
         waiting.set(id, { resolve: resolve as (body: HostReplies[keyof HostReplies]) => void, reject });
-        send({ id, request });
+        transport.send({ id, request });
       });
     },
     stop: async () => {
-      for (const w of waiting.values()) w.reject(new Error(`${name} stopped`));
-      waiting.clear();
-      await stop();
+      failed ??= new Error(`${name} stopped`);
+      failAll(failed);
+      await transport.stop();
     },
   };
 }
 
 function threadHost(index: number): HostLink {
   const worker = new Worker(new URL('./generator-thread.js', import.meta.url));
-  let fail: (err: Error) => void = () => undefined;
-  worker.on('error', (err) => fail(err));
   return link(
-    (e) => worker.postMessage(e),
-    (h) => {
-      worker.on('message', h);
-      fail = (err) => h({ id: -1, ok: false, error: err.message });
+    {
+      send: (e) => worker.postMessage(e),
+      onReply: (h) => worker.on('message', h),
+      onFailure: (h) => {
+        worker.on('error', h);
+        worker.on('exit', (code) => h(new Error(`thread exited with ${code}`)));
+      },
+      stop: async () => void (await worker.terminate()),
     },
-    async () => void (await worker.terminate()),
     `generator thread ${index}`,
   );
 }
@@ -69,14 +89,20 @@ function threadHost(index: number): HostLink {
 function childHost(index: number): HostLink {
   const child: ChildProcess = fork(new URL('./generator-child.js', import.meta.url), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return link(
-    (e) => child.send(e),
-    (h) => child.on('message', (m: HostReply) => h(m)),
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    {
+      send: (e) => child.send(e),
+      onReply: (h) => child.on('message', (m: HostReply) => h(m)),
+      onFailure: (h) => {
+        child.on('error', h);
+        child.on('exit', (code, signal) => h(new Error(`process exited with ${code ?? signal}`)));
+      },
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    },
     `generator process ${index}`,
   );
 }
