@@ -1,8 +1,9 @@
 /**
  * Messages between the orchestrator and a socket host (a generator worker
  * thread, or a generator child process in scenario 3). Every request gets
- * exactly one reply with the same `id`; a host handles one request at a time
- * except `stats`, which may be asked while `connect` or `publish` runs.
+ * exactly one reply with the same `id`. The orchestrator sends a host one
+ * request at a time, except `stats`, which it also asks while `connect` or
+ * `publish` is under way.
  *
  * Everything here survives structured cloning (worker threads) and the
  * `advanced` serialization of child-process IPC: plain objects, arrays and
