@@ -127,7 +127,7 @@ const FLAGS = {
 
 export const USAGE = `npm run bench -- [options]
 
-  --scenario 1,2,3,4,5   scenarios to run (default all; 5 is measured during 1 on parley)
+  --scenario 1,2,3,4,5   scenarios to run (default all; 5 is measured on parley during 1 and 2, and alone runs 1 on parley)
   --target parley,relay,socketio
                          targets (default all; a baseline not built yet is skipped as "not available").
                          Scenarios 1 and 2 run on every target, 3 on parley and relay, 4 and 5 on parley.
