@@ -1,7 +1,9 @@
 # The two commands a newcomer needs:
 #   make up    install, build and start the whole local cluster (Ctrl-C stops it)
 #   make test  install, build and run every test (unit, integration, end-to-end)
-.PHONY: up test build install services clean
+#   make bench install, build and run the benchmarks (BENCH_ARGS="--scenario 1,2 --target parley";
+#              npm run bench -- --help lists them); see docs/benchmarks.md
+.PHONY: up test bench build install services clean
 
 install:
 	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
@@ -17,6 +19,9 @@ up: services build
 
 test: services build
 	node --test --test-concurrency=1 dist/
+
+bench: services build
+	node dist/loadtest/bench/main.js $(BENCH_ARGS)
 
 clean:
 	rm -rf dist

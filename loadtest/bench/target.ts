@@ -35,6 +35,12 @@ export interface ClientHandlers {
   onDeliver(room: string, body: string): void;
   /** The socket closed (code as the client saw it). */
   onClose(code: number): void;
+  /**
+   * The server reported an error on this socket (parley: an `error` frame,
+   * e.g. `rate_limited` or `overloaded`; baselines may never call it). The
+   * generator counts these by code; any error ends a scenario 1 step.
+   */
+  onError?(code: string): void;
 }
 
 /** An open socket that can publish. */

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BUCKETS, Histogram, bucketOf, bucketValue } from './histogram.js';
+
+test('every value maps to a bucket whose midpoint is within 0.4% of it', () => {
+  for (let v = 0; v < 5_000_000; v = v < 1000 ? v + 1 : Math.ceil(v * 1.003)) {
+    const b = bucketOf(v);
+    assert.ok(b >= 0 && b < BUCKETS, `bucket of ${v}`);
+    if (v > 0) assert.ok(Math.abs(bucketValue(b) - v) / v <= 0.004, `value ${v} → ${bucketValue(b)}`);
+  }
+  assert.equal(bucketOf(2 ** 40), BUCKETS - 1);
+  assert.equal(bucketOf(-5), 0);
+});
+
+test('quantiles of merged histograms are those of the combined values', () => {
+  const a = new Histogram();
+  const b = new Histogram();
+  for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).record(i * 1000);
+  const m = Histogram.from(a.snapshot());
+  m.merge(b.snapshot());
+  const s = m.summary();
+  assert.equal(s.count, 1000);
+  assert.ok(Math.abs(s.p50Ms - 500) <= 2, `p50 ${s.p50Ms}`);
+  assert.ok(Math.abs(s.p99Ms - 990) <= 4, `p99 ${s.p99Ms}`);
+  assert.equal(s.maxMs, 1000);
+});

@@ -1,0 +1,164 @@
+/**
+ * One benchmark run: every selected scenario on every target it applies to,
+ * each on a freshly started target (fresh database, Redis prefix and
+ * processes, so one scenario's memory and backlog never colour the next).
+ * A scenario that throws is recorded and the run goes on.
+ *
+ * Which targets a scenario runs on: 1 and 2 on all (baselines are the point
+ * of comparison); 3 on parley and the relay (idle RSS per socket against a
+ * bare uWS server); 4 and 5 on parley only (they measure parley's
+ * authentication, subscriptions and persistence).
+ */
+import { resolve } from 'node:path';
+import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
+import { BENCH_ENV } from './settings.js';
+import type { BenchOptions, ScenarioId } from './options.js';
+import { availability } from './registry.js';
+import type { TargetKind, TargetServer } from './target.js';
+import { SourceAddresses, type ScenarioContext } from './scenarios/common.js';
+import { runBigRoom, type BigRoomResult } from './scenarios/big-room.js';
+import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
+import { runIdle, type IdleResult } from './scenarios/idle.js';
+import { runStorm, type StormResult } from './scenarios/storm.js';
+
+export interface TargetResults {
+  available: boolean;
+  /** Why the target could not run (module missing, …). */
+  unavailableBecause?: string;
+  bigRoom?: BigRoomResult;
+  smallRooms?: SmallRoomsResult;
+  idle?: IdleResult;
+  storm?: StormResult;
+  /** Scenario → error message, for scenarios that failed to run. */
+  failed: Partial<Record<ScenarioId, string>>;
+}
+
+export interface Ratios {
+  /** parley ÷ baseline, per baseline; null when either side is missing. */
+  bigRoomSustainedDeliveries: Partial<Record<TargetKind, number | null>>;
+  smallRoomsP50: Partial<Record<TargetKind, number | null>>;
+  smallRoomsP99: Partial<Record<TargetKind, number | null>>;
+  smallRoomsServerCpu: Partial<Record<TargetKind, number | null>>;
+  idleBytesPerSocket: Partial<Record<TargetKind, number | null>>;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  options: BenchOptions;
+  /** The environment every target ran with. */
+  settings: Record<string, string>;
+  results: Partial<Record<TargetKind, TargetResults>>;
+  ratios: Ratios;
+}
+
+type Runner = (ctx: ScenarioContext, results: TargetResults) => Promise<void>;
+
+interface ScenarioPlan {
+  id: ScenarioId;
+  name: string;
+  targets: readonly TargetKind[];
+  run: Runner;
+}
+
+const PLANS: ScenarioPlan[] = [
+  {
+    id: 1,
+    name: 'one big room',
+    targets: ['parley', 'relay', 'socketio'],
+    run: async (ctx, r) => void (r.bigRoom = await runBigRoom(ctx)),
+  },
+  {
+    id: 2,
+    name: 'many small rooms',
+    targets: ['parley', 'relay', 'socketio'],
+    run: async (ctx, r) => void (r.smallRooms = await runSmallRooms(ctx)),
+  },
+  {
+    id: 3,
+    name: 'idle capacity',
+    targets: ['parley', 'relay'],
+    run: async (ctx, r) => void (r.idle = await runIdle(ctx)),
+  },
+  {
+    id: 4,
+    name: 'connect storm',
+    targets: ['parley'],
+    run: async (ctx, r) => void (r.storm = await runStorm(ctx)),
+  },
+];
+
+/** Scenario 5 is measured inside scenario 1: asking for 5 alone runs 1 on parley. */
+function scenarioTargets(plan: ScenarioPlan, options: BenchOptions): TargetKind[] {
+  const wanted = options.scenarios.includes(plan.id) || (plan.id === 1 && options.scenarios.includes(5));
+  if (!wanted) return [];
+  const targets = plan.id === 1 && !options.scenarios.includes(1) ? ['parley' as const] : plan.targets;
+  return options.targets.filter((t) => targets.includes(t));
+}
+
+/** a ÷ b; null when either is missing or b is not positive (an RSS growth lost in the noise can be ≤ 0). */
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || !(b > 0) ? null : Math.round((a / b) * 100) / 100;
+
+function ratios(results: Partial<Record<TargetKind, TargetResults>>): Ratios {
+  const out: Ratios = { bigRoomSustainedDeliveries: {}, smallRoomsP50: {}, smallRoomsP99: {}, smallRoomsServerCpu: {}, idleBytesPerSocket: {} };
+  const p = results.parley;
+  for (const b of ['relay', 'socketio'] as const) {
+    const r = results[b];
+    if (!p || !r) continue;
+    out.bigRoomSustainedDeliveries[b] = ratio(p.bigRoom?.highestSustainedDeliveriesPerSecond, r.bigRoom?.highestSustainedDeliveriesPerSecond);
+    out.smallRoomsP50[b] = ratio(p.smallRooms?.latency.p50Ms, r.smallRooms?.latency.p50Ms);
+    out.smallRoomsP99[b] = ratio(p.smallRooms?.latency.p99Ms, r.smallRooms?.latency.p99Ms);
+    out.smallRoomsServerCpu[b] = ratio(p.smallRooms?.server.targetCpuPercent, r.smallRooms?.server.targetCpuPercent);
+    out.idleBytesPerSocket[b] = ratio(p.idle?.meanBytesPerSocket, r.idle?.meanBytesPerSocket);
+  }
+  return out;
+}
+
+export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchResult> {
+  const startedAt = new Date().toISOString();
+  const machine = await describeMachine();
+  const results: Partial<Record<TargetKind, TargetResults>> = {};
+  const addresses = new SourceAddresses();
+  const redisPid = await localRedisPid();
+  const shared = redisPid === null ? [] : [{ name: 'redis', pid: redisPid }];
+
+  for (const kind of options.targets) {
+    const a = await availability(kind);
+    results[kind] = a.available ? { available: true, failed: {} } : { available: false, unavailableBecause: a.reason, failed: {} };
+    if (!a.available) progress(`${kind}: not available (${a.reason})`);
+  }
+
+  for (const plan of PLANS) {
+    for (const kind of scenarioTargets(plan, options)) {
+      const r = results[kind]!;
+      if (!r.available) continue;
+      const loaded = await availability(kind);
+      if (!loaded.available) continue;
+      const say = (line: string) => progress(`[scenario ${plan.id} ${plan.name} · ${kind}] ${line}`);
+      say('starting the target');
+      let server: TargetServer;
+      try {
+        const profiling: Record<string, string> = options.profileDir
+          ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
+          : {};
+        server = await loaded.value.start({ env: { ...BENCH_ENV, ...profiling } });
+      } catch (err) {
+        r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
+        say(r.failed[plan.id]!);
+        continue;
+      }
+      try {
+        await plan.run({ kind, server, shared, options, addresses, progress: say }, r);
+        say('done');
+      } catch (err) {
+        r.failed[plan.id] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        say(`failed: ${r.failed[plan.id]}`);
+      } finally {
+        await server.stop().catch((err: unknown) => say(`stopping the target failed: ${String(err)}`));
+      }
+    }
+  }
+  return { startedAt, finishedAt: new Date().toISOString(), machine, options, settings: { ...BENCH_ENV }, results, ratios: ratios(results) };
+}

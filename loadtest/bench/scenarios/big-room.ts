@@ -1,0 +1,173 @@
+/**
+ * Scenario 1: one big room. Every socket is a member; a few of them publish
+ * (open loop) at an aggregate rate that steps up by a factor until p99
+ * passes the limit, a message is lost, an error or close appears, or the
+ * configured maximum is reached. The highest sustained delivery rate is the
+ * best step that passed. On parley, scenario 5 (worker write rate and lag)
+ * is measured during the same steps.
+ */
+import { Generator } from '../generator.js';
+import type { LatencySummary } from '../histogram.js';
+import type { LossReport } from '../loss.js';
+import { UsageWindow } from '../proc.js';
+import {
+  connectOutcome,
+  dealtTo,
+  delta,
+  generatorUsage,
+  measuredProcesses,
+  rssPerSocket,
+  serverUsage,
+  socketHolderRss,
+  socketPlans,
+  sumValues,
+  type ConnectSummary,
+  type GeneratorUsage,
+  type RssPerSocket,
+  type ScenarioContext,
+  type ServerUsage,
+} from './common.js';
+import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
+
+export interface BigRoomStep {
+  step: number;
+  /** Aggregate messages/s offered. */
+  offeredRate: number;
+  seconds: number;
+  published: number;
+  acked: number;
+  /** Deliveries counted while publishing, per second. */
+  deliveriesPerSecond: number;
+  latency: LatencySummary;
+  ackLatency: LatencySummary;
+  loss: LossReport;
+  duplicates: number;
+  errors: Record<string, number>;
+  closes: Record<string, number>;
+  settled: boolean;
+  server: ServerUsage;
+  generator: GeneratorUsage;
+  passed: boolean;
+  /** Why the step failed (empty when it passed). */
+  failedBecause: string[];
+}
+
+export interface BigRoomResult {
+  sockets: number;
+  publishers: number;
+  connect: ConnectSummary;
+  rssPerSocket: RssPerSocket[];
+  steps: BigRoomStep[];
+  /** Deliveries/s of the best step that passed; 0 if none did. */
+  highestSustainedDeliveriesPerSecond: number;
+  highestSustainedRate: number;
+  /** The best step's generator was saturated: the target may sustain more than this machine could offer. */
+  highestSustainedGeneratorBound: boolean;
+  /** Why stepping stopped. */
+  stoppedBecause: string;
+  persistence: PersistenceResult | null;
+}
+
+export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
+  const o = ctx.options.bigRoom;
+  const { server } = ctx;
+  const membership = Array.from({ length: o.sockets }, () => [0]);
+  ctx.progress(`preparing ${o.sockets} users in one room`);
+  const workload = await server.prepare(o.sockets, 1, membership);
+  const room = workload.rooms[0]!;
+  const gen = await Generator.start({ kind: ctx.kind, hosts: ctx.options.threads, mode: 'threads', payloadBytes: ctx.options.payloadBytes });
+  try {
+    const plans = socketPlans(workload, server.endpoints, gen.hostCount, ctx.addresses.take(o.sockets), () => [room], (i) =>
+      i < o.publishers ? { id: i, room, fanout: o.sockets } : undefined,
+    );
+    const rssBefore = socketHolderRss(server);
+    ctx.progress(`connecting ${o.sockets} sockets`);
+    const connected = await gen.connect(dealtTo(plans, gen.hostCount), { concurrency: ctx.options.connectConcurrency });
+    const connect = connectOutcome(connected);
+    if (connected.failed > 0) throw new Error(`scenario 1: ${connected.failed} of ${o.sockets} sockets failed to connect: ${JSON.stringify(connected.failures)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss = rssPerSocket(server, rssBefore, socketHolderRss(server), connected.okByEndpoint);
+
+    const watch = hasPersistence(server) ? new PersistenceWatch(server.persistence) : null;
+    const persistenceSteps: PersistenceResult['steps'] = [];
+    const steps: BigRoomStep[] = [];
+    let stoppedBecause = `reached ${o.maxSteps} steps`;
+    let rate = o.startRate;
+    for (let step = 1; step <= o.maxSteps; step++) {
+      const before = await gen.stats(true);
+      const usage = new UsageWindow(measuredProcesses(ctx));
+      await watch?.start();
+      const started = performance.now();
+      ctx.progress(`step ${step}: ${rate.toFixed(1)} msg/s × ${o.sockets} sockets for ${o.stepSeconds} s`);
+      await gen.publish(rate / o.publishers, o.stepSeconds * 1000);
+      const seconds = (performance.now() - started) / 1000;
+      const atEnd = await gen.stats(false);
+      const window = usage.stop();
+      if (watch) persistenceSteps.push({ ...(await watch.stop()), offeredRate: rate });
+      const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
+      const loss = await gen.account();
+      const final = await gen.stats(true);
+      const errors = delta(final.errors, before.errors);
+      const closes = delta(final.closes, before.closes);
+      const latency = stats.latency.summary();
+      const failedBecause: string[] = [];
+      if (latency.p99Ms > o.p99LimitMs) failedBecause.push(`p99 ${latency.p99Ms} ms > ${o.p99LimitMs} ms`);
+      if (loss.ackedNotDelivered > 0) failedBecause.push(`${loss.ackedNotDelivered} acked deliveries missing`);
+      if (loss.deliveredUnacked > 0) failedBecause.push(`${loss.deliveredUnacked} messages delivered but not acked`);
+      if (sumValues(errors) > 0) failedBecause.push(`errors ${JSON.stringify(errors)}`);
+      if (sumValues(closes) > 0) failedBecause.push(`closes ${JSON.stringify(closes)}`);
+      if (!settled) failedBecause.push(`deliveries still arriving ${ctx.options.drainMs} ms after publishing stopped`);
+      steps.push({
+        step,
+        offeredRate: Math.round(rate * 100) / 100,
+        seconds: Math.round(seconds * 100) / 100,
+        published: final.published - before.published,
+        acked: final.acked - before.acked,
+        deliveriesPerSecond: Math.round((atEnd.deliveries - before.deliveries) / seconds),
+        latency,
+        ackLatency: stats.ackLatency.summary(),
+        loss,
+        duplicates: final.duplicates - before.duplicates,
+        errors,
+        closes,
+        settled,
+        server: serverUsage(window),
+        generator: generatorUsage(before, atEnd, seconds),
+        passed: failedBecause.length === 0,
+        failedBecause,
+      });
+      if (failedBecause.length > 0) {
+        stoppedBecause = `step ${step}: ${failedBecause.join('; ')}`;
+        break;
+      }
+      if (rate >= o.maxRate) {
+        stoppedBecause = `reached the maximum rate ${o.maxRate} msg/s`;
+        break;
+      }
+      rate = Math.min(rate * o.factor, o.maxRate);
+    }
+
+    let persistence: PersistenceResult | null = null;
+    if (hasPersistence(server)) {
+      const acked = steps.reduce((a, s) => a + s.acked, 0);
+      const drained = await drainAndCount(server.persistence, acked, 60_000);
+      persistence = { steps: persistenceSteps, peakWritesPerSecond: Math.max(0, ...persistenceSteps.map((s) => s.writesPerSecond)), ...drained };
+    }
+    const best = steps.filter((s) => s.passed).sort((a, b) => b.deliveriesPerSecond - a.deliveriesPerSecond)[0];
+    await gen.closeSockets();
+    return {
+      sockets: o.sockets,
+      publishers: o.publishers,
+      connect,
+      rssPerSocket: rss,
+      steps,
+      highestSustainedDeliveriesPerSecond: best?.deliveriesPerSecond ?? 0,
+      highestSustainedRate: best?.offeredRate ?? 0,
+      highestSustainedGeneratorBound: best?.generator.saturated ?? false,
+      stoppedBecause,
+      persistence,
+    };
+  } finally {
+    await gen.stop();
+  }
+}

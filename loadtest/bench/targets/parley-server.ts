@@ -1,0 +1,185 @@
+/**
+ * parley as a benchmark target: the e2e cluster (api, two gateways, worker,
+ * fresh database and Redis key prefix) with the run's environment (limits
+ * that would throttle a benchmark raised, see ../settings.ts), and users, sessions, rooms and memberships written in
+ * bulk with SQL (registering thousands of users through argon2id would take
+ * longer than the benchmark). Access tokens are minted by the api's own
+ * issuer with the cluster's signing key and the api's own token settings, so
+ * they are exactly what login hands out and the gateways' checks pass.
+ */
+import { randomBytes } from 'node:crypto';
+import { startCluster, type Cluster } from '../../../e2e/cluster.js';
+import { loadApiConfig } from '../../../api/config.js';
+import { loadSigningKeys } from '../../../api/auth/keys.js';
+import { createTokenIssuer } from '../../../api/auth/tokens.js';
+import { GLOBAL_ROOM_ID } from '../../../shared/http/schemas.js';
+import type { Sql } from '../../../shared/db/connect.js';
+import type { PreparedWorkload, ServerProcessInfo, TargetServer } from '../target.js';
+import type { TargetStartOptions } from '../registry.js';
+import type { PersistenceProbe, PersistenceSample } from '../scenarios/persistence.js';
+import { buckets, total } from '../prometheus.js';
+
+export interface ParleyServer extends TargetServer {
+  readonly kind: 'parley';
+  readonly persistence: PersistenceProbe;
+}
+
+/** How long the services get to exit on SIGTERM before they are killed. */
+const GRACEFUL_STOP_MS = 15_000;
+
+/** Rows per bulk statement: well under Postgres's 65,535 bind parameters, and arrays stay modest. */
+const CHUNK = 5_000;
+
+export async function startParleyTarget(options: TargetStartOptions): Promise<ParleyServer> {
+  const cluster = await startCluster({ gateways: 2, env: options.env });
+  try {
+    const apiConfig = loadApiConfig({ ...cluster.env, AUTH_KEYS_FILE: cluster.keysFile });
+    const issue = createTokenIssuer(await loadSigningKeys(cluster.keysFile), apiConfig.auth);
+    let prepared = 0;
+
+    const server: ParleyServer = {
+      kind: 'parley',
+      endpoints: cluster.gatewayUrls,
+      persistence: persistenceProbe(cluster),
+      async prepare(users, rooms, membership) {
+        const tag = `${randomBytes(3).toString('hex')}${prepared++}`;
+        const workload = await prepareSql(cluster.db.sql, tag, users, rooms, membership);
+        const tokens: string[] = [];
+        for (const u of workload.users) tokens.push(await issue({ userId: u.id, username: u.username, sessionId: u.sessionId }));
+        return {
+          users: workload.users.map((u, i) => ({ user: u.id, token: tokens[i]! })),
+          rooms: workload.rooms,
+        } satisfies PreparedWorkload;
+      },
+      processes() {
+        const list: ServerProcessInfo[] = [{ name: 'api', pid: cluster.api.child.pid!, holdsSockets: false }];
+        for (const gw of cluster.gateways) list.push({ name: gw.name, pid: gw.child.pid!, holdsSockets: true });
+        list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
+        return list;
+      },
+      async stop() {
+        // SIGTERM first, so each service drains and exits by itself (a process
+        // run with --cpu-prof writes its profile only then); cluster.stop()
+        // then SIGKILLs whatever is left and drops the database and keys.
+        const services = [...cluster.gateways, cluster.api, cluster.worker];
+        const graceful = Promise.all(services.map((p) => p.kill('SIGTERM')));
+        await Promise.race([graceful, new Promise((r) => setTimeout(r, GRACEFUL_STOP_MS))]);
+        await cluster.stop();
+      },
+    };
+    return server;
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
+
+interface PreparedRows {
+  users: { id: string; username: string; sessionId: string }[];
+  rooms: string[];
+}
+
+/**
+ * Users (each also a member of the global room, as registration makes them),
+ * one session per user, public rooms whose first member is their owner, and
+ * the memberships. Written with the membership triggers disabled for the
+ * transaction (they update the room's counter once per row, which for the
+ * global room means tens of thousands of updates of one row); the counters
+ * are then set once, and every `last_read_seq` is 0 as the read-start
+ * trigger would set it for rooms without messages.
+ */
+async function prepareSql(sql: Sql, tag: string, users: number, rooms: number, membership: number[][]): Promise<PreparedRows> {
+  return sql.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`;
+    const names = Array.from({ length: users }, (_, i) => `b${tag}_${i}`);
+    const idOf = new Map<string, string>();
+    for (let at = 0; at < users; at += CHUNK) {
+      const rows = await tx<{ id: string; username: string }[]>`
+        insert into users (username, password_hash)
+        select u, '!bench: no password' from unnest(${names.slice(at, at + CHUNK)}::text[]) as u
+        returning id, username
+      `;
+      for (const r of rows) idOf.set(r.username, r.id);
+    }
+    const userIds = names.map((n) => idOf.get(n)!);
+
+    const sessionOf = new Map<string, string>();
+    for (let at = 0; at < users; at += CHUNK) {
+      const rows = await tx<{ id: string; user_id: string }[]>`
+        insert into sessions (user_id) select unnest(${userIds.slice(at, at + CHUNK)}::uuid[]) returning id, user_id
+      `;
+      for (const r of rows) sessionOf.set(r.user_id, r.id);
+    }
+
+    const membersOf: number[][] = Array.from({ length: rooms }, () => []);
+    membership.forEach((list, user) => {
+      for (const r of list) membersOf[r]!.push(user);
+    });
+    const roomNames = Array.from({ length: rooms }, (_, r) => `bench-${tag}-${r}`);
+    const creators = membersOf.map((m) => (m.length > 0 ? userIds[m[0]!]! : null));
+    const roomIdOf = new Map<string, string>();
+    for (let at = 0; at < rooms; at += CHUNK) {
+      const rows = await tx<{ id: string; name: string }[]>`
+        insert into rooms (kind, name, created_by)
+        select 'public', n, c from unnest(${roomNames.slice(at, at + CHUNK)}::text[], ${creators.slice(at, at + CHUNK)}::uuid[]) as t(n, c)
+        returning id, name
+      `;
+      for (const r of rows) roomIdOf.set(r.name, r.id);
+    }
+    const roomIds = roomNames.map((n) => roomIdOf.get(n)!);
+
+    const memberRoom: string[] = [];
+    const memberUser: string[] = [];
+    const memberRole: string[] = [];
+    userIds.forEach((id) => {
+      memberRoom.push(GLOBAL_ROOM_ID);
+      memberUser.push(id);
+      memberRole.push('member');
+    });
+    membersOf.forEach((members, r) => {
+      members.forEach((u, k) => {
+        memberRoom.push(roomIds[r]!);
+        memberUser.push(userIds[u]!);
+        memberRole.push(k === 0 ? 'owner' : 'member');
+      });
+    });
+    for (let at = 0; at < memberRoom.length; at += CHUNK) {
+      await tx`
+        insert into room_members (room_id, user_id, role)
+        select * from unnest(${memberRoom.slice(at, at + CHUNK)}::uuid[], ${memberUser.slice(at, at + CHUNK)}::uuid[], ${memberRole.slice(at, at + CHUNK)}::text[])
+      `;
+    }
+    const touched = [GLOBAL_ROOM_ID, ...roomIds];
+    await tx`
+      update rooms r set member_count = (select count(*) from room_members m where m.room_id = r.id)
+      where r.id = any(${touched}::uuid[])
+    `;
+    return {
+      users: userIds.map((id, i) => ({ id, username: names[i]!, sessionId: sessionOf.get(id)! })),
+      rooms: roomIds,
+    };
+  });
+}
+
+/** The worker's own metrics (ops port) and the messages table. */
+function persistenceProbe(cluster: Cluster): PersistenceProbe {
+  return {
+    async sample(): Promise<PersistenceSample> {
+      const res = await fetch(`http://127.0.0.1:${cluster.worker.opsPort}/metrics`);
+      const text = await res.text();
+      return {
+        atMs: Date.now(),
+        persisted: total(text, 'parley_worker_messages_persisted_total'),
+        backlog: total(text, 'parley_worker_stream_lag_messages'),
+        pending: total(text, 'parley_worker_pending_messages'),
+        persistLatency: buckets(text, 'parley_worker_persist_latency_seconds'),
+        batches: total(text, 'parley_worker_batch_size_count'),
+        batchedEntries: total(text, 'parley_worker_batch_size_sum'),
+      };
+    },
+    async storedMessages(): Promise<number> {
+      const [row] = await cluster.db.sql<{ n: number }[]>`select count(*)::int as n from messages`;
+      return row!.n;
+    },
+  };
+}
