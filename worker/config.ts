@@ -15,6 +15,16 @@ export const WorkerConfig = Type.Object({
    */
   blockMs: setting.integer('WORKER_BLOCK_MS', { default: 1000, minimum: 1, maximum: 60_000 }),
   /**
+   * After a read that found some entries but not a full batch, wait this
+   * long and take what arrived meanwhile into the same transaction. Under a
+   * steady trickle each read finds one or two entries, and a commit per entry
+   * costs the worker and Postgres far more CPU than the rows themselves. The
+   * wait delays only persistence: clients are acked when Redis accepts a
+   * message, and history merges the Redis room log, so nobody waits on it.
+   * 0 commits whatever each read returns at once.
+   */
+  lingerMs: setting.integer('WORKER_BATCH_LINGER_MS', { default: 20, minimum: 0, maximum: 5000 }),
+  /**
    * Pending entries idle this long belong to a dead consumer and are claimed.
    * Must exceed the longest healthy batch (read + insert + ack), or a live
    * worker's batch is persisted twice (harmless, idempotent, but wasted).

@@ -88,6 +88,7 @@ async function harness(t: TestContext): Promise<Harness> {
         config: {
           batchSize: 50,
           blockMs: 200,
+          lingerMs: 5,
           claimMinIdleMs: 30_000,
           claimIntervalMs: 100,
           retryBackoffMs: 50,
@@ -381,4 +382,19 @@ test('stop() interrupts a blocking read', { timeout: 30_000 }, async (t) => {
   await Promise.all(consumers.map((c) => c.stop()));
   await h.publish(GLOBAL_ROOM, 2);
   assert.equal(await h.streamLength(), 2);
+});
+
+test('entries that arrive while a small batch lingers join it, and stop() during the wait still commits them all', { timeout: 30_000 }, async (t) => {
+  const h = await harness(t);
+  const consumers = await h.run({ lingerMs: 600_000 });
+  await h.publish(GLOBAL_ROOM, 1);
+  // Read and pending, not yet committed: the consumer is in its (ten-minute) wait.
+  await eventually('the first entry to be read', async () => ((await h.pendingCount()) === 1 ? true : undefined), WAIT_MS);
+  assert.equal(await h.persistedCount(), 0);
+  await h.publish(GLOBAL_ROOM, 4);
+  await Promise.all(consumers.map((c) => c.stop()));
+  assert.equal(await h.persistedCount(), 5);
+  assert.equal(await h.pendingCount(), 0);
+  const batches = (await h.registry.getSingleMetric('parley_worker_batch_size')!.get()).values;
+  assert.equal(batches.find((v) => (v as { metricName?: string }).metricName === 'parley_worker_batch_size_count')?.value, 1, 'one transaction for all five');
 });

@@ -125,21 +125,27 @@ export class PartitionConsumer {
   }
 
   private async read(redis: Redis, from: '0' | '>'): Promise<Entry[]> {
-    const { batchSize, blockMs, consumerName } = this.deps.config;
+    const { batchSize, blockMs, consumerName, lingerMs } = this.deps.config;
     if (from === '0') {
       const reply = await redis.xreadgroup('GROUP', PERSIST_GROUP, consumerName, 'COUNT', batchSize, 'STREAMS', this.stream, '0');
       return reply?.[0]?.[1] ?? [];
     }
     if (this.stopping) return [];
+    let entries: Entry[];
     this.blocked = true;
     try {
       const reply = await redis.xreadgroup(
         'GROUP', PERSIST_GROUP, consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', this.stream, '>',
       );
-      return reply?.[0]?.[1] ?? [];
+      entries = reply?.[0]?.[1] ?? [];
     } finally {
       this.blocked = false;
     }
+    if (lingerMs === 0 || entries.length === 0 || entries.length >= batchSize || this.stopping) return entries;
+    // Entries in hand are not acked yet, so a stop() during the wait ends it early and they are still committed.
+    await this.sleep(lingerMs);
+    const more = await redis.xreadgroup('GROUP', PERSIST_GROUP, consumerName, 'COUNT', batchSize - entries.length, 'STREAMS', this.stream, '>');
+    return entries.concat(more?.[0]?.[1] ?? []);
   }
 
   /** Takes over entries a dead consumer left pending for claimMinIdleMs, page by page. */
