@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { BenchSocket, ClientHandlers, ClientSpec, TargetClient } from '../../bench/target.js';
 import { readPublish, roomsQuery } from '../frames.js';
+import { BENCH_WS_OPTIONS } from '../../bench/ws-options.js';
 
 interface Pending {
   resolve(socket: BenchSocket): void;
@@ -73,7 +74,7 @@ export const relayClient: TargetClient = {
   connect(spec: ClientSpec, handlers: ClientHandlers): Promise<BenchSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${spec.endpoint}/?rooms=${roomsQuery(spec.rooms)}`, {
-        perMessageDeflate: false,
+        ...BENCH_WS_OPTIONS,
         localAddress: spec.localAddress,
       });
       new RelaySocket(ws, handlers, { resolve, reject });

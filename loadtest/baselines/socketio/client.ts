@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { BenchSocket, ClientHandlers, ClientSpec, TargetClient } from '../../bench/target.js';
 import { readPublish, roomsQuery } from '../frames.js';
 import { CONNECT_FRAME, PONG_FRAME, decodePacket, encodeEvent } from './codec.js';
+import { BENCH_WS_OPTIONS } from '../../bench/ws-options.js';
 
 interface Pending {
   resolve(socket: BenchSocket): void;
@@ -105,7 +106,7 @@ export const socketIoClient: TargetClient = {
   connect(spec: ClientSpec, handlers: ClientHandlers): Promise<BenchSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${spec.endpoint}/socket.io/?EIO=4&transport=websocket&rooms=${roomsQuery(spec.rooms)}`, {
-        perMessageDeflate: false,
+        ...BENCH_WS_OPTIONS,
         localAddress: spec.localAddress,
       });
       new SocketIoSocket(ws, handlers, { resolve, reject });

@@ -17,6 +17,7 @@ import { decodeServerFrame, encodeClientFrame } from '../../../shared/protocol/c
 import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, type ServerFrame, type ServerFrameOf } from '../../../shared/protocol/frames.js';
 import type { BenchSocket, ClientHandlers, ClientSpec, TargetClient } from '../target.js';
 import { ConnectFailure } from '../connect-failure.js';
+import { BENCH_WS_OPTIONS } from '../ws-options.js';
 
 export interface ParleyClientOptions {
   validateDeliveries: boolean;
@@ -42,9 +43,7 @@ export const parleyClient: TargetClient = createParleyClient({ validateDeliverie
 function connect(spec: ClientSpec, handlers: ClientHandlers, options: ParleyClientOptions): Promise<BenchSocket> {
   if (!spec.token) return Promise.reject(new ConnectFailure('no_token', 'parley needs an access token'));
   const ws = new WebSocket(spec.endpoint, [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${spec.token}`], {
-    perMessageDeflate: false,
-    // The gateway only sends JSON it encoded itself; the check would cost CPU the generator shares.
-    skipUTF8Validation: true,
+    ...BENCH_WS_OPTIONS,
     handshakeTimeout: options.connectTimeoutMs,
     ...(spec.localAddress ? { localAddress: spec.localAddress } : {}),
   });
