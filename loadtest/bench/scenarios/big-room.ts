@@ -7,46 +7,24 @@
  * is measured during the same steps.
  */
 import { Generator } from '../generator.js';
-import type { LatencySummary } from '../histogram.js';
-import type { LossReport } from '../loss.js';
-import { UsageWindow } from '../proc.js';
 import {
   connectOutcome,
   dealtTo,
-  delta,
-  generatorUsage,
-  measuredProcesses,
   rssPerSocket,
-  serverUsage,
   socketHolderRss,
   socketPlans,
   sumValues,
   type ConnectSummary,
-  type GeneratorUsage,
   type RssPerSocket,
   type ScenarioContext,
-  type ServerUsage,
 } from './common.js';
+import { measurePublishing, type PublishWindow } from './window.js';
 import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
 
-export interface BigRoomStep {
+export interface BigRoomStep extends PublishWindow {
   step: number;
   /** Aggregate messages/s offered. */
   offeredRate: number;
-  seconds: number;
-  published: number;
-  acked: number;
-  /** Deliveries counted while publishing, per second. */
-  deliveriesPerSecond: number;
-  latency: LatencySummary;
-  ackLatency: LatencySummary;
-  loss: LossReport;
-  duplicates: number;
-  errors: Record<string, number>;
-  closes: Record<string, number>;
-  settled: boolean;
-  server: ServerUsage;
-  generator: GeneratorUsage;
   passed: boolean;
   /** Why the step failed (empty when it passed). */
   failedBecause: string[];
@@ -94,22 +72,10 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
     let stoppedBecause = `reached ${o.maxSteps} steps`;
     let rate = o.startRate;
     for (let step = 1; step <= o.maxSteps; step++) {
-      const before = await gen.stats(true);
-      const usage = new UsageWindow(measuredProcesses(ctx));
-      await watch?.start();
-      const started = performance.now();
       ctx.progress(`step ${step}: ${rate.toFixed(1)} msg/s × ${o.sockets} sockets for ${o.stepSeconds} s`);
-      await gen.publish(rate / o.publishers, o.stepSeconds * 1000);
-      const seconds = (performance.now() - started) / 1000;
-      const atEnd = await gen.stats(false);
-      const window = usage.stop();
-      if (watch) persistenceSteps.push({ ...(await watch.stop()), offeredRate: rate });
-      const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
-      const loss = await gen.account();
-      const final = await gen.stats(true);
-      const errors = delta(final.errors, before.errors);
-      const closes = delta(final.closes, before.closes);
-      const latency = stats.latency.summary();
+      const { window, persistence } = await measurePublishing(ctx, gen, rate / o.publishers, o.stepSeconds * 1000, watch);
+      if (persistence) persistenceSteps.push({ ...persistence, offeredRate: rate });
+      const { latency, loss, errors, closes, settled } = window;
       const failedBecause: string[] = [];
       if (latency.p99Ms > o.p99LimitMs) failedBecause.push(`p99 ${latency.p99Ms} ms > ${o.p99LimitMs} ms`);
       if (loss.ackedNotDelivered > 0) failedBecause.push(`${loss.ackedNotDelivered} acked deliveries missing`);
@@ -117,25 +83,7 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
       if (sumValues(errors) > 0) failedBecause.push(`errors ${JSON.stringify(errors)}`);
       if (sumValues(closes) > 0) failedBecause.push(`closes ${JSON.stringify(closes)}`);
       if (!settled) failedBecause.push(`deliveries still arriving ${ctx.options.drainMs} ms after publishing stopped`);
-      steps.push({
-        step,
-        offeredRate: Math.round(rate * 100) / 100,
-        seconds: Math.round(seconds * 100) / 100,
-        published: final.published - before.published,
-        acked: final.acked - before.acked,
-        deliveriesPerSecond: Math.round((atEnd.deliveries - before.deliveries) / seconds),
-        latency,
-        ackLatency: stats.ackLatency.summary(),
-        loss,
-        duplicates: final.duplicates - before.duplicates,
-        errors,
-        closes,
-        settled,
-        server: serverUsage(window),
-        generator: generatorUsage(before, atEnd, seconds),
-        passed: failedBecause.length === 0,
-        failedBecause,
-      });
+      steps.push({ step, offeredRate: Math.round(rate * 100) / 100, ...window, passed: failedBecause.length === 0, failedBecause });
       if (failedBecause.length > 0) {
         stoppedBecause = `step ${step}: ${failedBecause.join('; ')}`;
         break;

@@ -4,48 +4,18 @@
  * (open loop), for a fixed time.
  */
 import { Generator } from '../generator.js';
-import type { LatencySummary } from '../histogram.js';
-import type { LossReport } from '../loss.js';
-import { UsageWindow } from '../proc.js';
-import {
-  connectOutcome,
-  dealtTo,
-  delta,
-  generatorUsage,
-  measuredProcesses,
-  rssPerSocket,
-  serverUsage,
-  socketHolderRss,
-  socketPlans,
-  type ConnectSummary,
-  type GeneratorUsage,
-  type RssPerSocket,
-  type ScenarioContext,
-  type ServerUsage,
-} from './common.js';
+import { connectOutcome, dealtTo, rssPerSocket, socketHolderRss, socketPlans, type ConnectSummary, type RssPerSocket, type ScenarioContext } from './common.js';
+import { measurePublishing, type PublishWindow } from './window.js';
 import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
 
-export interface SmallRoomsResult {
+export interface SmallRoomsResult extends PublishWindow {
   rooms: number;
   roomSize: number;
   sockets: number;
   /** Aggregate messages/s offered. */
   offeredRate: number;
-  seconds: number;
   connect: ConnectSummary;
   rssPerSocket: RssPerSocket[];
-  published: number;
-  acked: number;
-  deliveriesPerSecond: number;
-  latency: LatencySummary;
-  ackLatency: LatencySummary;
-  loss: LossReport;
-  duplicates: number;
-  errors: Record<string, number>;
-  closes: Record<string, number>;
-  settled: boolean;
-  server: ServerUsage;
-  generator: GeneratorUsage;
   /** parley: worker write rate and lag at this publish rate (scenario 5's figures under a higher message rate). */
   persistence: PersistenceResult | null;
 }
@@ -80,23 +50,11 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     const rss = rssPerSocket(server, rssBefore, socketHolderRss(server), connected.okByEndpoint);
 
     const watch = hasPersistence(server) ? new PersistenceWatch(server.persistence) : null;
-    const before = await gen.stats(true);
-    await watch?.start();
-    const usage = new UsageWindow(measuredProcesses(ctx));
-    const started = performance.now();
     ctx.progress(`publishing ${o.rate} msg/s over ${o.rooms} rooms for ${o.seconds} s`);
-    await gen.publish(o.rate / o.rooms, o.seconds * 1000);
-    const seconds = (performance.now() - started) / 1000;
-    const atEnd = await gen.stats(false);
-    const window = usage.stop();
-    const persistenceWindow = await watch?.stop();
-    const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
-    const loss = await gen.account();
-    const final = await gen.stats(true);
-    const acked = final.acked - before.acked;
+    const { window, persistence: persistenceWindow } = await measurePublishing(ctx, gen, o.rate / o.rooms, o.seconds * 1000, watch);
     let persistence: PersistenceResult | null = null;
     if (hasPersistence(server) && persistenceWindow) {
-      const drained = await drainAndCount(server.persistence, acked, 60_000);
+      const drained = await drainAndCount(server.persistence, window.acked, 60_000);
       persistence = { steps: [{ ...persistenceWindow, offeredRate: o.rate }], peakWritesPerSecond: persistenceWindow.writesPerSecond, ...drained };
     }
     await gen.closeSockets();
@@ -105,21 +63,9 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
       roomSize: o.roomSize,
       sockets,
       offeredRate: o.rate,
-      seconds: Math.round(seconds * 100) / 100,
       connect: connectOutcome(connected),
       rssPerSocket: rss,
-      published: final.published - before.published,
-      acked,
-      deliveriesPerSecond: Math.round((atEnd.deliveries - before.deliveries) / seconds),
-      latency: stats.latency.summary(),
-      ackLatency: stats.ackLatency.summary(),
-      loss,
-      duplicates: final.duplicates - before.duplicates,
-      errors: delta(final.errors, before.errors),
-      closes: delta(final.closes, before.closes),
-      settled,
-      server: serverUsage(window),
-      generator: generatorUsage(before, atEnd, seconds),
+      ...window,
       persistence,
     };
   } finally {

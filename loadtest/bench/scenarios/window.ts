@@ -1,0 +1,69 @@
+/**
+ * One publishing window, measured the same way in every scenario that
+ * publishes: counters before, publish open loop for the duration, counters at
+ * the end (for rates), then wait for deliveries to settle and account for
+ * loss (for completeness). Rates use the publishing time only; loss and
+ * latency include what arrived while settling.
+ */
+import type { Generator } from '../generator.js';
+import type { LossReport } from '../loss.js';
+import { UsageWindow } from '../proc.js';
+import { delta, generatorUsage, measuredProcesses, serverUsage, type GeneratorUsage, type LatencySummary, type ScenarioContext, type ServerUsage } from './common.js';
+import type { PersistenceWatch, PersistenceWindow } from './persistence.js';
+
+export interface PublishWindow {
+  seconds: number;
+  published: number;
+  acked: number;
+  /** Deliveries counted while publishing, per second. */
+  deliveriesPerSecond: number;
+  latency: LatencySummary;
+  ackLatency: LatencySummary;
+  loss: LossReport;
+  duplicates: number;
+  errors: Record<string, number>;
+  closes: Record<string, number>;
+  /** False when deliveries were still arriving at the end of the drain. */
+  settled: boolean;
+  server: ServerUsage;
+  generator: GeneratorUsage;
+}
+
+export async function measurePublishing(
+  ctx: ScenarioContext,
+  gen: Generator,
+  ratePerPublisher: number,
+  ms: number,
+  watch: PersistenceWatch | null,
+): Promise<{ window: PublishWindow; persistence: PersistenceWindow | undefined }> {
+  const before = await gen.stats(true);
+  await watch?.start();
+  const usage = new UsageWindow(measuredProcesses(ctx));
+  const started = performance.now();
+  await gen.publish(ratePerPublisher, ms);
+  const seconds = (performance.now() - started) / 1000;
+  const atEnd = await gen.stats(false);
+  const used = usage.stop();
+  const persistence = await watch?.stop();
+  const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
+  const loss = await gen.account();
+  const final = await gen.stats(true);
+  return {
+    persistence,
+    window: {
+      seconds: Math.round(seconds * 100) / 100,
+      published: final.published - before.published,
+      acked: final.acked - before.acked,
+      deliveriesPerSecond: Math.round((atEnd.deliveries - before.deliveries) / seconds),
+      latency: stats.latency.summary(),
+      ackLatency: stats.ackLatency.summary(),
+      loss,
+      duplicates: final.duplicates - before.duplicates,
+      errors: delta(final.errors, before.errors),
+      closes: delta(final.closes, before.closes),
+      settled,
+      server: serverUsage(used),
+      generator: generatorUsage(before, atEnd, seconds),
+    },
+  };
+}
