@@ -110,6 +110,8 @@ describe('live membership across gateways', () => {
     await control({ type: 'room_updated', room, name: 'renamed', topic: 't', visibility: 'private', actor: who(alice) });
     const upd = await aliceWs.next('event', (e) => e.event === 'room_updated');
     assert.deepEqual(upd.settings, { name: 'renamed', topic: 't', visibility: 'private' });
+    // As the api does: the room goes from Postgres first, then the event is announced.
+    await c.db.sql`delete from rooms where id = ${room}`;
     await control({ type: 'room_deleted', room, actor: who(alice) });
     await aliceWs.next('event', (e) => e.event === 'room_deleted' && e.room === room);
     const ref = 'after-delete';
