@@ -1,14 +1,10 @@
 /**
- * Where each target's code lives, loaded with dynamic `import()` so this
- * branch builds and runs whether or not a baseline module exists yet. Each
- * entry names the module and its two exports: a starter taking
- * `{ env }` (the same environment for every target, see ./settings.ts) and
- * the generator-side `TargetClient`. parley keeps the two halves in separate
- * modules so generator threads never load the server side (Postgres, the e2e
- * cluster launcher).
- *
- * A module that is missing, or that lacks either export, makes the target
- * "not available" with the reason; the run goes on without it.
+ * The targets the generator can drive, as a typed map from kind to lazy
+ * loaders. Each half is imported only where it is used: generator threads
+ * load the client side alone (never Postgres or the process launchers), the
+ * orchestrator loads the server side. A loader that fails (a target not
+ * built, say) makes the target "not available" with the reason, and the run
+ * goes on without it.
  */
 import type { TargetClient, TargetKind, TargetServer } from './target.js';
 
@@ -21,72 +17,34 @@ export interface TargetStartOptions {
 
 export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>;
 
-interface Export {
-  /** Relative to this module, as compiled into dist/loadtest/bench/. */
-  path: string;
-  name: string;
-}
-
-const ENTRIES: Record<TargetKind, { server: Export; client: Export }> = {
+const TARGETS: { [K in TargetKind]: { server(): Promise<StartTarget>; client(): Promise<TargetClient> } } = {
   parley: {
-    server: { path: './targets/parley-server.js', name: 'startParleyTarget' },
-    client: { path: './targets/parley-client.js', name: 'parleyClient' },
+    server: async () => (await import('./targets/parley-server.js')).startParleyTarget,
+    client: async () => (await import('./targets/parley-client.js')).parleyClient,
   },
   relay: {
-    server: { path: '../baselines/relay/target.js', name: 'startRelayTarget' },
-    client: { path: '../baselines/relay/target.js', name: 'relayClient' },
+    server: async () => (await import('../baselines/relay/target.js')).startRelayTarget,
+    client: async () => (await import('../baselines/relay/target.js')).relayClient,
   },
   socketio: {
-    server: { path: '../baselines/socketio/target.js', name: 'startSocketIoTarget' },
-    client: { path: '../baselines/socketio/target.js', name: 'socketIoClient' },
+    server: async () => (await import('../baselines/socketio/target.js')).startSocketIoTarget,
+    client: async () => (await import('../baselines/socketio/target.js')).socketIoClient,
   },
 };
 
 export type Availability<T> = { available: true; value: T } | { available: false; reason: string };
 
-export class TargetUnavailable extends Error {
-  constructor(
-    readonly kind: TargetKind,
-    readonly reason: string,
-  ) {
-    super(`target ${kind} is not available: ${reason}`);
-  }
-}
-
-async function importExport(kind: TargetKind, { path, name }: Export): Promise<Availability<unknown>> {
-  const url = new URL(path, import.meta.url);
+async function load<T>(kind: TargetKind, half: string, loader: () => Promise<T>): Promise<Availability<T>> {
   try {
-    const mod = (await import(url.href)) as Record<string, unknown>;
-    if (!(name in mod)) return { available: false, reason: `${kind}: ${url.pathname} does not export \`${name}\`` };
-    return { available: true, value: mod[name] };
+    return { available: true, value: await loader() };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const missingItself = code === 'ERR_MODULE_NOT_FOUND' && err instanceof Error && err.message.includes(url.pathname);
-    if (missingItself) return { available: false, reason: `${kind}: no module at ${url.pathname} (not built or not merged yet)` };
-    return { available: false, reason: `${kind}: ${url.pathname} failed to load: ${err instanceof Error ? err.message : String(err)}` };
+    return { available: false, reason: `${kind}: the ${half} side failed to load: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
-function isClient(value: unknown, kind: TargetKind): value is TargetClient {
-  const c = value as Partial<TargetClient> | null;
-  return typeof c === 'object' && c !== null && c.kind === kind && typeof c.connect === 'function';
-}
+export const loadClient = (kind: TargetKind): Promise<Availability<TargetClient>> => load(kind, 'client', TARGETS[kind].client);
 
-export async function loadClient(kind: TargetKind): Promise<Availability<TargetClient>> {
-  const entry = ENTRIES[kind].client;
-  const client = await importExport(kind, entry);
-  if (!client.available) return client;
-  if (!isClient(client.value, kind)) return { available: false, reason: `${kind}: \`${entry.name}\` is not a TargetClient of kind "${kind}"` };
-  return { available: true, value: client.value };
-}
-
-export async function loadServer(kind: TargetKind): Promise<Availability<StartTarget>> {
-  const entry = ENTRIES[kind].server;
-  const start = await importExport(kind, entry);
-  if (!start.available) return start;
-  if (typeof start.value !== 'function') return { available: false, reason: `${kind}: \`${entry.name}\` is not a function` };
-  return { available: true, value: start.value as StartTarget };
-}
+export const loadServer = (kind: TargetKind): Promise<Availability<StartTarget>> => load(kind, 'server', TARGETS[kind].server);
 
 /** Both halves, or the reason the target cannot run. */
 export async function availability(kind: TargetKind): Promise<Availability<{ start: StartTarget; client: TargetClient }>> {
