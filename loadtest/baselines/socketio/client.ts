@@ -4,50 +4,25 @@
  * not socket.io-client). Per socket: the socket, the handlers, three
  * listeners, and a map of unanswered acks created on the first publish.
  */
-import WebSocket from 'ws';
-import type { BenchSocket, ClientHandlers, ClientSpec, TargetClient } from '../../bench/target.js';
+import type WebSocket from 'ws';
+import type { ClientHandlers, ClientSpec, TargetClient } from '../../bench/target.js';
 import { readPublish, roomsQuery } from '../frames.js';
 import { CONNECT_FRAME, PONG_FRAME, decodePacket, encodeEvent } from './codec.js';
-import { BENCH_WS_OPTIONS } from '../../bench/ws-options.js';
+import { BaselineSocket, openBaselineSocket } from '../socket.js';
 
-interface Pending {
-  resolve(socket: BenchSocket): void;
-  reject(err: Error): void;
-}
-
-class SocketIoSocket implements BenchSocket {
-  /** Set until the namespace CONNECT reply arrives (or the socket fails first). */
-  private pending: Pending | undefined;
-  /** Only a socket that was handed out reports its close. */
-  private ready = false;
+class SocketIoSocket extends BaselineSocket {
   private nextAckId = 0;
   private acks: Map<number, () => void> | undefined;
 
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly handlers: ClientHandlers,
-    pending: Pending,
-  ) {
-    this.pending = pending;
-    ws.on('message', (data: Buffer) => this.received(data));
-    ws.on('close', (code: number) => this.closed(code));
-    // An error is always followed by 'close'; before that, it is the reason connect fails.
-    ws.on('error', (err: Error) => this.fail(err));
-  }
-
   /** Emits `publish` with an ack id; `onAck` runs when the server's ACK for that id arrives. */
   publish(room: string, body: string, _id: string, onAck: () => void): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.readyState !== this.ws.OPEN) return;
     const ackId = this.nextAckId++;
     (this.acks ??= new Map()).set(ackId, onAck);
     this.ws.send(encodeEvent('publish', { room, body }, ackId));
   }
 
-  close(): void {
-    this.ws.close(1000);
-  }
-
-  private received(data: Buffer): void {
+  protected received(data: Buffer): void {
     const packet = decodePacket(data.toString());
     switch (packet.type) {
       case 'event': {
@@ -72,10 +47,7 @@ class SocketIoSocket implements BenchSocket {
         // The server joins the rooms in the same turn as it queues this reply,
         // before it handles anything else, and the adapter's Redis
         // subscription covers every room from startup: nothing is missed from here.
-        if (!this.pending) return;
-        this.ready = true;
-        this.pending.resolve(this);
-        this.pending = undefined;
+        this.live();
         return;
       case 'connect_error':
         this.fail(new Error(`socket.io refused the connection: ${packet.message}`));
@@ -89,27 +61,18 @@ class SocketIoSocket implements BenchSocket {
     }
   }
 
-  private closed(code: number): void {
+  protected override closed(code: number): void {
     this.acks = undefined;
-    if (this.ready) this.handlers.onClose(code);
-    else this.fail(new Error(`socket.io closed the socket (${code}) before it was connected`));
-  }
-
-  private fail(err: Error): void {
-    this.pending?.reject(err);
-    this.pending = undefined;
+    super.closed(code);
   }
 }
 
 export const socketIoClient: TargetClient = {
   kind: 'socketio',
-  connect(spec: ClientSpec, handlers: ClientHandlers): Promise<BenchSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${spec.endpoint}/socket.io/?EIO=4&transport=websocket&rooms=${roomsQuery(spec.rooms)}`, {
-        ...BENCH_WS_OPTIONS,
-        localAddress: spec.localAddress,
-      });
-      new SocketIoSocket(ws, handlers, { resolve, reject });
-    });
-  },
+  connect: (spec: ClientSpec, handlers: ClientHandlers) =>
+    openBaselineSocket(
+      `${spec.endpoint}/socket.io/?EIO=4&transport=websocket&rooms=${roomsQuery(spec.rooms)}`,
+      spec,
+      (ws: WebSocket, pending) => new SocketIoSocket(ws, handlers, pending, 'socket.io'),
+    ),
 };
