@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram.js';
 import type { ConnectResult, HostEnvelope, HostReplies, HostReply, HostRequest, HostStats, SocketPlan } from './host-protocol.js';
+import { HOST_COUNTERS, zeroCounters } from './host-protocol.js';
 import { accountLoss, type LossReport } from './loss.js';
 import type { TargetKind } from './target.js';
 
@@ -200,15 +201,7 @@ export class Generator {
   async stats(resetLatency: boolean): Promise<GeneratorStats> {
     const all = await Promise.all(this.hosts.map((h) => h.request({ type: 'stats', resetLatency })));
     const merged: GeneratorStats = {
-      open: 0,
-      deliveries: 0,
-      duplicates: 0,
-      late: 0,
-      foreign: 0,
-      published: 0,
-      acked: 0,
-      ackedFanout: 0,
-      sendFailures: 0,
+      ...zeroCounters(),
       errors: {},
       closes: {},
       sent: new Map(),
@@ -219,15 +212,7 @@ export class Generator {
       rssBytes: 0,
     };
     for (const s of all) {
-      merged.open += s.open;
-      merged.deliveries += s.deliveries;
-      merged.duplicates += s.duplicates;
-      merged.late += s.late;
-      merged.foreign += s.foreign;
-      merged.published += s.published;
-      merged.acked += s.acked;
-      merged.ackedFanout += s.ackedFanout;
-      merged.sendFailures += s.sendFailures;
+      for (const k of HOST_COUNTERS) merged[k] += s[k];
       sumInto(merged.errors, s.errors);
       sumInto(merged.closes, s.closes);
       for (const [p, n] of s.sent) merged.sent.set(p, n);

@@ -71,8 +71,15 @@ export interface ConnectResult {
   connectLatency: HistogramData;
 }
 
+/** The plain counters of HostStats: hosts count them, the generator sums them. */
+export const HOST_COUNTERS = ['open', 'deliveries', 'duplicates', 'late', 'foreign', 'published', 'acked', 'ackedFanout', 'sendFailures'] as const;
+export type HostCounters = Record<(typeof HOST_COUNTERS)[number], number>;
+
+export const zeroCounters = (): HostCounters =>
+  Object.fromEntries(HOST_COUNTERS.map((k) => [k, 0])) as HostCounters;
+
 /** Counters are cumulative since `init`; histograms since the last `resetLatency`. */
-export interface HostStats {
+export interface HostStats extends HostCounters {
   open: number;
   deliveries: number;
   /** Deliveries whose id was not above the last id this socket had from that publisher (duplicate or reordered); not counted as deliveries. */

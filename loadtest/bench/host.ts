@@ -13,6 +13,7 @@ import { clockMs, makeBody, messageId, parseBody, parsed, MIN_BODY_BYTES } from 
 import { failureReason } from './connect-failure.js';
 import { Histogram } from './histogram.js';
 import type { AccountSlice, ConnectResult, HostInit, HostReplies, HostRequest, HostRequestType, HostStats, PublisherPlan, SocketPlan } from './host-protocol.js';
+import { zeroCounters } from './host-protocol.js';
 import { loadClient } from './registry.js';
 import type { BenchSocket, ClientHandlers, TargetClient } from './target.js';
 
@@ -57,17 +58,7 @@ export class SocketHost {
   private readonly latency = new Histogram();
   private readonly ackLatency = new Histogram();
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
-  private readonly c = {
-    open: 0,
-    deliveries: 0,
-    duplicates: 0,
-    late: 0,
-    foreign: 0,
-    published: 0,
-    acked: 0,
-    ackedFanout: 0,
-    sendFailures: 0,
-  };
+  private readonly c = zeroCounters();
   private readonly errors: Record<string, number> = {};
   private readonly closes: Record<string, number> = {};
 
