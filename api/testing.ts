@@ -8,38 +8,27 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Static } from 'typebox';
-import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
 import { decodeControlEvent, type ControlEvent } from '../shared/broker/control.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
-import { AnnotatedHistory } from '../shared/store/annotated-history.js';
-import { MessageMutations } from './messages/mutations.js';
-import { createUploads } from './uploads/wiring.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MergedHistory } from '../shared/store/merged-history.js';
-import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import type { PgMessageStore } from '../shared/store/pg-message-store.js';
+import type { Messaging } from '../shared/broker/wiring.js';
+import { Registry } from 'prom-client';
+import { composeApi } from './compose.js';
 import { testLogger } from '../shared/testing/logger.js';
 import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
 import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
 import { generateSigningJwk, signingKeysFromJwks, type SigningKeys } from './auth/keys.js';
-import { Sessions } from './auth/sessions.js';
-import { createTokenIssuer } from './auth/tokens.js';
+import type { Sessions } from './auth/sessions.js';
 import { loadUploadsConfig, type AuthConfig, type HttpConfig, type UploadsConfig } from './config.js';
-import { buildApp, type App } from './http/app.js';
-import { RoomRepository } from './rooms/repository.js';
-import { RoomSeqs } from './rooms/seqs.js';
-import { Announcements } from './announcements.js';
-import { MessageSearch } from './search/messages.js';
+import type { App } from './http/app.js';
 import type { RouteDeps } from './routes/deps.js';
-import { Users } from './users.js';
-import { RedisPresence } from '../shared/presence/redis-presence.js';
-import { presenceRooms } from '../shared/presence/rooms.js';
-import { registerScripts } from '../shared/redis/scripts.js';
 
 /** The password `register` and `login` use. */
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -58,6 +47,8 @@ export interface ApiFixture {
   sessions: Sessions;
   /** The durable half of history: append here to stand in for the worker. */
   store: PgMessageStore;
+  /** The message path the api was wired with (publisher, room log, epochs). */
+  messaging: Messaging;
   /** What the routes were given; a test can register them on another Fastify instance. */
   deps: RouteDeps;
   /** Registers through the api; throws unless it answers 201. */
@@ -106,57 +97,18 @@ export async function createApiFixture(
     // Small body limit so the 413 path is reachable with a modest payload.
     const http: HttpConfig = { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096, maxMessageBytes: 4096, trustProxy: false, ...options.http };
 
-    const sessions = new Sessions({
-      sql: db.sql,
-      redis,
-      keys,
-      publishControl: (event) => publishControl(redis, keys, event),
-      issueAccessToken: createTokenIssuer(signingKeys, auth),
-      config: auth,
-      logger,
-    });
-    const rooms = new RoomRepository(db.sql);
-    const verify = createAccessVerifier({
-      keys: signingKeys.verifier,
-      issuer: auth.issuer,
-      audience: auth.audience,
-      isRevoked: redisRevocationCheck(redis, keys.revokedSession),
-    });
-    const store = new PgMessageStore(db.sql);
     const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
-    const uploads = createUploads({
-      config: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
-      streams: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 3600 },
-      sql: db.sql,
-      redis,
-      keys,
-      verify,
-      rooms,
-      logger,
-      trustProxy: false,
-    });
-    const deps: RouteDeps = {
-      users: new Users(db.sql),
-      rooms,
-      tus: uploads.tus,
-      files: uploads.files,
-      content: uploads.content,
-      sessions,
-      history: new AnnotatedHistory(db.sql, new MergedHistory({ durable: store, redis, keys, logger })),
-      messages: new MessageMutations(db.sql, redis, keys),
-      maxMessageBytes: http.maxMessageBytes,
-      search: new MessageSearch(db.sql),
-      roomSeqs: new RoomSeqs({ sql: db.sql, redis, keys }),
-      announcements: new Announcements({ sql: db.sql, redis, keys, keepLatest: options.announcementsKeepLatest ?? 5 }),
-      verify,
-      signingKeys,
-      publishControl: (event) => publishControl(redis, keys, event),
-      presence: new RedisPresence(redis, registerScripts(redis), keys),
-      presenceRooms: (userId) => presenceRooms(db.sql, userId, options.presenceRoomEventsMaxMembers ?? 1000),
-      accessTtlSeconds: auth.accessTtlSeconds,
-      refreshTtlSeconds: auth.refreshTtlSeconds,
-    };
-    const app = await buildApp(http, logger, deps);
+    const { app, deps, uploads, sessions, store, messaging } = await composeApi(
+      { sql: db.sql, redis, keys, logger, registry: new Registry(), signingKeys },
+      {
+        http,
+        auth,
+        uploads: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
+        streams: { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 3600, ackReplicas: 0, ackTimeoutMs: 250 },
+        announcements: { keepLatest: options.announcementsKeepLatest ?? 5 },
+        presence: { heartbeatMs: 5000, leaseHeartbeats: 3, roomEventsMaxMembers: options.presenceRoomEventsMaxMembers ?? 1000 },
+      },
+    );
     const owned = testRedis;
     const recorders = new Set<ControlRecorder>();
 
@@ -183,6 +135,7 @@ export async function createApiFixture(
       http,
       sessions,
       store,
+      messaging,
       deps,
       register,
       login,

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
-import { CloseCode } from '../shared/errors.js';
+import { ERRORS } from '../shared/errors.js';
 import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import type { ParleySocket } from '../shared/client/socket.js';
@@ -59,8 +59,10 @@ describe('limits, typing and announcements on the gateway', () => {
     assert.ok(refused.type === 'error' && refused.retryAfterMs! > 0);
     send(ws, 10);
     const closed = await ws.closed;
-    assert.equal(closed.code, CloseCode.policy);
+    assert.equal(closed.code, ERRORS.rate_limit_abuse.close);
+    assert.equal(closed.code, 1008);
     assert.equal(closed.reason, 'rate limit abuse');
+    assert.ok(ws.frames.some((f) => f.type === 'error' && f.code === 'rate_limit_abuse'), 'the close is explained first');
   });
 
   test('the per-user bucket is shared by the user\'s sockets', async () => {

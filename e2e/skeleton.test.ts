@@ -10,7 +10,7 @@ import { generateSigningJwk } from '../api/auth/keys.js';
 import { UpgradeRejected, type ParleySocket } from '../shared/client/socket.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type MeResponse, type Problem, type TokenResponse } from '../shared/http/schemas.js';
 import type { Static } from 'typebox';
-import { CloseCode } from '../shared/errors.js';
+import { ERRORS } from '../shared/errors.js';
 import { eventually } from '../shared/processes.js';
 import { startCluster, type Cluster } from './cluster.js';
 
@@ -158,8 +158,8 @@ describe('walking skeleton', () => {
     const res = await c.post('/v1/auth/logout', undefined, alice.accessToken);
     assert.equal(res.status, 204);
     const [first, other] = await Promise.all([aliceWs.closed, second.closed]);
-    assert.equal(first.code, CloseCode.policy);
-    assert.equal(other.code, CloseCode.policy, 'sockets on every gateway are closed');
+    assert.equal(first.code, ERRORS.session_revoked.close);
+    assert.equal(other.code, ERRORS.session_revoked.close, 'sockets on every gateway are closed');
     const err = await rejected(c.connect(0, alice.accessToken));
     assert.equal(err.status, 401);
     assert.equal((JSON.parse(err.body) as Problem).code, 'session_revoked');
@@ -181,7 +181,7 @@ describe('walking skeleton', () => {
     const replay = await c.post<Problem>('/v1/auth/refresh', { refreshToken: carol.refreshToken });
     assert.equal(replay.status, 401);
     assert.equal(replay.body.code, 'refresh_token_reused');
-    assert.equal((await ws.closed).code, CloseCode.policy, 'the revoked session\'s socket is closed');
+    assert.equal((await ws.closed).code, ERRORS.session_revoked.close, 'the revoked session\'s socket is closed');
     const next = await c.post<Problem>('/v1/auth/refresh', { refreshToken: first.body.refreshToken });
     assert.equal(next.status, 401, 'the newest refresh token of the revoked session is dead too');
     assert.equal((await c.get('/v1/me', first.body.accessToken)).status, 401);
@@ -229,7 +229,7 @@ describe('walking skeleton', () => {
     const gw = c.gateways[1]!;
     const exit = gw.kill('SIGTERM');
     const closed = await bobWs.closed;
-    assert.equal(closed.code, CloseCode.restarting);
+    assert.equal(closed.code, ERRORS.shutting_down.close);
     assert.deepEqual(await exit, { code: 0, signal: null });
   });
 });

@@ -6,10 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { RedisPublisher } from '../shared/broker/redis-publisher.js';
 import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys } from '../shared/redis/keys.js';
-import { registerScripts } from '../shared/redis/scripts.js';
-import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import { testMessaging } from '../shared/testing/messaging.js';
 import { createTestDatabase } from '../shared/testing/postgres.js';
 import { createTestRedis } from '../shared/testing/redis.js';
 import { eventually, startService, type ServiceProcess } from '../shared/processes.js';
@@ -28,13 +26,7 @@ test('a worker SIGKILLed mid-batch: a new worker persists every message exactly 
   });
 
   const keys = redisKeys(r.config.keyPrefix);
-  const store = new PgMessageStore(db.sql);
-  const publisher = new RedisPublisher({
-    scripts: registerScripts(r.redis),
-    keys,
-    config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 600 },
-    persistedMaxSeq: (room) => store.maxSeq(room),
-  });
+  const { publisher } = testMessaging(r, db);
   const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('alice', 'x') returning id`;
   const rooms = [GLOBAL_ROOM];
   while (rooms.length < 3) {

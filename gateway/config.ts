@@ -41,8 +41,28 @@ export const SocketConfig = Type.Object({
   abuseRejections: setting.integer('GATEWAY_ABUSE_REJECTIONS', { default: 50, minimum: 1 }),
   /** On SIGTERM: how long in-flight publishes may take before sockets are closed with 1012. */
   drainTimeoutMs: setting.integer('GATEWAY_DRAIN_TIMEOUT_MS', { default: 10_000, minimum: 0 }),
+  /**
+   * On SIGTERM: the 1012 closes are spread evenly over this window, so that
+   * clients do not all reconnect elsewhere in the same instant. 0 closes all at once.
+   */
+  drainSpreadMs: setting.integer('GATEWAY_DRAIN_SPREAD_MS', { default: 5_000, minimum: 0, maximum: 120_000 }),
 });
 export type SocketConfig = Static<typeof SocketConfig>;
+
+/** The relay's gap repair and the delivery-proving probe (see fanout/relay.ts, probe.ts). */
+export const FanoutConfig = Type.Object({
+  /** Live messages a room holds while its gap is read from the log; past this the gap is announced instead. */
+  repairMaxPending: setting.integer('GATEWAY_REPAIR_MAX_PENDING', { default: 10_000, minimum: 1 }),
+  /** First retry delay of a room log read that failed during a repair (doubles up to 2 s). */
+  repairRetryMs: setting.integer('GATEWAY_REPAIR_RETRY_MS', { default: 100, minimum: 1 }),
+  /** How often the gateway sends a probe through its own fan-out path. */
+  probeIntervalMs: setting.integer('GATEWAY_PROBE_INTERVAL_MS', { default: 2_000, minimum: 50 }),
+  /** A probe not back within this long has failed. */
+  probeTimeoutMs: setting.integer('GATEWAY_PROBE_TIMEOUT_MS', { default: 1_000, minimum: 10 }),
+  /** Probes failed in a row before /readyz fails and the subscriber link is reconnected. */
+  probeMaxFailures: setting.integer('GATEWAY_PROBE_MAX_FAILURES', { default: 3, minimum: 1 }),
+});
+export type FanoutConfig = Static<typeof FanoutConfig>;
 
 export const GatewayAuthConfig = Type.Object({
   ...TokenClaimsConfig.properties,
@@ -59,6 +79,7 @@ export const GatewayConfig = Type.Object({
   postgres: PostgresConfig,
   ops: opsConfig(9100),
   socket: SocketConfig,
+  fanout: FanoutConfig,
   auth: GatewayAuthConfig,
   streams: StreamsConfig,
   presence: PresenceConfig,
@@ -70,6 +91,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (config.socket.maxPayloadBytes < config.socket.maxFrameBytes) {
     throw new ConfigError([
       `GATEWAY_MAX_PAYLOAD_BYTES (${config.socket.maxPayloadBytes}) must be ≥ GATEWAY_MAX_FRAME_BYTES (${config.socket.maxFrameBytes})`,
+    ]);
+  }
+  if (config.fanout.probeTimeoutMs >= config.fanout.probeIntervalMs) {
+    throw new ConfigError([
+      `GATEWAY_PROBE_TIMEOUT_MS (${config.fanout.probeTimeoutMs}) must be below GATEWAY_PROBE_INTERVAL_MS (${config.fanout.probeIntervalMs})`,
     ]);
   }
   return config;

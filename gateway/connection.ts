@@ -1,13 +1,14 @@
 /**
- * Per-socket state and the one way to send a frame to a socket.
+ * Per-socket state and the one way to send a frame to, or close, a socket.
  */
 import type { Principal } from '../shared/auth/claims.js';
 import { encodeServerFrame, errorFrame } from '../shared/protocol/codec.js';
-import type { ChatMessage, ServerFrame } from '../shared/protocol/frames.js';
-import type { ErrorCode } from '../shared/errors.js';
+import type { ServerFrame } from '../shared/protocol/frames.js';
+import { closeCodeOf, type ClosingErrorCode, type ErrorCode } from '../shared/errors.js';
 import type { WebSocket } from './uws.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ConnLimits } from './rate-limits.js';
+import type { Relayed } from './fanout/catch-up.js';
 
 /** Attached to each uWS socket at upgrade (`ws.getUserData()`). */
 export interface Conn {
@@ -26,8 +27,8 @@ export interface Conn {
    * the replay it will ask for.
    */
   hold: boolean;
-  /** Rooms being resumed, with the live messages relayed meanwhile (see CatchUps). */
-  catchingUp: Map<string, ChatMessage[]>;
+  /** Rooms being resumed, with what the relay delivered meanwhile (see CatchUps). */
+  catchingUp: Map<string, Relayed[]>;
   limits: ConnLimits;
 }
 
@@ -47,11 +48,22 @@ export class Sender {
     this.send(ws, errorFrame(code, options));
   }
 
-  /** Closes with a catalogue error's close code; a no-op if already closed. */
-  close(ws: Socket, code: number, reason: string): void {
+  /**
+   * Ends the connection because of `code`: its `error` frame (with `message`
+   * when given), then the close code the catalogue gives the error, with
+   * `reason`. A no-op if already closed.
+   */
+  fail(ws: Socket, code: ClosingErrorCode, reason: string, message?: string): void {
+    if (ws.getUserData().closed) return;
+    this.error(ws, code, message === undefined ? {} : { message });
+    this.close(ws, code, reason);
+  }
+
+  /** Closes with the catalogue's close code for `code`, sending no error frame; a no-op if already closed. */
+  close(ws: Socket, code: ClosingErrorCode, reason: string): void {
     const conn = ws.getUserData();
     if (conn.closed) return;
     conn.closed = true;
-    ws.end(code, reason);
+    ws.end(closeCodeOf(code), reason);
   }
 }

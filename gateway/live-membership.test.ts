@@ -16,11 +16,13 @@ import type { MembershipChanged } from '../shared/broker/control.js';
 import type { ServerFrame } from '../shared/protocol/frames.js';
 import { eventually } from '../shared/processes.js';
 import { createGatewayMetrics } from './metrics.js';
-import { RoomSubscriptions } from './room-subscriptions.js';
+import { RoomSubscriptions } from './fanout/subscriptions.js';
+import { createControlDispatcher } from './control/index.js';
+import type { ControlEvent } from '../shared/broker/control.js';
 import { SessionIndex } from './sessions.js';
 import { Sender, type Conn, type Socket } from './connection.js';
 import { LiveMembership } from './live-membership.js';
-import { CatchUps } from './catch-up.js';
+import { CatchUps } from './fanout/catch-up.js';
 import { TokenBucket } from './token-bucket.js';
 import { pgRoomsOfUsers, type RoomsOfUsers } from './membership.js';
 
@@ -37,6 +39,8 @@ describe('LiveMembership ordering rules', () => {
   let sub: Redis;
   let sessions: SessionIndex;
   let membership: LiveMembership;
+  /** Control events reach LiveMembership through the gateway's own control handlers. */
+  let control: (event: ControlEvent) => void;
   /** When set, the next membership query waits for it: stages a slow snapshot. */
   let gate: Promise<void> | null = null;
   /** Called once a gated query has its snapshot, before it waits on the gate. */
@@ -107,7 +111,12 @@ describe('LiveMembership ordering rules', () => {
       return snapshot;
     };
     membership = new LiveMembership({
-      subscriptions: new RoomSubscriptions(bus, testLogger(), metrics),
+      subscriptions: new RoomSubscriptions(
+        bus,
+        { opening: async () => undefined, live: () => undefined, closed: () => undefined },
+        testLogger(),
+        metrics,
+      ),
       sessions,
       sender: new Sender(metrics),
       publishToRoom: () => undefined,
@@ -115,6 +124,7 @@ describe('LiveMembership ordering rules', () => {
       catchUps: new CatchUps(),
       logger: testLogger(),
     });
+    control = createControlDispatcher({ membership, broadcast: () => undefined, closeSession: () => undefined });
   });
   after(async () => {
     sub.disconnect();
@@ -126,7 +136,7 @@ describe('LiveMembership ordering rules', () => {
     const s = socket([]);
     const id = await room();
     await member(id);
-    membership.apply(event(id, 'joined'));
+    control(event(id, 'joined'));
     await eventually('the join to take effect', () => (s.topics.has(id) ? true : undefined));
     assert.ok(s.conn.rooms.has(id));
     await eventually('member_joined to reach the joiner', () =>
@@ -138,7 +148,7 @@ describe('LiveMembership ordering rules', () => {
     const s = socket([]);
     const id = await room();
     const before = queries;
-    membership.apply(event(id, 'joined'));
+    control(event(id, 'joined'));
     await settled(before);
     assert.equal(s.conn.rooms.has(id), false);
     assert.equal(s.topics.has(id), false);
@@ -151,7 +161,7 @@ describe('LiveMembership ordering rules', () => {
     await membership.attach(s.ws);
     assert.ok(s.topics.has(id));
     const before = queries;
-    membership.apply(event(id, 'kicked'));
+    control(event(id, 'kicked'));
     assert.equal(s.conn.rooms.has(id), false, 'publishing is refused immediately');
     assert.equal(s.topics.has(id), false, 'delivery stops immediately');
     assert.equal(queries, before);
@@ -161,8 +171,8 @@ describe('LiveMembership ordering rules', () => {
     const [kickedFrom, joinedTo] = [await room(), await room()];
     await member(joinedTo);
     const readAt = Date.now();
-    membership.apply(event(kickedFrom, 'kicked'));
-    membership.apply(event(joinedTo, 'joined'));
+    control(event(kickedFrom, 'kicked'));
+    control(event(joinedTo, 'joined'));
     // This socket read its rooms before both announcements: it still lists kickedFrom and lacks joinedTo.
     const s = socket([kickedFrom], readAt);
     await membership.attach(s.ws);
@@ -183,7 +193,7 @@ describe('LiveMembership ordering rules', () => {
     await taken; // the snapshot still lists the room
     onSnapshot = null;
     await db.sql`delete from room_members where room_id = ${id} and user_id = ${bob.id}`;
-    membership.apply(event(id, 'kicked'));
+    control(event(id, 'kicked'));
     gate = null;
     open();
     await resync;
@@ -212,7 +222,7 @@ describe('LiveMembership ordering rules', () => {
     const confirming = membership.confirm(s.ws, id);
     await taken; // the snapshot still lists the room
     onSnapshot = null;
-    membership.apply(event(id, 'kicked'));
+    control(event(id, 'kicked'));
     gate = null;
     open();
     assert.equal(await confirming, false);

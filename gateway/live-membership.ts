@@ -22,14 +22,13 @@
  *   and applies the difference.
  */
 import type { Logger } from '../shared/log.js';
-import type { ControlEvent, MembershipChanged } from '../shared/broker/control.js';
+import type { MembershipChanged } from '../shared/broker/control.js';
 import type { ServerFrameOf } from '../shared/protocol/frames.js';
 import type { Sender, Socket } from './connection.js';
 import type { SessionIndex } from './sessions.js';
-import type { RoomSubscriptions } from './room-subscriptions.js';
+import type { RoomSubscriptions } from './fanout/subscriptions.js';
 import type { RoomsOfUsers } from './membership.js';
-import { eventFrame } from './events.js';
-import type { CatchUps } from './catch-up.js';
+import type { CatchUps } from './fanout/catch-up.js';
 
 /** Upper bound on the time between reading a socket's rooms and attaching it. */
 const REPLAY_WINDOW_MS = 60_000;
@@ -102,24 +101,10 @@ export class LiveMembership {
     conn.subscribed.clear();
   }
 
-  apply(event: ControlEvent): void {
-    switch (event.type) {
-      case 'membership_changed':
-        return this.onMembership(event);
-      case 'room_updated':
-        return this.deps.publishToRoom(event.room, eventFrame(event));
-      case 'room_deleted':
-        this.remember(event.room, null, 'deleted');
-        this.deps.publishToRoom(event.room, eventFrame(event));
-        for (const ws of this.deps.sessions.all()) this.remove(ws, event.room);
-        return;
-      case 'read_marker':
-      case 'message_changed':
-        return this.deps.publishToRoom(event.room, eventFrame(event));
-      case 'session_revoked':
-      case 'announcement':
-        return;
-    }
+  /** Every local socket loses the room at once. */
+  roomDeleted(room: string): void {
+    this.remember(room, null, 'deleted');
+    for (const ws of this.deps.sessions.all()) this.remove(ws, room);
   }
 
   /**
@@ -149,8 +134,11 @@ export class LiveMembership {
     }
   }
 
-  private onMembership(event: MembershipChanged): void {
-    const frame = eventFrame(event);
+  /**
+   * Applies a membership change to the user's sockets here; `frame` is the
+   * member event the room's members are shown (the control handler built it).
+   */
+  membershipChanged(event: MembershipChanged, frame: ServerFrameOf<'event'>): void {
     const { room } = event;
     const sockets = this.deps.sessions.socketsOfUser(event.user.id);
     switch (event.change) {

@@ -64,5 +64,47 @@ export function createGatewayMetrics(registry: Registry) {
       help: 'Room messages received from Redis and relayed to local sockets',
       registers,
     }),
+    gapRepairs: new Counter({
+      name: 'parley_gateway_gap_repairs_total',
+      help: 'Room repairs from the room log, by cause (gap: a seq skipped ahead; resync: the subscriber reconnected; epoch: Redis lost data; regression)',
+      labelNames: ['cause'] as const,
+      registers,
+    }),
+    gapRepairFailures: new Counter({
+      name: 'parley_gateway_gap_repair_failures_total',
+      help: 'Room log reads of a repair that failed and were retried',
+      registers,
+    }),
+    repaired: new Counter({
+      name: 'parley_gateway_repaired_messages_total',
+      help: 'Messages delivered from the room log because pub/sub had not delivered them',
+      registers,
+    }),
+    gapsAnnounced: new Counter({
+      name: 'parley_gateway_gaps_announced_total',
+      help: 'Ranges the relay could not repair and announced to a room with a gap frame',
+      registers,
+    }),
+    seqRegressions: new Counter({
+      name: 'parley_gateway_seq_regressions_total',
+      help: 'Seqs seen going backwards in a room (Redis lost acknowledged writes); each replaces the epoch',
+      registers,
+    }),
+    probeLatency: new Histogram({
+      name: 'parley_gateway_fanout_probe_seconds',
+      help: 'Round trip of a probe through this gateway\'s own fan-out path (publish, Redis, subscriber)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    probeFailures: new Counter({
+      name: 'parley_gateway_fanout_probe_failures_total',
+      help: 'Fan-out probes that did not come back in time',
+      registers,
+    }),
+    probeFailing: new Gauge({
+      name: 'parley_gateway_fanout_probe_consecutive_failures',
+      help: 'Fan-out probes failed in a row; at GATEWAY_PROBE_MAX_FAILURES the gateway reports not ready',
+      registers,
+    }),
   };
 }

@@ -26,25 +26,41 @@ export interface GatewayPresenceDeps {
 export class GatewayPresence {
   private timer: NodeJS.Timeout | null = null;
   private beating = false;
+  /** Connects and disconnects still registering or announcing: a drain waits for them (`settled`). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly deps: GatewayPresenceDeps) {}
 
   opened(userId: string): void {
-    this.deps.presence.connect(this.deps.gatewayId, userId).then(
-      async (cameOnline) => {
-        if (cameOnline) await this.announce(userId);
-      },
-      (err: unknown) => this.deps.logger.warn({ err }, 'presence connect failed'),
+    this.track(
+      this.deps.presence.connect(this.deps.gatewayId, userId).then(
+        async (cameOnline) => {
+          if (cameOnline) await this.announce(userId);
+        },
+        (err: unknown) => this.deps.logger.warn({ err }, 'presence connect failed'),
+      ),
     );
   }
 
   closed(userId: string): void {
-    this.deps.presence.disconnect(this.deps.gatewayId, userId).then(
-      async (wentOffline) => {
-        if (wentOffline) await this.announce(userId);
-      },
-      (err: unknown) => this.deps.logger.warn({ err }, 'presence disconnect failed'),
+    this.track(
+      this.deps.presence.disconnect(this.deps.gatewayId, userId).then(
+        async (wentOffline) => {
+          if (wentOffline) await this.announce(userId);
+        },
+        (err: unknown) => this.deps.logger.warn({ err }, 'presence disconnect failed'),
+      ),
     );
+  }
+
+  /** Resolves once every connect and disconnect so far is registered and announced. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   }
 
   /** Takes the lease now, then renews it and reaps every heartbeat. */
@@ -54,10 +70,16 @@ export class GatewayPresence {
     this.timer.unref();
   }
 
-  /** Stops renewing and leaves: this gateway's users that have no other socket go offline now. */
+  /**
+   * Stops renewing and leaves: this gateway's users that have no other socket
+   * go offline now. Waits for the disconnects in flight first, so every
+   * offline event is announced while Redis is still open (a drain closes the
+   * sockets, then calls this, then closes Redis).
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.settled();
     const offline = await this.deps.presence.leave(this.deps.gatewayId);
     await Promise.allSettled(offline.map((u) => this.announce(u)));
   }

@@ -6,7 +6,7 @@
  * error carrying the wait; a socket refused `abuseRejections` times in a row
  * is closed with 1008.
  */
-import { CloseCode, ParleyError } from '../shared/errors.js';
+import { ParleyError } from '../shared/errors.js';
 import type { SocketConfig } from './config.js';
 import type { Conn, Sender, Socket } from './connection.js';
 import { TokenBucket } from './token-bucket.js';
@@ -61,8 +61,8 @@ export class RateLimits {
   }
 
   /**
-   * Takes a token for `action`, or throws `rate_limited` (after closing the
-   * socket with 1008 when it has been refused too often in a row).
+   * Takes a token for `action`, or throws `rate_limited` (after ending the
+   * socket with `rate_limit_abuse`, 1008, when it has been refused too often in a row).
    */
   take(ws: Socket, conn: Conn, action: Limited): void {
     const limits = conn.limits;
@@ -75,8 +75,7 @@ export class RateLimits {
       return;
     }
     if (++limits.rejections >= this.config.abuseRejections) {
-      this.sender.error(ws, 'rate_limited', { message: 'Rate limit exceeded repeatedly; closing' });
-      this.sender.close(ws, CloseCode.policy, 'rate limit abuse');
+      this.sender.fail(ws, 'rate_limit_abuse', 'rate limit abuse');
     }
     throw new ParleyError('rate_limited', `${action} rate limit exceeded; retry in ${wait} ms`, { retryAfterMs: wait });
   }

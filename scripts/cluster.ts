@@ -54,7 +54,7 @@ function ensureKeys(): Promise<void> | void {
 }
 
 runMain(async () => {
-  const redis = await connectRedis({ url: REDIS_URL, keyPrefix: '' }, logger, 'parley-cluster-check');
+  const redis = await connectRedis({ url: REDIS_URL }, logger, 'parley-cluster-check');
   redis.disconnect();
   await ensureDatabase();
   await ensureKeys();

@@ -17,15 +17,16 @@ export interface ErrorSpec {
 }
 
 /**
- * WebSocket close codes the gateway sends (RFC 6455 §7.4.1). Some endings
- * carry no close frame at all, and clients see 1006: a frame above
- * GATEWAY_MAX_PAYLOAD_BYTES, the idle timeout, a slow reader over
- * GATEWAY_MAX_BACKPRESSURE_BYTES, invalid UTF-8 in a text frame (uWS drops the
- * connection in each case).
+ * The WebSocket close codes the catalogue uses (RFC 6455 §7.4.1). Code reads
+ * them through the catalogue (`ERRORS[code].close`), never from here: a close
+ * is always the consequence of a catalogue error. Some endings carry no close
+ * frame at all, and clients see 1006: a frame above GATEWAY_MAX_PAYLOAD_BYTES,
+ * the idle timeout, a slow reader over GATEWAY_MAX_BACKPRESSURE_BYTES, invalid
+ * UTF-8 in a text frame (uWS drops the connection in each case).
  */
-export const CloseCode = {
+const CloseCode = {
   normal: 1000,
-  /** Session revoked, policy violation (e.g. abuse). Do not reconnect with the same token. */
+  /** Policy violation: the session was revoked, or the socket abused a limit. */
   policy: 1008,
   /** Gateway is draining (deploy, scale-in). Reconnect, possibly to another gateway. */
   restarting: 1012,
@@ -33,7 +34,8 @@ export const CloseCode = {
   tryAgainLater: 1013,
 } as const;
 
-const spec = (message: string, http: number, retryable = false, close: number | null = null): ErrorSpec => ({
+/** `close` keeps its literal type, so the codes that end a connection are known to the compiler (ClosingErrorCode). */
+const spec = <C extends number | null = null>(message: string, http: number, retryable = false, close: C = null as C): ErrorSpec & { readonly close: C } => ({
   message,
   http,
   retryable,
@@ -76,6 +78,8 @@ export const ERRORS = {
   // --- capacity and availability ---
   /** Over a rate limit: wait `retryAfterMs`. A socket that keeps going is closed with 1008. */
   rate_limited: spec('Too many requests; slow down', 429, true),
+  /** Refused by a rate limit GATEWAY_ABUSE_REJECTIONS times in a row: the socket is closed. */
+  rate_limit_abuse: spec('Rate limits were exceeded repeatedly; the connection is closed', 429, false, CloseCode.policy),
   too_many_connections: spec('This gateway is at its connection limit', 503, true),
   overloaded: spec('The server is temporarily over capacity; retry later', 503, true),
   unavailable: spec('A backing service is unavailable; retry later', 503, true, CloseCode.tryAgainLater),
@@ -84,6 +88,14 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** The codes that end a WebSocket connection: those with a close code in the catalogue. */
+export type ClosingErrorCode = { [K in ErrorCode]: (typeof ERRORS)[K]['close'] extends number ? K : never }[ErrorCode];
+
+/** The WebSocket close code of an error that ends a connection. */
+export function closeCodeOf(code: ClosingErrorCode): number {
+  return ERRORS[code].close as number;
+}
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 

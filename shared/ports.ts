@@ -22,6 +22,12 @@ export interface PublishInput {
   kind: 'text' | 'file';
   body: string;
   file?: FileRef | undefined;
+  /**
+   * The highest seq the caller knows was assigned in the room (a gateway's
+   * last relayed seq), 0 or absent when it knows none. A counter found below
+   * it went backwards; the message is then numbered past the loss instead.
+   */
+  floor?: number | undefined;
 }
 
 export interface Accepted {
@@ -38,8 +44,10 @@ export interface Accepted {
  * Accepts messages into rooms.
  *
  * When `publish` resolves, all of this holds, atomically (all or nothing):
- * - `seq` is the room's next number: rooms count from 1, with no gaps and no
- *   repeats, and a later resolution in the same room never has a smaller seq;
+ * - `seq` is the room's next number: rooms count from 1 with no repeats, ever,
+ *   and a later resolution in the same room never has a smaller seq. Seqs have
+ *   no gaps, except the ranges a reseed skips after Redis lost data (see
+ *   SeqSeeder): those are recorded (SeqLedger) and reported as gaps;
  * - the message is in the room's recent log and in the persistence queue, so it
  *   reaches Postgres even if every gateway dies now;
  * - it was handed to live subscribers of the room, in seq order.
@@ -63,13 +71,16 @@ export interface MessagePublisher {
 /**
  * Live room fan-out into one process. Delivery is at-most-once and, per room,
  * in seq order: messages published while this process was not subscribed, or
- * while its connection to the broker was down, are not redelivered (clients
- * resume from history). `subscribe` resolves once deliveries have started.
+ * while its connection to the broker was down, are not redelivered. A
+ * subscriber that must not miss any reads them from the RoomLog: after every
+ * reconnect (`ControlBus.onResync`) and whenever a seq skips ahead (the
+ * gateway's RoomRelay). `subscribe` resolves once deliveries have started.
  */
 export interface RoomSubscriber {
   subscribe(room: string): Promise<void>;
   unsubscribe(room: string): Promise<void>;
-  onMessage(handler: (message: ChatMessage) => void): void;
+  /** `epoch` is the Redis epoch the message's seq was assigned in (absent in entries older than epochs). */
+  onMessage(handler: (message: ChatMessage, epoch: string | undefined) => void): void;
   /** Typing signals of subscribed rooms; same at-most-once delivery, never stored. */
   onTyping(handler: (signal: TypingSignal) => void): void;
 }
@@ -105,15 +116,75 @@ export interface RoomLogSnapshot {
   seq: number;
   /** The oldest seq the log still holds, or null when it is empty. */
   oldest: number | null;
+  /** The Redis epoch the room's counter belongs to (see SeqSeeder). */
+  epoch: string;
 }
 
 /**
- * The recent, bounded log of a room's messages (the resume window).
- * `since` is one atomic snapshot: every message with seq ≤ `seq` that is still
- * in the window is in `messages` (when > after), and nothing newer is.
+ * The recent, bounded log of a room's messages (the resume and repair
+ * window) and the room's seq counter. This port is the one reader of those
+ * Redis structures; the publisher writes them (publish.lua).
+ *
+ * The log holds a contiguous run of seqs ending at the counter (older entries
+ * are trimmed from the front), except that a reseed after a loss (SeqSeeder)
+ * empties it: it never spans a skipped range.
  */
 export interface RoomLog {
-  since(room: string, after: number): Promise<RoomLogSnapshot>;
+  /**
+   * One atomic snapshot: every message with seq ≤ `seq` that is still in the
+   * window is in `messages` (when > after), and nothing newer is. When the
+   * counter is missing or belongs to a lost epoch it is seeded first, so
+   * `seq` is never below a seq that may have been acked; `floor` (a seq the
+   * caller saw assigned, 0 for none) is a lower bound for that seeding.
+   */
+  since(room: string, after: number, floor?: number): Promise<RoomLogSnapshot>;
+  /** Newest first: up to `limit` messages with seq < `before` (the newest when absent). */
+  page(room: string, options: { before?: number | undefined; limit: number }): Promise<ChatMessage[]>;
+  /** The message at `seq`, or null when the log does not hold it. */
+  get(room: string, seq: number): Promise<ChatMessage | null>;
+  /**
+   * Each room's last assigned seq, from its counter; null when the counter is
+   * missing or belongs to a lost epoch (not seeded here). One round trip.
+   */
+  heads(rooms: readonly string[]): Promise<Map<string, number | null>>;
+}
+
+/**
+ * Where each room's counter may start in a Redis epoch, and the Redis epochs
+ * seen, as recorded in a store that survives Redis (Postgres).
+ */
+export interface SeqLedger {
+  /**
+   * Records `epoch` as the partition's current one. Resolves `{previous}` when
+   * this call changed the record (previous is null for the first epoch ever),
+   * null when it was already recorded: exactly one caller sees each change.
+   */
+  recordEpoch(partition: number, epoch: string): Promise<{ previous: string | null } | null>;
+  /**
+   * Decides where the room's counter starts in `epoch`, atomically per room:
+   * at the highest seq persisted, skipped before, still `held` in Redis, or
+   * `floor` (a seq the caller saw assigned). When the room's counter was last
+   * seeded in another epoch (which is gone), `margin` more seqs are skipped,
+   * and everything past what is surely kept (persisted, skipped, held) is
+   * recorded as a gap before this resolves: those seqs may hold lost acked
+   * messages. A room seeded before in `epoch` itself, or never, skips nothing.
+   */
+  reserve(room: string, epoch: string, options: { margin: number; floor: number; held: number }): Promise<SeqReservation>;
+  /** The room's skipped ranges that overlap [from, to], lowest first. */
+  gaps(room: string, from: number, to: number): Promise<SeqGap[]>;
+}
+
+export interface SeqGap {
+  /** Inclusive. */
+  from: number;
+  to: number;
+}
+
+export interface SeqReservation {
+  /** The counter may start at no less than this. */
+  base: number;
+  /** The range skipped because the room's epoch was lost, or null. */
+  lost: SeqGap | null;
 }
 
 export interface AppendResult {
@@ -152,6 +223,13 @@ export interface HistoryPage {
   messages: ChatMessage[];
   /** Pass as `before` to get the next (older) page; null when there is none. */
   nextBefore: number | null;
+  /**
+   * Seq ranges, overlapping the span from the page's lowest seq (1 when it
+   * has none) up to `before` - 1, that hold no message and never will: seqs
+   * skipped after Redis lost data, whose messages (if any were acked) are
+   * lost. Lowest first; empty when none.
+   */
+  gaps: SeqGap[];
 }
 
 /**

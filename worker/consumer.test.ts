@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
-import { RedisPublisher } from '../shared/broker/redis-publisher.js';
+import { testMessaging } from '../shared/testing/messaging.js';
+import type { Messaging } from '../shared/broker/wiring.js';
 import { decodeEnvelope, type Envelope } from '../shared/broker/envelope.js';
 import type { Sql } from '../shared/db/connect.js';
 import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys, type RedisKeys } from '../shared/redis/keys.js';
@@ -29,7 +30,8 @@ interface Harness {
   keys: RedisKeys;
   scripts: Scripts;
   store: PgMessageStore;
-  publisher: RedisPublisher;
+  publisher: Messaging['publisher'];
+  messaging: Messaging;
   userId: string;
   registry: Registry;
   /** Runs consumers on every partition; stopped automatically after the test. */
@@ -48,12 +50,8 @@ async function harness(t: TestContext): Promise<Harness> {
   const keys = redisKeys(r.config.keyPrefix);
   const scripts = registerScripts(r.redis);
   const store = new PgMessageStore(db.sql);
-  const publisher = new RedisPublisher({
-    scripts,
-    keys,
-    config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 600 },
-    persistedMaxSeq: (room) => store.maxSeq(room),
-  });
+  const messaging = testMessaging(r, db);
+  const publisher = messaging.publisher;
   const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('alice', 'x') returning id`;
   const userId = user!.id;
   const registry = new Registry();
@@ -74,7 +72,7 @@ async function harness(t: TestContext): Promise<Harness> {
     (await Promise.all(allPartitions.map((n) => f(keys.persistStream(n))))).reduce((a, b) => a + b, 0);
 
   return {
-    db, r, keys, scripts, store, publisher, userId, registry,
+    db, r, keys, scripts, store, publisher, messaging, userId, registry,
     async run(config = {}, useStore = store) {
       const consumers = await startConsumers({
         connect: async () => {
@@ -97,6 +95,7 @@ async function harness(t: TestContext): Promise<Harness> {
         },
         logger: testLogger(),
         metrics,
+        regressed: (partition, epoch, why) => messaging.epochs.bump(partition, epoch, why),
       });
       running.push(consumers);
       return consumers;

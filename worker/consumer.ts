@@ -38,6 +38,12 @@ export interface ConsumerDeps {
   config: WorkerConfig;
   logger: Logger;
   metrics: WorkerMetrics;
+  /**
+   * A seq conflict means the room's counter went backwards (Redis lost writes
+   * it had acknowledged): the epoch the conflicting message was numbered in is
+   * replaced (RedisEpochs.bump), so that counters are reseeded past the loss.
+   */
+  regressed: (partition: number, epoch: string, why: string) => Promise<unknown>;
 }
 
 interface DeadLetter {
@@ -189,6 +195,9 @@ export class PartitionConsumer {
     const committedAt = Date.now();
     for (const c of result.conflicts) dead.push({ ...sources.get(c.id)!, reason: 'seq_conflict' });
     if (dead.length > 0) await this.writeDeadLetters(redis, dead, result.conflicts);
+    for (const epoch of new Set(result.conflicts.map((c) => c.ep))) {
+      if (epoch !== undefined) await this.deps.regressed(this.partition, epoch, 'the worker found a seq already stored with another message');
+    }
     await scripts.ack(this.stream, PERSIST_GROUP, entries.map(([id]) => id));
 
     metrics.batchSize.observe(entries.length);

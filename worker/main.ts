@@ -8,7 +8,10 @@ import { migrate } from '../shared/db/migrate.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createRegistry } from '../shared/metrics.js';
 import { startOpsServer } from '../shared/ops-server.js';
-import { connectRedis, DependencyUnavailableError } from '../shared/redis/connect.js';
+import { checkEvictionPolicy, connectRedis, DependencyUnavailableError, EvictionPolicyError } from '../shared/redis/connect.js';
+import { RedisEpochs } from '../shared/broker/redis-epochs.js';
+import { createRedisSafetyMetrics } from '../shared/broker/metrics.js';
+import { PgSeqLedger } from '../shared/store/pg-seq-ledger.js';
 import { redisKeys } from '../shared/redis/keys.js';
 import { registerScripts } from '../shared/redis/scripts.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
@@ -21,18 +24,30 @@ async function main(logger: Logger, cfg: ReturnType<typeof loadWorkerConfig>): P
   const sql = await connectPostgres(cfg.postgres, logger, 'parley-worker');
   if (cfg.postgres.migrate) await migrate(cfg.postgres.url, logger);
   const redis = await connectRedis(cfg.redis, logger, 'worker');
+  await checkEvictionPolicy(redis, cfg.redis.evictionCheck, logger);
 
   const keys = redisKeys(cfg.redis.keyPrefix);
   const registry = createRegistry('worker');
   registerBacklogGauges(registry, redis, keys);
+  const scripts = registerScripts(redis);
+  const epochs = new RedisEpochs({
+    redis,
+    scripts,
+    keys,
+    ledger: new PgSeqLedger(sql),
+    logger,
+    losses: createRedisSafetyMetrics(registry).dataLosses,
+  });
+  await epochs.start(cfg.redis.epochCheckMs);
   const consumers = await startConsumers({
-    connect: (name) => connectRedis(cfg.redis, logger, name),
+    connect: (name) => connectRedis(cfg.redis, logger, name, { blockingMs: cfg.worker.blockMs }),
     store: new PgMessageStore(sql),
-    scripts: registerScripts(redis),
+    scripts,
     keys,
     config: cfg.worker,
     logger,
     metrics: createWorkerMetrics(registry),
+    regressed: (partition, epoch, why) => epochs.bump(partition, epoch, why),
   });
   const ops = await startOpsServer(cfg.ops, { registry, logger, ready: () => ready });
   ready = true;
@@ -45,6 +60,7 @@ async function main(logger: Logger, cfg: ReturnType<typeof loadWorkerConfig>): P
     ready = false;
     logger.info({ signal }, 'shutting down: finishing batches in hand');
     try {
+      epochs.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await ops.close();
       redis.disconnect();
@@ -76,7 +92,7 @@ process.on('uncaughtException', (err) => {
 });
 
 main(logger, config).catch((err: unknown) => {
-  if (err instanceof DependencyUnavailableError) {
+  if (err instanceof DependencyUnavailableError || err instanceof EvictionPolicyError) {
     process.stderr.write(`parley worker: ${err.message}\n`);
   } else {
     logger.fatal({ err }, 'worker failed to start');

@@ -22,10 +22,12 @@ function codeForStatus(status: number): ErrorCode {
 
 /**
  * Connection-level failures (postgres.js client codes, Postgres "cannot
- * accept connections now" classes): the request may succeed on retry, so
- * they are `unavailable` (503), not `internal`.
+ * accept connections now" classes) and statements Postgres cancelled after
+ * DATABASE_STATEMENT_TIMEOUT_MS (57014, e.g. waiting on a locked table): the
+ * request may succeed on retry, so they are `unavailable` (503), not `internal`.
  */
 const UNAVAILABLE_CODES = new Set([
+  '57014',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -38,6 +40,13 @@ const UNAVAILABLE_CODES = new Set([
   '57P03',
   '53300',
 ]);
+
+/** ioredis's failures carry no code: a command timeout, retries exhausted, a closed connection. */
+const REDIS_FAILURES = /^(Command timed out|Connection is closed|Reached the max retries per request limit)/;
+
+function isDependencyFailure(error: Error): boolean {
+  return UNAVAILABLE_CODES.has(String((error as { code?: unknown }).code)) || REDIS_FAILURES.test(error.message);
+}
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof ParleyError) {
@@ -53,7 +62,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ');
     return sendProblem(reply, problem('bad_request', detail, { errors, instance: request.url }));
   }
-  if (UNAVAILABLE_CODES.has(String((error as { code?: unknown }).code))) {
+  if (isDependencyFailure(error)) {
     request.log.warn({ err: error }, 'backing service unavailable');
     return sendProblem(reply, problem('unavailable', undefined, { instance: request.url }), 1000);
   }

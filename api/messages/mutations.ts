@@ -4,10 +4,8 @@
  * log; either way the change is recorded in Postgres (see migration 00005),
  * so it survives and applies once the message is persisted.
  */
-import type { Redis } from 'ioredis';
 import type { Sql } from '../../shared/db/connect.js';
-import type { RedisKeys } from '../../shared/redis/keys.js';
-import { decodeEntry } from '../../shared/broker/envelope.js';
+import type { RoomLog } from '../../shared/ports.js';
 
 export interface FoundMessage {
   id: string;
@@ -19,8 +17,7 @@ export interface FoundMessage {
 export class MessageMutations {
   constructor(
     private readonly sql: Sql,
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly roomLog: RoomLog,
   ) {}
 
   async find(room: string, seq: number): Promise<FoundMessage | null> {
@@ -30,13 +27,12 @@ export class MessageMutations {
       where m.room_id = ${room} and m.seq = ${seq}
     `;
     if (row) return { id: row.id, authorId: row.author_id, deleted: row.deleted };
-    const entries = (await this.redis.xrange(this.keys.roomLog(room), `${seq}-0`, `${seq}-0`)) as [string, string[]][];
-    const envelope = entries[0] ? decodeEntry(entries[0][1]) : null;
-    if (!envelope) return null;
+    const logged = await this.roomLog.get(room, seq);
+    if (!logged) return null;
     const [edit] = await this.sql<{ deleted: boolean }[]>`
       select deleted from message_edits where room_id = ${room} and seq = ${seq}
     `;
-    return { id: envelope.id, authorId: envelope.uid, deleted: edit?.deleted ?? false };
+    return { id: logged.id, authorId: logged.from.id, deleted: edit?.deleted ?? false };
   }
 
   /** Replaces the text; returns when it was edited. A deleted message cannot be edited (null). */

@@ -5,8 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
-import { registerScripts } from '../../shared/redis/scripts.js';
+import type { MessagePublisher } from '../../shared/ports.js';
 import { decodeEnvelope } from '../../shared/broker/envelope.js';
 import type { HistoryResponse, TokenResponse } from '../../shared/http/schemas.js';
 import { assertProblem, createApiFixture, type ApiFixture, type ControlRecorder } from '../testing.js';
@@ -19,7 +18,7 @@ describe('message edits, deletions and reactions', () => {
   let other: TokenResponse;
   let stranger: TokenResponse;
   let room: string;
-  let publisher: RedisPublisher;
+  let publisher: MessagePublisher;
   let n = 0;
 
   /** Publishes as `who`; the message is in the Redis log only until `persist()`. */
@@ -48,12 +47,7 @@ describe('message edits, deletions and reactions', () => {
       assert.equal((await f.call(owner, 'POST', `/v1/rooms/${room}/invites`, { username: who.user.username })).statusCode, 201);
       assert.equal((await f.call(who, 'POST', `/v1/rooms/${room}/invites/accept`)).statusCode, 200);
     }
-    publisher = new RedisPublisher({
-      scripts: registerScripts(f.redis),
-      keys: f.keys,
-      config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: (r) => f.store.maxSeq(r),
-    });
+    publisher = f.messaging.publisher;
     control = await f.controlEvents();
   });
   after(async () => {

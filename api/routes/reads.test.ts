@@ -6,10 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Envelope } from '../../shared/broker/envelope.js';
 import { decodeEnvelope } from '../../shared/broker/envelope.js';
-import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
+import type { MessagePublisher, RoomLog } from '../../shared/ports.js';
 import {
   GLOBAL_ROOM_ID,
   type MembersResponse,
@@ -18,12 +17,11 @@ import {
   type ReadPosition,
   type TokenResponse,
 } from '../../shared/http/schemas.js';
-import { registerScripts } from '../../shared/redis/scripts.js';
 import { assertProblem, createApiFixture, type ApiFixture, type ControlRecorder } from '../testing.js';
 
 describe('read positions and unread counts', () => {
   let f: ApiFixture;
-  let publisher: RedisPublisher;
+  let publisher: MessagePublisher;
   let control: ControlRecorder;
   let alice: TokenResponse;
   let bob: TokenResponse;
@@ -71,12 +69,7 @@ describe('read positions and unread counts', () => {
 
   before(async () => {
     f = await createApiFixture();
-    publisher = new RedisPublisher({
-      scripts: registerScripts(f.redis),
-      keys: f.keys,
-      config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: (room) => f.store.maxSeq(room),
-    });
+    publisher = f.messaging.publisher;
     alice = await f.user('alice');
     bob = await f.user('bob');
     carol = await f.user('carol');
@@ -140,7 +133,7 @@ describe('read positions and unread counts', () => {
         v: 1, id: randomUUID(), room, seq, uid: alice.user.id, un: 'alice', cmid: randomUUID(), kind: 'text', body: 'old', ts: Date.now(),
       }));
       await f.store.append(envelopes);
-      assert.equal(await f.redis.exists(f.keys.roomSeq(room)), 0);
+      assert.equal(await f.redis.exists(f.keys.roomCounter(room)), 0);
       assertProblem(await f.call(alice, 'PUT', `/v1/rooms/${room}/read`, { seq: 4 }), 400, 'bad_request');
       assert.deepEqual(await read(alice, room, 3), { room, seq: 3 });
       await control.take();
@@ -210,28 +203,28 @@ describe('read positions and unread counts', () => {
       await persist(b, 4);
       await post(carol, c, 3);
       // A counter that was lost (Redis restarted) after messages were persisted.
-      await f.redis.del(f.keys.roomSeq(c));
+      await f.redis.del(f.keys.roomCounter(c));
       await persist(c, 3);
 
-      const mget = countCalls(f.redis, 'mget');
+      const heads = countCalls(f.messaging.roomLog, 'heads');
       try {
         const first = await myRooms(carol, '?limit=2');
         const second = await myRooms(carol, `?limit=2&cursor=${first.nextCursor}`);
-        assert.equal(mget.count, 2, 'one MGET per page');
+        assert.equal(heads.count, 2, 'one Redis round trip per page');
         assert.equal(second.nextCursor, null);
         assert.deepEqual(
           [...first.rooms, ...second.rooms].map((r) => [r.id, r.unread]),
           [[GLOBAL_ROOM_ID, 0], [a, 2], [b, 4], [c, 3]],
         );
       } finally {
-        mget.restore();
+        heads.restore();
       }
     });
 
     test('with Redis failing, my rooms still answer, counting from Postgres', async () => {
       const room = await create(alice, 'degraded', 'private');
       await post(alice, room, 2);
-      const failing = countCalls(f.redis, 'mget', () => Promise.reject(new Error('connection lost')));
+      const failing = countCalls(f.messaging.roomLog, 'heads', () => Promise.reject(new Error('connection lost')));
       try {
         const res = await myRooms(alice, '?limit=100');
         // Nothing was persisted, so Postgres says 0: stale, not wrong by more than the backlog.
@@ -261,21 +254,21 @@ describe('read positions and unread counts', () => {
 });
 
 /**
- * Counts calls of one Redis command on the api's own connection (optionally
- * replacing it), so a test can check how many round trips a request made.
+ * Counts calls of the api's RoomLog reads of counters (one Redis round trip
+ * each; optionally failing them), so a test can check how many round trips a
+ * request made.
  */
-function countCalls(redis: Redis, command: 'mget', replacement?: () => Promise<never>): { count: number; restore(): void } {
-  const original = redis[command];
+function countCalls(roomLog: RoomLog, method: 'heads', replacement?: () => Promise<never>): { count: number; restore(): void } {
+  const original = roomLog[method];
   const counter = {
     count: 0,
     restore: () => {
-      redis[command] = original;
+      roomLog[method] = original;
     },
   };
-  const wrapped = (...args: unknown[]): unknown => {
+  roomLog[method] = (...args: Parameters<RoomLog['heads']>) => {
     counter.count++;
-    return replacement ? replacement() : (original as (...a: unknown[]) => unknown).apply(redis, args);
+    return replacement ? replacement() : original.apply(roomLog, args);
   };
-  redis[command] = wrapped as typeof original;
   return counter;
 }

@@ -8,8 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { decodeEnvelope, envelopeToMessage, type Envelope } from '../../shared/broker/envelope.js';
-import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
-import { registerScripts } from '../../shared/redis/scripts.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type Problem, type TokenResponse } from '../../shared/http/schemas.js';
 import { assertProblem, createApiFixture, type ApiFixture } from '../testing.js';
 
@@ -191,12 +189,7 @@ describe('GET /v1/rooms/:id/messages', () => {
     const created = await f.call(bob, 'POST', '/v1/rooms', { name: 'read your writes', visibility: 'private' });
     assert.equal(created.statusCode, 201, created.body);
     const roomId = created.json<{ id: string }>().id;
-    const publisher = new RedisPublisher({
-      scripts: registerScripts(f.redis),
-      keys: f.keys,
-      config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: (room) => f.store.maxSeq(room),
-    });
+    const publisher = f.messaging.publisher;
     const accepted = await publisher.publish({ room: roomId, author: bob.user, cmid: 'ryw-1', kind: 'text', body: 'just acked' });
 
     const read = async () => {

@@ -13,6 +13,7 @@ import { RoomRepository } from '../rooms/repository.js';
 import { Upload } from '@tus/utils';
 import { createUploads, type Uploads } from './wiring.js';
 import { loadUploadsConfig } from '../config.js';
+import { testMessaging } from '../../shared/testing/messaging.js';
 
 describe('upload expiry', () => {
   let db: TestDatabase;
@@ -25,7 +26,7 @@ describe('upload expiry', () => {
     r = await createTestRedis();
     uploads = createUploads({
       config: loadUploadsConfig({ UPLOADS_DIR: dir, UPLOADS_MAX_BYTES: '1024', UPLOADS_EXPIRE_MS: '1000' }),
-      streams: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
+      publisher: testMessaging(r, db).publisher,
       sql: db.sql,
       redis: r.redis,
       keys: redisKeys(r.config.keyPrefix),

@@ -4,13 +4,10 @@ import type { DataStore } from '@tus/utils';
 import { RedisLocker } from './redis-locker.js';
 import type { Redis } from 'ioredis';
 import type { AccessVerifier } from '../../shared/auth/verify.js';
-import type { StreamsConfig } from '../../shared/config/slices.js';
 import type { Sql } from '../../shared/db/connect.js';
 import type { Logger } from '../../shared/log.js';
 import type { RedisKeys } from '../../shared/redis/keys.js';
-import { registerScripts } from '../../shared/redis/scripts.js';
-import { RedisPublisher } from '../../shared/broker/redis-publisher.js';
-import { PgMessageStore } from '../../shared/store/pg-message-store.js';
+import type { MessagePublisher } from '../../shared/ports.js';
 import type { UploadsConfig } from '../config.js';
 import type { RoomRepository } from '../rooms/repository.js';
 import { Files } from './files.js';
@@ -32,7 +29,8 @@ export interface Uploads {
 
 export function createUploads(deps: {
   config: UploadsConfig;
-  streams: StreamsConfig;
+  /** Posts the file message once an upload finishes. */
+  publisher: MessagePublisher;
   sql: Sql;
   redis: Redis;
   keys: RedisKeys;
@@ -42,7 +40,6 @@ export function createUploads(deps: {
   trustProxy: boolean;
 }): Uploads {
   const { store, content } = createUploadStorage(deps);
-  const history = new PgMessageStore(deps.sql);
   const locker = new RedisLocker({ redis: deps.redis, keys: deps.keys });
   const tus = createTusServer({
     config: deps.config,
@@ -53,12 +50,7 @@ export function createUploads(deps: {
     verify: deps.verify,
     rooms: deps.rooms,
     sql: deps.sql,
-    publisher: new RedisPublisher({
-      scripts: registerScripts(deps.redis),
-      keys: deps.keys,
-      config: deps.streams,
-      persistedMaxSeq: (room) => history.maxSeq(room),
-    }),
+    publisher: deps.publisher,
     logger: deps.logger,
     trustProxy: deps.trustProxy,
   });

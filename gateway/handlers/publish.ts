@@ -26,6 +26,8 @@ export const handlePublish: FrameHandler<'publish'> = async (frame, ws, conn, de
       cmid: frame.cmid,
       kind: 'text',
       body: frame.body,
+      // A counter below what this gateway relayed went backwards (Redis lost acked writes).
+      floor: deps.relayed(room),
     }),
   );
   const ack: ServerFrameOf<'ack'> = {

@@ -6,11 +6,15 @@ import type { FrameHandler, HandlerDeps } from './context.js';
 /**
  * resume → for each listed room: replay, `resumed`, then live, in seq order.
  *
- * Catch-ups begin synchronously, before the first await, so every live
- * message relayed from then on is buffered for the socket; the log snapshot
- * covers everything up to its `seq`; buffered messages newer than that are
- * sent after the replay, and the socket joins the live topic in the same
- * synchronous step. Hence no gap and no reordering.
+ * Catch-ups begin synchronously, before the first await, so everything the
+ * relay delivers from then on (messages, gap notices) is buffered for the
+ * socket; the log snapshot covers everything up to its `seq`; buffered items
+ * newer than that are sent after the replay, and the socket joins the live
+ * topic in the same synchronous step. Hence no gap and no reordering.
+ *
+ * After Redis lost data the snapshot's counter is reseeded past the loss and
+ * the log holds nothing older, so the lost range comes back as `missing`
+ * (`recovered: false`).
  */
 export const handleResume: FrameHandler<'resume'> = async (frame, ws, conn, deps) => {
   if (!conn.hold) throw new ParleyError('bad_resume', 'resume needs a socket opened with ?resume=1, and is accepted once');
@@ -33,7 +37,7 @@ async function resumeRoom(ws: Socket, conn: Conn, room: string, after: number, r
   try {
     // The snapshot must not predate the live relay it hands over to.
     await deps.roomLive(room);
-    snapshot = await deps.roomLog.since(room, after);
+    snapshot = await deps.roomLog.since(room, after, deps.relayed(room));
   } catch {
     deps.catchUps.cancel(ws, room);
     deps.sender.error(ws, 'unavailable', { ref, message: `could not read room ${room}; reconnect and resume again`, retryAfterMs: 500 });
@@ -64,7 +68,10 @@ async function resumeRoom(ws: Socket, conn: Conn, room: string, after: number, r
     seq: snapshot.seq,
     ...(missing ? { missing } : {}),
   });
-  for (const m of deps.catchUps.end(ws, room)) if (m.seq > snapshot.seq) send(m);
+  for (const item of deps.catchUps.end(ws, room, snapshot.seq)) {
+    if ('message' in item) send(item.message);
+    else deps.sender.send(ws, { type: 'gap', room, missing: item.gap });
+  }
   if (conn.subscribed.has(room)) ws.subscribe(room);
   deps.metrics.resumes.inc({ recovered: String(missing === undefined) });
   deps.metrics.replayed.inc(snapshot.messages.length);

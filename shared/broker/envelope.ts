@@ -13,6 +13,8 @@ export const Envelope = Type.Object({
   id: Type.String(),
   room: Type.String(),
   seq: Type.Integer({ minimum: 1 }),
+  /** The Redis epoch the seq was assigned in (absent in entries written before epochs existed). */
+  ep: Type.Optional(Type.String()),
   uid: Type.String(),
   un: Type.String(),
   cmid: Type.String(),

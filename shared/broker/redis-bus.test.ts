@@ -5,16 +5,17 @@ import { Redis } from 'ioredis';
 import { createTestRedis, type TestRedis } from '../testing/redis.js';
 import { testLogger } from '../testing/logger.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
-import { registerScripts } from '../redis/scripts.js';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { testMessaging } from '../testing/messaging.js';
 import { eventually } from '../processes.js';
 import { RedisBus } from './redis-bus.js';
-import { RedisPublisher } from './redis-publisher.js';
 import type { ChatMessage, FileRef } from '../protocol/frames.js';
 import { decodeServerFrame, encodeServerFrame } from '../protocol/codec.js';
 import type { ControlEvent } from './control.js';
 
 describe('RedisBus', () => {
   let r: TestRedis;
+  let db: TestDatabase;
   let keys: RedisKeys;
   let sub: Redis;
   let bus: RedisBus;
@@ -22,31 +23,34 @@ describe('RedisBus', () => {
   const events: ControlEvent[] = [];
   const revoked = (id: string) => events.some((e) => e.type === 'session_revoked' && e.sessionId === id);
   let resyncs = 0;
+  /** A room subscribed before the connection drops, and its subscriber count as seen at each resync. */
+  const watched = crypto.randomUUID();
+  const numsubAtResync: Promise<unknown>[] = [];
 
   before(async () => {
     r = await createTestRedis();
+    db = await createTestDatabase();
     keys = redisKeys(r.config.keyPrefix);
     sub = new Redis(r.config.url, { connectionName: 'bus-test-sub' });
     bus = new RedisBus(sub, r.redis, keys, testLogger());
     bus.onMessage((m) => messages.push(m));
     bus.onEvent((e) => events.push(e));
-    bus.onResync(() => resyncs++);
+    bus.onResync(() => {
+      resyncs++;
+      numsubAtResync.push(r.redis.pubsub('NUMSUB', keys.roomChannel(watched)));
+    });
     await bus.start();
   });
   after(async () => {
     sub.disconnect();
     await r.cleanup();
+    await db.drop();
   });
 
   test('delivers a subscribed room\'s messages in seq order, and stops after unsubscribe', async () => {
     const room = crypto.randomUUID();
     await bus.subscribe(room);
-    const publisher = new RedisPublisher({
-      scripts: registerScripts(r.redis),
-      keys,
-      config: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: async () => 0,
-    });
+    const { publisher } = testMessaging(r, db);
     const author = { id: crypto.randomUUID(), username: 'alice' };
     for (let i = 0; i < 20; i++) await publisher.publish({ room, author, cmid: `m${i}`, kind: 'text', body: `#${i}` });
     const got = await eventually('20 messages', () => (messages.filter((m) => m.room === room).length === 20 ? true : undefined));
@@ -66,12 +70,7 @@ describe('RedisBus', () => {
   test('a file message is delivered with its file, and makes a valid message frame; a text one has no file', async () => {
     const room = crypto.randomUUID();
     await bus.subscribe(room);
-    const publisher = new RedisPublisher({
-      scripts: registerScripts(r.redis),
-      keys,
-      config: { roomLogMaxLen: 100, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: async () => 0,
-    });
+    const { publisher } = testMessaging(r, db);
     const author = { id: crypto.randomUUID(), username: 'alice' };
     const file: FileRef = { id: crypto.randomUUID(), name: 'photo ✓.png', size: 2048, contentType: 'image/png' };
     await publisher.publish({ room, author, cmid: 'f', kind: 'file', body: 'caption', file });
@@ -101,7 +100,8 @@ describe('RedisBus', () => {
     assert.ok(events.every((e) => e.type === 'session_revoked'), 'the undecodable event was dropped');
   });
 
-  test('a dropped subscriber connection resubscribes and reports a resync', async () => {
+  test('a dropped subscriber connection resubscribes and reports a resync, once the subscriptions are back in effect', async () => {
+    await bus.subscribe(watched);
     const before = resyncs;
     const [id] = ((await r.redis.client('LIST')) as string)
       .split('\n')
@@ -109,6 +109,8 @@ describe('RedisBus', () => {
       .map((l) => /id=(\d+)/.exec(l)![1]);
     await r.redis.client('KILL', 'ID', id!);
     await eventually('a resync', () => (resyncs > before ? true : undefined));
+    // A repair started from onResync reads the room logs: nothing published after that read may be lost.
+    assert.deepEqual(await numsubAtResync.at(-1), [keys.roomChannel(watched), 1]);
     await bus.publish({ type: 'session_revoked', sessionId: 'after-reconnect', reason: 'test' });
     await eventually('control events after the reconnect', () => (revoked('after-reconnect') ? true : undefined));
   });

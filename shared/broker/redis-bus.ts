@@ -2,7 +2,8 @@
  * RoomSubscriber and ControlBus over Redis pub/sub, on one dedicated
  * subscriber connection per process. ioredis re-subscribes every channel
  * after a reconnect; messages published in between are lost (at-most-once),
- * which is why reconnects are reported through `onResync`.
+ * which is why reconnects are reported through `onResync`, once the
+ * re-subscriptions are in effect (see `resubscribed`).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
@@ -29,7 +30,9 @@ const TypingPayload = Compile(
 );
 
 export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
-  private messageHandler: (message: ChatMessage) => void = () => undefined;
+  private messageHandler: (message: ChatMessage, epoch: string | undefined) => void = () => undefined;
+  private probeHandler: (payload: string) => void = () => undefined;
+  private probeChannel: string | null = null;
   private typingHandler: (signal: TypingSignal) => void = () => undefined;
   private controlHandler: (event: ControlEvent) => void = () => undefined;
   private resyncHandler: () => void = () => undefined;
@@ -51,9 +54,28 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     this.controlChannel = keys.controlChannel();
     subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.dispatch(channel.toString(), payload));
     subscriber.on('ready', () => {
-      if (this.everReady) this.resyncHandler();
+      if (this.everReady) void this.resubscribed();
       this.everReady = true;
     });
+  }
+
+  /**
+   * ioredis emits 'ready' before it sends the re-subscriptions, so a resync
+   * started at once could read the room logs before the subscriptions are in
+   * effect, and miss what is published in between. A PING sent after them
+   * answers only once Redis has applied them (one connection runs its
+   * commands in order).
+   */
+  private async resubscribed(): Promise<void> {
+    await Promise.resolve();
+    try {
+      await this.subscriber.ping();
+    } catch (err) {
+      // Disconnected again: the next 'ready' resyncs.
+      this.logger.warn({ err: (err as Error).message }, 'subscriber dropped again before resubscribing');
+      return;
+    }
+    this.resyncHandler();
   }
 
   /** Starts receiving control events; call once before serving. */
@@ -70,8 +92,29 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     await this.subscriber.unsubscribe(this.keys.roomChannel(room));
   }
 
-  onMessage(handler: (message: ChatMessage) => void): void {
+  /** `epoch` is the Redis epoch the message's seq was assigned in (absent in old entries). */
+  onMessage(handler: (message: ChatMessage, epoch: string | undefined) => void): void {
     this.messageHandler = handler;
+  }
+
+  /**
+   * Subscribes this process's probe channel; `handler` gets what `sendProbe`
+   * sent, through the same connections as room messages.
+   */
+  async startProbe(channel: string, handler: (payload: string) => void): Promise<void> {
+    this.probeChannel = channel;
+    this.probeHandler = handler;
+    await this.subscriber.subscribe(channel);
+  }
+
+  async sendProbe(payload: string): Promise<void> {
+    if (this.probeChannel === null) throw new Error('startProbe first');
+    await this.publisher.publish(this.probeChannel, payload);
+  }
+
+  /** Drops the subscriber connection and reconnects it (a link that delivers nothing may be half-open). */
+  reconnectSubscriber(): void {
+    this.subscriber.disconnect(true);
   }
 
   onTyping(handler: (signal: TypingSignal) => void): void {
@@ -104,6 +147,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   }
 
   private dispatch(channel: string, payload: Buffer): void {
+    if (channel === this.probeChannel) return this.probeHandler(payload.toString());
     if (channel === this.controlChannel) {
       const event = decodeControlEvent(payload);
       if (event) this.controlHandler(event);
@@ -112,7 +156,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     }
     if (!channel.startsWith(this.roomPrefix)) return;
     const envelope = decodeEnvelope(payload);
-    if (envelope) return this.messageHandler(envelopeToMessage(envelope));
+    if (envelope) return this.messageHandler(envelopeToMessage(envelope), envelope.ep);
     const typing = parseTyping(payload);
     if (typing) return this.typingHandler(typing);
     this.logger.error({ channel }, 'dropping undecodable room payload');

@@ -1,7 +1,8 @@
 /**
  * publish.lua / seed.lua through RedisPublisher, against real Redis (and real
  * Postgres for the seed path): sequence numbers, atomicity of the four
- * effects, idempotency, the backlog bound, and recovery of a lost counter.
+ * effects, idempotency, the backlog bound, recovery of a lost counter, and
+ * never reusing a seq after Redis lost data (epochs, the floor, reseeding).
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,16 +10,19 @@ import { Redis } from 'ioredis';
 import { createTestRedis, type TestRedis } from '../testing/redis.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
+import { Registry } from 'prom-client';
+import { partitionOf, PARTITIONS } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts.js';
 import { PgMessageStore } from '../store/pg-message-store.js';
+import { testLogger } from '../testing/logger.js';
+import { startRedisServer } from '../testing/redis-server.js';
+import { createMessaging, type Messaging, type MessagingDeps } from './wiring.js';
 import { ParleyError } from '../errors.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
-import { RedisPublisher } from './redis-publisher.js';
-import type { StreamsConfig } from '../config/slices.js';
 import type { PublishInput } from '../ports.js';
 import type { FileRef } from '../protocol/frames.js';
 
-const STREAMS: StreamsConfig = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 };
+const STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 };
 const author = { id: '11111111-1111-4111-8111-111111111111', username: 'alice' };
 const input = (room: string, cmid: string, body = `body ${cmid}`): PublishInput => ({ room, author, cmid, kind: 'text', body });
 const FILE: FileRef = {
@@ -41,13 +45,18 @@ describe('RedisPublisher (publish.lua)', () => {
   let db: TestDatabase;
   let keys: RedisKeys;
   let store: PgMessageStore;
-  const publisher = (config: Partial<StreamsConfig> = {}, redis: Redis = r.redis) =>
-    new RedisPublisher({
-      scripts: registerScripts(redis),
-      keys,
-      config: { ...STREAMS, ...config },
-      persistedMaxSeq: (room) => store.maxSeq(room),
-    });
+  const messaging = (config: Partial<MessagingDeps['streams']> = {}, redis: Redis = r.redis, registry = new Registry()): Messaging =>
+    createMessaging({ redis, sql: db.sql, keys, streams: { ...STREAMS, ...config }, logger: testLogger(), registry });
+  const publisher = (config: Partial<MessagingDeps['streams']> = {}, redis: Redis = r.redis) => messaging(config, redis).publisher;
+  /** A room and author Postgres knows, so reseeding can read and record. */
+  const knownRoom = async () => {
+    const id = crypto.randomUUID();
+    await db.sql`insert into rooms (id, kind, name) values (${id}, 'public', ${`r-${id}`})`;
+    await db.sql`insert into users (id, username, password_hash) values (${author.id}, 'alice', 'x') on conflict do nothing`;
+    return id;
+  };
+  const logOf = async (id: string) => (await r.redis.xrange(keys.roomLog(id), '-', '+')).map(([, f]) => decodeEnvelope(f[1]!)!);
+  const counter = async (id: string) => Number(await r.redis.hget(keys.roomCounter(id), 'n'));
   let room: string;
 
   before(async () => {
@@ -92,6 +101,7 @@ describe('RedisPublisher (publish.lua)', () => {
         id: accepted.id,
         room,
         seq: accepted.seq,
+        ep: (await r.redis.get(keys.epochOfRoom(room)))!,
         uid: author.id,
         un: 'alice',
         cmid: 'only',
@@ -128,6 +138,7 @@ describe('RedisPublisher (publish.lua)', () => {
         id: accepted.id,
         room,
         seq: accepted.seq,
+        ep: (await r.redis.get(keys.epochOfRoom(room)))!,
         uid: author.id,
         un: 'alice',
         cmid: 'file-1',
@@ -203,7 +214,7 @@ describe('RedisPublisher (publish.lua)', () => {
       });
       assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, b.cmid)), 0, b.cmid);
     }
-    assert.equal(await r.redis.get(keys.roomSeq(room)), '1');
+    assert.equal(await counter(room), 1);
     assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
     // The largest size cjson prints exactly still goes through unchanged.
     const largest: FileRef = { ...FILE, size: 99_999_999_999_999 };
@@ -218,9 +229,12 @@ describe('RedisPublisher (publish.lua)', () => {
     const scripts = registerScripts(r.redis);
     const args = [keys.roomChannel(room), 1000, 0, 60, crypto.randomUUID(), room, author.id, 'alice', 'raw', 'file', '', Date.now()];
     await assert.rejects(
-      scripts.publish([keys.roomSeq(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, author.id, 'raw')], [...args, '{not json']),
+      scripts.publish(
+        [keys.roomCounter(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, author.id, 'raw'), keys.epochOfRoom(room)],
+        [...args, '{not json', 0],
+      ),
     );
-    assert.equal(await r.redis.get(keys.roomSeq(room)), '1');
+    assert.equal(await counter(room), 1);
     assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
     assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, 'raw')), 0);
   });
@@ -265,27 +279,127 @@ describe('RedisPublisher (publish.lua)', () => {
       assert.equal(err.spec.retryable, true);
       return true;
     });
-    assert.equal(await r.redis.get(keys.roomSeq(room)), '2');
+    assert.equal(await counter(room), 2);
     assert.equal(await r.redis.xlen(keys.roomLog(room)), 2);
     assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, 'b3')), 0);
   });
 
   test('a lost counter is re-seeded from Postgres, never reusing a persisted seq', async () => {
-    await db.sql`insert into rooms (id, kind, name) values (${room}, 'public', ${`r-${room}`})`;
-    await db.sql`insert into users (id, username, password_hash) values (${author.id}, 'alice', 'x') on conflict do nothing`;
+    room = await knownRoom();
     const p = publisher();
     for (let i = 0; i < 3; i++) await p.publish(input(room, `s${i}`));
-    const envelopes = (await r.redis.xrange(keys.roomLog(room), '-', '+')).map(([, f]) => decodeEnvelope(f[1]!)!);
-    await store.append(envelopes);
-    await r.redis.del(keys.roomSeq(room), keys.roomLog(room));
+    await store.append(await logOf(room));
+    await r.redis.del(keys.roomCounter(room), keys.roomLog(room));
     assert.equal((await p.publish(input(room, 'after-loss'))).seq, 4);
   });
 
   test('a lost counter is re-seeded past the room log when the log is ahead of Postgres', async () => {
     const p = publisher();
     for (let i = 0; i < 7; i++) await p.publish(input(room, `l${i}`));
-    await r.redis.del(keys.roomSeq(room));
+    await r.redis.del(keys.roomCounter(room));
     assert.equal((await p.publish(input(room, 'after-loss'))).seq, 8);
+  });
+
+  test('a counter of the format before epochs is taken over, never reusing its seqs', async () => {
+    await r.redis.set(keys.legacyRoomSeq(room), '41');
+    assert.equal((await publisher().publish(input(room, 'upgraded'))).seq, 42);
+    assert.equal(await r.redis.exists(keys.legacyRoomSeq(room)), 0);
+  });
+
+  test('Redis losing its data: the loss is recorded once, and the room skips past every seq that may have been acked', async () => {
+    room = await knownRoom();
+    const registry = new Registry();
+    const m = messaging({ persistMaxBacklog: 100 }, r.redis, registry);
+    for (let i = 1; i <= 5; i++) await m.publisher.publish(input(room, `w${i}`));
+    // The worker had persisted 1..3; 4 and 5 were acked and only in Redis.
+    await store.append((await logOf(room)).slice(0, 3));
+    const before = await r.redis.get(keys.epochOfRoom(room));
+    // Everything of this prefix in Redis is gone, as after a restart without persistence.
+    const lost = await r.redis.keys(`${keys.prefix}*`);
+    await r.redis.del(...lost);
+
+    const after = await m.publisher.publish(input(room, 'after-wipe'));
+    // At most persistMaxBacklog (100) acked messages past Postgres's 3 can have been lost.
+    assert.equal(after.seq, 3 + 100 + 1);
+    const epoch = await r.redis.get(keys.epochOfRoom(room));
+    assert.ok(epoch && epoch !== before, 'a new epoch');
+    assert.deepEqual(await m.ledger.gaps(room, 1, 1000), [{ from: 4, to: 103 }]);
+    const page = await store.page(room, { limit: 50 });
+    assert.deepEqual(page.gaps, [{ from: 4, to: 103 }], 'history reports the skipped range');
+    const [recorded] = await db.sql<{ epoch: string; previous: string }[]>`select epoch, previous from redis_epochs where partition = ${partitionOf(room)}`;
+    assert.deepEqual(recorded, { epoch, previous: before });
+    const losses = (await registry.getSingleMetric('parley_redis_data_loss_total')!.get()).values;
+    assert.deepEqual(losses.map((v) => [v.labels['partition'], v.value]), [[String(partitionOf(room)), 1]]);
+    // A room created after the loss, and a room never published to, count from 1.
+    assert.equal((await m.publisher.publish(input(await knownRoom(), 'fresh'))).seq, 1);
+  });
+
+  test('a counter found below the caller\'s floor (lost acked writes) is never reused: the epoch is replaced and the room reseeded', async () => {
+    room = await knownRoom();
+    const m = messaging({ persistMaxBacklog: 50 });
+    for (let i = 1; i <= 6; i++) await m.publisher.publish(input(room, `f${i}`));
+    const before = await r.redis.get(keys.epochOfRoom(room));
+    // A failover to a replica that had only 4 of the 6 writes: its counter and log end at 4.
+    const kept = (await r.redis.xrange(keys.roomLog(room), '-', '4-0')) as [string, string[]][];
+    await r.redis.del(keys.roomLog(room));
+    for (const [id, fields] of kept) await r.redis.xadd(keys.roomLog(room), id, ...fields);
+    await r.redis.hset(keys.roomCounter(room), 'n', 4);
+    const next = await m.publisher.publish({ ...input(room, 'after-failover'), floor: 6 });
+    assert.equal(next.seq, 6 + 50 + 1, 'past the floor, by the backlog bound');
+    assert.notEqual(await r.redis.get(keys.epochOfRoom(room)), before);
+    // Redis still holds 1..4 (the worker will persist them); 5..56 may be lost.
+    assert.deepEqual(await m.ledger.gaps(room, 1, 1000), [{ from: 5, to: 56 }]);
+    // Every room of the partition is reseeded in the new epoch too.
+    assert.deepEqual(await m.roomLog.heads([room]), new Map([[room, 57]]));
+  });
+
+  test('a counter found below the room log (lost acked writes) is refused before anything is written', async () => {
+    room = await knownRoom();
+    const m = messaging({ persistMaxBacklog: 20 });
+    for (let i = 1; i <= 3; i++) await m.publisher.publish(input(room, `g${i}`));
+    await r.redis.hset(keys.roomCounter(room), 'n', 1);
+    // No floor: the log itself shows the counter went back (a stream never
+    // takes an id at or below one it generated, even a deleted one).
+    await r.redis.xdel(keys.roomLog(room), '2-0', '3-0');
+    const next = await m.publisher.publish(input(room, 'below-log'));
+    assert.equal(next.seq, 3 + 20 + 1);
+    assert.deepEqual((await logOf(room)).map((e) => e.seq), [24], 'the log restarts past the skipped range');
+  });
+
+  test('the epochs of every partition are established once, and a second process sees the same ones', async () => {
+    const a = messaging();
+    const b = messaging();
+    await a.epochs.check();
+    const first = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => r.redis.get(keys.partitionEpoch(p))));
+    await b.epochs.check();
+    const second = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => r.redis.get(keys.partitionEpoch(p))));
+    assert.deepEqual(second, first);
+    assert.ok(first.every((e) => typeof e === 'string'));
+  });
+
+  test('with REDIS_ACK_REPLICAS, an ack waits for the replica; without one in time it is unavailable, and the retry is the original', async () => {
+    const primary = await startRedisServer();
+    const replica = await startRedisServer({ replicaOf: primary });
+    const conn = primary.client();
+    try {
+      for (let i = 0; i < 100 && (await replica.client().info('replication')).includes('master_link_status:down'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const waiting = messaging({ ackReplicas: 1, ackTimeoutMs: 2000 }, conn).publisher;
+      const ok = await waiting.publish(input(room, 'replicated'));
+      assert.equal(ok.seq, 1);
+      assert.equal(await replica.client().hget(keys.roomCounter(room), 'n'), '1', 'the replica had it before the ack');
+      await replica.stop('kill');
+      const short = messaging({ ackReplicas: 1, ackTimeoutMs: 100 }, conn).publisher;
+      await assert.rejects(short.publish(input(room, 'lonely')), (err: unknown) => err instanceof ParleyError && err.code === 'unavailable');
+      // The message was accepted by the primary; the client's retry gets the original.
+      const retry = await messaging({}, conn).publisher.publish(input(room, 'lonely'));
+      assert.equal(retry.duplicate, true);
+      assert.equal(retry.seq, 2);
+    } finally {
+      await replica.destroy();
+      await primary.destroy();
+    }
   });
 
   test('Redis being unreachable is a retryable unavailable error', async () => {

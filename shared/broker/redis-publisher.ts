@@ -1,24 +1,43 @@
 /**
  * MessagePublisher over Redis: one call to publish.lua per message.
- * When a room's counter is missing (new room, or Redis lost its data) the
- * script answers NOSEQ; we seed the counter from Postgres's highest seq with
- * seed.lua and try once more, so seqs never repeat what history already holds.
+ *
+ * The script refuses, writing nothing, when the room cannot be numbered
+ * safely; each refusal is repaired here and the publish tried again:
+ * - NOEPOCH: the partition has no epoch (new deployment, or Redis lost its
+ *   data): one is established (RedisEpochs);
+ * - NOSEQ: the room's counter is missing or from a lost epoch: it is seeded
+ *   past every seq that may have been acked (SeqSeeder);
+ * - REGRESSED: the counter is below the caller's floor, so Redis lost writes
+ *   it had acknowledged: the epoch is replaced, which makes every counter of
+ *   the partition stale, and the room is seeded past the loss.
+ *
+ * With `replication` set, an ack also waits until that many replicas have the
+ * message (Redis WAIT); a shortfall is `unavailable`, and the client's retry
+ * with the same cmid waits again for the original.
  */
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { ParleyError } from '../errors.js';
 import { fileRefProblem } from './envelope.js';
-import type { RedisKeys } from '../redis/keys.js';
+import { partitionOf, type RedisKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { StreamsConfig } from '../config/slices.js';
 import type { Accepted, MessagePublisher, PublishInput } from '../ports.js';
+import type { RedisEpochs } from './redis-epochs.js';
+import type { SeqSeeder } from './seq-seeder.js';
 
 export interface RedisPublisherDeps {
   scripts: Scripts;
   keys: RedisKeys;
-  config: StreamsConfig;
-  /** Highest seq already persisted for the room (Postgres), used to seed a missing counter. */
-  persistedMaxSeq: (room: string) => Promise<number>;
+  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'>;
+  epochs: RedisEpochs;
+  seeder: SeqSeeder;
+  /** Replicas every ack waits for (WAIT on the connection the scripts run on); absent: none. */
+  replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
 }
+
+/** Refusals repaired before giving up: an epoch, a seed, a bump, a seed after it, and one spare. */
+const ATTEMPTS = 5;
 
 export class RedisPublisher implements MessagePublisher {
   constructor(private readonly deps: RedisPublisherDeps) {}
@@ -27,18 +46,25 @@ export class RedisPublisher implements MessagePublisher {
     const attachment = attachmentOf(input);
     const id = randomUUID();
     const acceptedAt = Date.now();
-    try {
-      return await this.tryPublish(input, attachment, id, acceptedAt);
-    } catch (err) {
-      if (!isScriptError(err, 'NOSEQ')) throw translate(err);
-    }
-    try {
-      const { keys, scripts } = this.deps;
-      const persisted = await this.deps.persistedMaxSeq(input.room);
-      await scripts.seed([keys.roomSeq(input.room), keys.roomLog(input.room)], persisted);
-      return await this.tryPublish(input, attachment, id, acceptedAt);
-    } catch (err) {
-      throw translate(err);
+    const room = input.room;
+    for (let attempt = 1; ; attempt++) {
+      let refusal: string;
+      try {
+        const accepted = await this.tryPublish(input, attachment, id, acceptedAt);
+        await this.replicated();
+        return accepted;
+      } catch (err) {
+        if (err instanceof ParleyError) throw err;
+        refusal = err instanceof Error ? err.message : '';
+        if (attempt >= ATTEMPTS || !/^(NOEPOCH|NOSEQ|REGRESSED)\b/.test(refusal)) throw translate(err);
+      }
+      try {
+        if (refusal.startsWith('NOEPOCH')) await this.deps.epochs.current(partitionOf(room));
+        else if (refusal.startsWith('NOSEQ')) await this.deps.seeder.ensure(room, input.floor ?? 0);
+        else await this.deps.epochs.bump(partitionOf(room), refusal.split(' ')[1] ?? '', `publish in room ${room} found its counter below ${input.floor}`);
+      } catch (err) {
+        throw translate(err);
+      }
     }
   }
 
@@ -46,7 +72,7 @@ export class RedisPublisher implements MessagePublisher {
     const { keys, scripts, config } = this.deps;
     const room = input.room;
     const [fresh, value] = await scripts.publish(
-      [keys.roomSeq(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, input.author.id, input.cmid)],
+      [keys.roomCounter(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, input.author.id, input.cmid), keys.epochOfRoom(room)],
       [
         keys.roomChannel(room),
         config.roomLogMaxLen,
@@ -61,11 +87,24 @@ export class RedisPublisher implements MessagePublisher {
         input.body,
         acceptedAt,
         attachment,
+        input.floor ?? 0,
       ],
     );
     if (fresh === 1) return { id, room, seq: Number(value), acceptedAt, duplicate: false };
     const [seq, originalId, originalAt] = String(value).split(':');
     return { id: originalId!, room, seq: Number(seq), acceptedAt: Number(originalAt), duplicate: true };
+  }
+
+  /** WAIT covers every write this connection made so far, the message's included. */
+  private async replicated(): Promise<void> {
+    const replication = this.deps.replication;
+    if (!replication || replication.replicas === 0) return;
+    const acked = await replication.redis.wait(replication.replicas, replication.timeoutMs);
+    if (acked < replication.replicas) {
+      throw new ParleyError('unavailable', `the message reached ${acked} of ${replication.replicas} Redis replicas in time; retry with the same cmid`, {
+        retryAfterMs: 500,
+      });
+    }
   }
 }
 
@@ -88,12 +127,8 @@ function attachmentOf(input: PublishInput): string {
   return JSON.stringify(file);
 }
 
-function isScriptError(err: unknown, prefix: string): boolean {
-  return err instanceof Error && err.message.startsWith(prefix);
-}
-
 function translate(err: unknown): Error {
   if (err instanceof ParleyError) return err;
-  if (isScriptError(err, 'BACKLOG')) return new ParleyError('overloaded', undefined, { cause: err, retryAfterMs: 1000 });
+  if (err instanceof Error && err.message.startsWith('BACKLOG')) return new ParleyError('overloaded', undefined, { cause: err, retryAfterMs: 1000 });
   return new ParleyError('unavailable', undefined, { cause: err, retryAfterMs: 500 });
 }

@@ -1,9 +1,16 @@
 /**
- * RoomLog over the Redis room stream (entry id `<seq>-0`, field `m`). One
- * MULTI reads the entries after `after`, the counter and the oldest entry, so
- * the three agree: publish.lua changes them together, atomically.
+ * RoomLog over Redis: the room stream (entry id `<seq>-0`, field `m`) and the
+ * room counter (hash {n, e}, valid while `e` is the partition's epoch). The
+ * one module that reads those structures; publish.lua and seed.lua write them.
+ *
+ * `since` reads the entries after a position, the counter, the partition's
+ * epoch and the oldest entry in one MULTI, so the four agree: publish.lua and
+ * seed.lua change them together, atomically. A counter that is missing or
+ * from another epoch is seeded (through the given seeder) and the snapshot
+ * taken again.
  */
 import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { RoomLog, RoomLogSnapshot } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
@@ -13,36 +20,103 @@ type Entries = [id: string, fields: string[]][];
 
 const seqOf = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
+/** Seeds a room's counter in the current epoch (SeqSeeder.ensure); resolves its value. */
+export type SeedCounter = (room: string, floor: number) => Promise<number>;
+
 export class RedisRoomLog implements RoomLog {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly seed: SeedCounter,
+    private readonly logger: Logger,
   ) {}
 
-  async since(room: string, after: number): Promise<RoomLogSnapshot> {
+  async since(roomId: string, after: number, floor = 0): Promise<RoomLogSnapshot> {
+    const room = roomId.toLowerCase();
     const log = this.keys.roomLog(room);
-    const replies = await this.redis
-      .multi()
-      .xrange(log, `(${after}-0`, '+')
-      .get(this.keys.roomSeq(room))
-      .xrange(log, '-', '+', 'COUNT', 1)
-      .exec();
-    if (!replies) throw new Error('room log snapshot was aborted');
-    for (const [err] of replies) if (err) throw err;
-    const entries = replies[0]![1] as Entries;
-    const counter = replies[1]![1] as string | null;
-    const first = replies[2]![1] as Entries;
-    const messages: ChatMessage[] = [];
-    for (const [, fields] of entries) {
-      const envelope = decodeEntry(fields);
-      if (envelope) messages.push(envelopeToMessage(envelope));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const multi = this.redis.multi();
+      // A position beyond the safe integers would not print as an entry id; no entry is after it.
+      if (Number.isSafeInteger(after)) multi.xrange(log, `(${after}-0`, '+');
+      else multi.echo('[]');
+      const replies = await multi
+        .hmget(this.keys.roomCounter(room), 'n', 'e')
+        .get(this.keys.epochOfRoom(room))
+        .xrange(log, '-', '+', 'COUNT', 1)
+        .exec();
+      if (!replies) throw new Error('room log snapshot was aborted');
+      for (const [err] of replies) if (err) throw err;
+      const entries = Number.isSafeInteger(after) ? (replies[0]![1] as Entries) : [];
+      const [n, e] = replies[1]![1] as [string | null, string | null];
+      const epoch = replies[2]![1] as string | null;
+      if (n === null || epoch === null || e !== epoch) {
+        await this.seed(room, floor);
+        continue;
+      }
+      const first = replies[3]![1] as Entries;
+      return {
+        messages: this.decode(room, entries),
+        seq: Number(n),
+        oldest: first.length > 0 ? seqOf(first[0]![0]) : null,
+        epoch,
+      };
     }
-    const lastLogged = entries.length > 0 ? seqOf(entries[entries.length - 1]![0]) : 0;
-    return {
-      messages,
-      // A missing counter (Redis lost it) is re-seeded on the next publish; the log is the best bound now.
-      seq: Math.max(counter === null ? 0 : Number(counter), lastLogged),
-      oldest: first.length > 0 ? seqOf(first[0]![0]) : null,
-    };
+    throw new Error(`the counter of room ${room} could not be seeded`);
+  }
+
+  async page(roomId: string, options: { before?: number | undefined; limit: number }): Promise<ChatMessage[]> {
+    const room = roomId.toLowerCase();
+    // Entry ids are `<seq>-0`, so the exclusive bound `(<before>-0` is "seq <
+    // before". A bound beyond the safe integers would not print as an entry id
+    // (1e+21); any such bound is above every seq, which is the newest page.
+    const end = options.before !== undefined && Number.isSafeInteger(options.before) ? `(${options.before}-0` : '+';
+    const entries = (await this.redis.xrevrange(this.keys.roomLog(room), end, '-', 'COUNT', options.limit)) as Entries;
+    return this.decode(room, entries);
+  }
+
+  async get(roomId: string, seq: number): Promise<ChatMessage | null> {
+    const room = roomId.toLowerCase();
+    if (!Number.isSafeInteger(seq)) return null;
+    const entries = (await this.redis.xrange(this.keys.roomLog(room), `${seq}-0`, `${seq}-0`)) as Entries;
+    return this.decode(room, entries)[0] ?? null;
+  }
+
+  async heads(rooms: readonly string[]): Promise<Map<string, number | null>> {
+    const result = new Map<string, number | null>();
+    if (rooms.length === 0) return result;
+    const pipe = this.redis.pipeline();
+    const epochKeys = [...new Set(rooms.map((room) => this.keys.epochOfRoom(room.toLowerCase())))];
+    for (const key of epochKeys) pipe.get(key);
+    for (const room of rooms) pipe.hmget(this.keys.roomCounter(room.toLowerCase()), 'n', 'e');
+    const replies = (await pipe.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const epochs = new Map(epochKeys.map((key, i) => [key, replies[i]![1] as string | null]));
+    rooms.forEach((room, i) => {
+      const [n, e] = replies[epochKeys.length + i]![1] as [string | null, string | null];
+      const epoch = epochs.get(this.keys.epochOfRoom(room.toLowerCase()));
+      result.set(room, n !== null && epoch !== null && e === epoch ? Number(n) : null);
+    });
+    return result;
+  }
+
+  /**
+   * An entry must be this room's and sit at its own seq; anything else would
+   * put a message at the wrong place. publish.lua writes every entry, so a
+   * bad one means corruption or a foreign writer: worth an operator's look,
+   * not worth failing the read.
+   */
+  private decode(room: string, entries: Entries): ChatMessage[] {
+    const messages: ChatMessage[] = [];
+    let skipped = 0;
+    for (const [entryId, fields] of entries) {
+      const envelope = decodeEntry(fields);
+      if (!envelope || envelope.room.toLowerCase() !== room || entryId !== `${envelope.seq}-0`) {
+        skipped++;
+        continue;
+      }
+      messages.push(envelopeToMessage(envelope));
+    }
+    if (skipped > 0) this.logger.warn({ room, skipped }, 'undecodable room log entries skipped');
+    return messages;
   }
 }

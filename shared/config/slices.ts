@@ -19,6 +19,20 @@ export const RedisConfig = Type.Object({
    * can share one Redis. Changing it on a live cluster orphans all state.
    */
   keyPrefix: setting.string('REDIS_KEY_PREFIX', { default: 'parley:', pattern: '^[A-Za-z0-9:_.-]*$', maxLength: 64 }),
+  /**
+   * A command without an answer after this long fails (the caller's
+   * `unavailable`) instead of hanging on a stalled server. Blocking reads
+   * (the worker's XREADGROUP) get their block time on top.
+   */
+  commandTimeoutMs: setting.integer('REDIS_COMMAND_TIMEOUT_MS', { default: 5000, minimum: 100 }),
+  /**
+   * Counters and logs have no TTL and must never be evicted: at startup a
+   * `maxmemory-policy` other than `noeviction` is logged (`warn`), refused
+   * (`refuse`: the process exits), or not checked (`off`).
+   */
+  evictionCheck: setting.enum('REDIS_EVICTION_CHECK', ['warn', 'refuse', 'off'], { default: 'warn' }),
+  /** How often every process reads the partition epochs to notice a Redis data loss (also after every reconnect). */
+  epochCheckMs: setting.integer('REDIS_EPOCH_CHECK_MS', { default: 5000, minimum: 100 }),
 });
 export type RedisConfig = Static<typeof RedisConfig>;
 
@@ -27,6 +41,12 @@ export const PostgresConfig = Type.Object({
   poolSize: setting.integer('DATABASE_POOL_SIZE', { default: 10, minimum: 1, maximum: 200 }),
   /** Run pending migrations at startup (under an advisory lock, so replicas take turns). */
   migrate: setting.boolean('DATABASE_MIGRATE', { default: true }),
+  /**
+   * Postgres cancels a statement running longer than this (it includes
+   * waiting for locks); the request then answers 503 `unavailable` with
+   * Retry-After instead of hanging. 0 disables it. Migrations are exempt.
+   */
+  statementTimeoutMs: setting.integer('DATABASE_STATEMENT_TIMEOUT_MS', { default: 5000, minimum: 0 }),
 });
 export type PostgresConfig = Static<typeof PostgresConfig>;
 
@@ -52,9 +72,19 @@ export const StreamsConfig = Type.Object({
   /**
    * Publishes are refused with `overloaded` when one persistence partition
    * holds this many unpersisted messages: a bound on Redis memory while Postgres
-   * or the worker is down. 0 disables the bound.
+   * or the worker is down. It also bounds how many acked messages a Redis data
+   * loss can take with it, so it is how far a room's seqs jump when its counter
+   * is reseeded after one (see SeqSeeder); hence it cannot be turned off.
    */
-  persistMaxBacklog: setting.integer('PERSIST_MAX_BACKLOG', { default: 1_000_000, minimum: 0 }),
+  persistMaxBacklog: setting.integer('PERSIST_MAX_BACKLOG', { default: 1_000_000, minimum: 1 }),
+  /**
+   * Redis replicas that must have a message before it is acked (Redis WAIT);
+   * 0 acks once the primary has it. With a replica, a failover to it loses no
+   * acked message. See "What an ack promises" in docs/protocol.md.
+   */
+  ackReplicas: setting.integer('REDIS_ACK_REPLICAS', { default: 0, minimum: 0 }),
+  /** How long an ack waits for REDIS_ACK_REPLICAS before the publish fails with `unavailable` (retried with the same cmid). */
+  ackTimeoutMs: setting.integer('REDIS_ACK_TIMEOUT_MS', { default: 250, minimum: 1 }),
   /** How long a (user, cmid) pair is remembered for idempotent retries. */
   dedupTtlSeconds: setting.integer('PUBLISH_DEDUP_TTL_SECONDS', { default: 86_400, minimum: 1 }),
 });

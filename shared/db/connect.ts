@@ -27,13 +27,15 @@ const bigintAsNumber = {
 };
 
 export async function connectPostgres(
-  config: Pick<PostgresConfig, 'url' | 'poolSize'>,
+  config: Pick<PostgresConfig, 'url' | 'poolSize'> & Partial<Pick<PostgresConfig, 'statementTimeoutMs'>>,
   logger: Logger,
   name: string,
 ): Promise<Sql> {
   const sql = postgres(config.url, {
     max: config.poolSize,
-    connection: { application_name: name },
+    // statement_timeout is a session setting sent at connect: every query of
+    // the pool is bounded, lock waits included (Postgres cancels it: 57014).
+    connection: { application_name: name, ...(config.statementTimeoutMs ? { statement_timeout: config.statementTimeoutMs } : {}) },
     types: { bigint: bigintAsNumber },
     onnotice: (notice) => logger.debug({ notice: notice.message }, 'postgres notice'),
     connect_timeout: 10,

@@ -245,6 +245,13 @@ export const EventFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/** An inclusive range of a room's seqs. */
+export const SeqRange = Type.Object(
+  { from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+export type SeqRange = Static<typeof SeqRange>;
+
 /**
  * A room's replay is complete; the following messages of the room are live.
  * `recovered: false` means the recent log no longer reaches back to `after`:
@@ -261,13 +268,20 @@ export const ResumedFrame = Type.Object(
     replayed: Type.Integer({ minimum: 0 }),
     /** The room's seq when the replay was taken: live messages follow with larger seqs. */
     seq: Type.Integer({ minimum: 0 }),
-    missing: Type.Optional(
-      Type.Object(
-        { from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) },
-        { additionalProperties: false },
-      ),
-    ),
+    missing: Type.Optional(SeqRange),
   },
+  { additionalProperties: false },
+);
+
+/**
+ * Live delivery of a room skipped `missing` (inclusive): the gateway could
+ * not relay those messages (its link to Redis dropped, or Redis lost data)
+ * and its recent log no longer holds them. Every later message of the room
+ * still arrives, in order. Read the range from history; seqs that history
+ * lists under `gaps` hold no message (they were lost with Redis's data).
+ */
+export const GapFrame = Type.Object(
+  { type: Type.Literal('gap'), room: Uuid, missing: SeqRange },
   { additionalProperties: false },
 );
 
@@ -350,6 +364,7 @@ export const SERVER_FRAMES = {
   pong: PongFrame,
   event: EventFrame,
   resumed: ResumedFrame,
+  gap: GapFrame,
   announcement: AnnouncementFrame,
   typing: TypingIndicatorFrame,
   presence: PresenceFrame,

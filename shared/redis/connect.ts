@@ -29,7 +29,17 @@ export function redactUrl(url: string): string {
   }
 }
 
-export async function connectRedis(config: RedisConfig, logger: Logger, name: string): Promise<Redis> {
+export interface ConnectOptions {
+  /** The longest BLOCK this connection's commands use (ms), added to the command timeout. */
+  blockingMs?: number;
+}
+
+export async function connectRedis(
+  config: Pick<RedisConfig, 'url'> & Partial<Pick<RedisConfig, 'commandTimeoutMs'>>,
+  logger: Logger,
+  name: string,
+  options: ConnectOptions = {},
+): Promise<Redis> {
   const redis = new Redis(config.url, {
     lazyConnect: true,
     connectionName: name,
@@ -37,6 +47,9 @@ export async function connectRedis(config: RedisConfig, logger: Logger, name: st
     // queueing forever; callers turn that into a retryable `unavailable`.
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // A server that accepts commands but stalls (paused, a slow script, a
+    // half-open connection) must not hang callers either.
+    ...(config.commandTimeoutMs ? { commandTimeout: config.commandTimeoutMs + (options.blockingMs ?? 0) } : {}),
   });
   // ioredis reports a failed first connect as "Connection is closed"; the
   // socket error that caused it (ECONNREFUSED, ENOTFOUND, …) is what helps.
@@ -53,4 +66,28 @@ export async function connectRedis(config: RedisConfig, logger: Logger, name: st
   }
   redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
   return redis;
+}
+
+/**
+ * Room counters and logs have no TTL: an eviction would lose seqs and make
+ * them be reused. Reads `maxmemory_policy` from INFO (CONFIG may be disabled
+ * on managed Redis) and, unless it is `noeviction`, logs it (`warn`) or throws
+ * (`refuse`). Resolves the policy found.
+ */
+export async function checkEvictionPolicy(redis: Redis, mode: RedisConfig['evictionCheck'], logger: Logger): Promise<string | null> {
+  if (mode === 'off') return null;
+  const info = await redis.info('memory');
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
+  if (policy === null || policy === 'noeviction') return policy;
+  const message = `Redis maxmemory-policy is ${policy}; parley needs noeviction: an evicted room counter or log would make seqs be reused or messages vanish. Set maxmemory-policy noeviction (or REDIS_EVICTION_CHECK=off to accept the risk).`;
+  if (mode === 'refuse') throw new EvictionPolicyError(message);
+  logger.warn({ policy }, message);
+  return policy;
+}
+
+export class EvictionPolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvictionPolicyError';
+  }
 }

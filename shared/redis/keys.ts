@@ -26,8 +26,26 @@ export function redisKeys(prefix: string) {
   const tag = (room: string) => `{p${partitionOf(room)}}`;
   return {
     prefix,
-    /** STRING counter: the room's last assigned seq. No TTL: losing it is recovered by seed.lua. */
-    roomSeq: (room: string) => `${prefix}${tag(room)}:room:${room}:seq`,
+    /**
+     * HASH {n: the room's last assigned seq, e: the epoch it was assigned in}.
+     * Valid only while `e` equals the partition's epoch (`partitionEpoch`); a
+     * missing or stale counter is seeded again by seed.lua, past anything that
+     * may have been acked before (see SeqSeeder). No TTL.
+     */
+    roomCounter: (room: string) => `${prefix}${tag(room)}:room:${room}:counter`,
+    /**
+     * STRING: the plain counter of releases before epochs. Read once, as a
+     * lower bound, when the room's counter is seeded, and deleted then.
+     */
+    legacyRoomSeq: (room: string) => `${prefix}${tag(room)}:room:${room}:seq`,
+    /**
+     * STRING: the partition's epoch, a random id written once (SET NX) by
+     * whoever finds it missing, and replaced only by a compare-and-set after a
+     * seq regression was seen (bump.lua). Its disappearance or change means
+     * Redis lost data of the partition (see docs/architecture.md).
+     */
+    partitionEpoch: (partition: number) => `${prefix}{p${partition}}:epoch`,
+    epochOfRoom: (room: string) => `${prefix}${tag(room)}:epoch`,
     /** STREAM of the room's recent messages, entry id `<seq>-0`, trimmed with MAXLEN ~. */
     roomLog: (room: string) => `${prefix}${tag(room)}:room:${room}:log`,
     /** STRING `seq:id:createdAtMs` per (room, user, cmid), with TTL: idempotent publish. */
@@ -44,6 +62,11 @@ export function redisKeys(prefix: string) {
     roomChannel: (room: string) => `${prefix}room:${room}`,
     /** Pub/sub channel for cluster control events (session revocation, …). */
     controlChannel: () => `${prefix}control`,
+    /**
+     * Pub/sub channel on which a gateway sends probes to itself, through the
+     * same publish and subscriber connections as room messages (delivery-proving health).
+     */
+    probeChannel: (gatewayId: string) => `${prefix}probe:${gatewayId}`,
     /**
      * LIST of the latest announcements (JSON, newest first), capped by the api
      * with LTRIM; gateways send them to each socket after `welcome`.

@@ -12,8 +12,9 @@ type ScriptFn = (...args: Arg[]) => Promise<unknown>;
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 const DEFINITIONS = {
-  parleyPublish: { numberOfKeys: 4, file: 'publish' },
-  parleySeed: { numberOfKeys: 2, file: 'seed' },
+  parleyPublish: { numberOfKeys: 5, file: 'publish' },
+  parleySeed: { numberOfKeys: 4, file: 'seed' },
+  parleyBump: { numberOfKeys: 1, file: 'bump' },
   parleyAck: { numberOfKeys: 1, file: 'ack' },
   parleyPresenceConnect: { numberOfKeys: 4, file: 'presence_connect' },
   parleyPresenceDisconnect: { numberOfKeys: 4, file: 'presence_disconnect' },
@@ -23,9 +24,14 @@ const DEFINITIONS = {
 
 export interface Scripts {
   /** See lua/publish.lua for KEYS/ARGV and return values. */
-  publish(keys: [string, string, string, string], args: Arg[]): Promise<[0 | 1, number | string]>;
-  /** See lua/seed.lua. */
-  seed(keys: [string, string], persistedMax: number): Promise<number>;
+  publish(keys: [string, string, string, string, string], args: Arg[]): Promise<[0 | 1, number | string]>;
+  /**
+   * See lua/seed.lua: [1, value] when this call seeded the counter, [0, value]
+   * when it was valid already; with `peek`, [2, held] without writing.
+   */
+  seed(keys: [string, string, string, string], epoch: string, base: number, lost: boolean, peek?: 'peek'): Promise<[0 | 1 | 2, number]>;
+  /** See lua/bump.lua: 1 when the epoch was replaced. */
+  bump(epochKey: string, seen: string, next: string): Promise<number>;
   /** See lua/ack.lua. */
   ack(stream: string, group: string, ids: string[]): Promise<number>;
   /** See lua/presence_connect.lua: 1 when the user just came online. */
@@ -46,6 +52,7 @@ export function registerScripts(redis: Redis): Scripts {
     (redis as unknown as Record<string, ScriptFn>)[name]!.bind(redis) as ScriptFn;
   const publish = fn('parleyPublish');
   const seed = fn('parleySeed');
+  const bump = fn('parleyBump');
   const ack = fn('parleyAck');
   const presenceConnect = fn('parleyPresenceConnect');
   const presenceDisconnect = fn('parleyPresenceDisconnect');
@@ -53,7 +60,8 @@ export function registerScripts(redis: Redis): Scripts {
   const tusRefresh = fn('parleyTusRefresh');
   return {
     publish: (keys, args) => publish(...keys, ...args) as Promise<[0 | 1, number | string]>,
-    seed: (keys, persistedMax) => seed(...keys, persistedMax) as Promise<number>,
+    seed: (keys, epoch, base, lost, peek) => seed(...keys, epoch, base, lost ? 1 : 0, peek ?? 'seed') as Promise<[0 | 1 | 2, number]>,
+    bump: (epochKey, seen, next) => bump(epochKey, seen, next) as Promise<number>,
     ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,
     presenceConnect: (keys, gatewayId, userId, now) => presenceConnect(...keys, gatewayId, userId, now) as Promise<number>,
     presenceDisconnect: (keys, gatewayId, userId, now, count) =>

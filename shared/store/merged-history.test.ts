@@ -4,6 +4,7 @@
  * what the log no longer holds; a message in both appears once; paging and
  * nextBefore match the Postgres-only store for persisted rooms; bad log
  * entries are skipped; a failing or silent Redis leaves Postgres's answer.
+ * (What every History does is in history.contract.ts.)
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,12 +12,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { decodeEnvelope, envelopeToMessage, type Envelope } from '../broker/envelope.js';
-import { RedisPublisher } from '../broker/redis-publisher.js';
+import { RedisRoomLog } from '../broker/redis-room-log.js';
+import type { Messaging } from '../broker/wiring.js';
 import type { Logger } from '../log.js';
 import type { HistoryPage } from '../ports.js';
 import type { FileRef } from '../protocol/frames.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
-import { registerScripts } from '../redis/scripts.js';
+import { testMessaging } from '../testing/messaging.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { createTestRedis, type TestRedis } from '../testing/redis.js';
 import { MergedHistory } from './merged-history.js';
@@ -30,13 +32,17 @@ function recordingLogger(): { logger: Logger; lines: { msg: string; level: numbe
 }
 
 const seqs = (p: HistoryPage) => p.messages.map((m) => m.seq);
+/** History reads pages only; it never needs a counter seeded. */
+const noSeed = async () => {
+  throw new Error('history does not seed counters');
+};
 
 describe('MergedHistory', () => {
   let r: TestRedis;
   let db: TestDatabase;
   let keys: RedisKeys;
   let store: PgMessageStore;
-  let publisher: RedisPublisher;
+  let publisher: Messaging['publisher'];
   let history: MergedHistory;
   let log: ReturnType<typeof recordingLogger>;
   let room: string;
@@ -61,12 +67,7 @@ describe('MergedHistory', () => {
     db = await createTestDatabase();
     keys = redisKeys(r.config.keyPrefix);
     store = new PgMessageStore(db.sql);
-    publisher = new RedisPublisher({
-      scripts: registerScripts(r.redis),
-      keys,
-      config: { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 },
-      persistedMaxSeq: (id) => store.maxSeq(id),
-    });
+    publisher = testMessaging(r, db).publisher;
   });
   after(async () => {
     await r?.cleanup();
@@ -79,17 +80,18 @@ describe('MergedHistory', () => {
     const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values (${name}, 'x') returning id`;
     author = { id: user!.id, username: name };
     log = recordingLogger();
-    history = new MergedHistory({ durable: store, redis: r.redis, keys, logger: log.logger });
+    history = new MergedHistory({ durable: store, roomLog: new RedisRoomLog(r.redis, keys, noSeed, log.logger), logger: log.logger });
   });
 
   test('acked messages the worker never persisted are in history, newest first, as published', async () => {
     await publish(5);
     assert.equal(await store.maxSeq(room), 0, 'nothing is in Postgres');
     const page = await history.page(room, { limit: 50 });
-    assert.deepEqual(page, { messages: (await logged()).map(envelopeToMessage).reverse(), nextBefore: null });
+    assert.deepEqual(page, { messages: (await logged()).map(envelopeToMessage).reverse(), nextBefore: null, gaps: [] });
     assert.deepEqual(await history.page(room, { limit: 2, before: 5 }), {
       messages: (await logged()).slice(2, 4).map(envelopeToMessage).reverse(),
       nextBefore: 3,
+      gaps: [],
     });
   });
 
@@ -232,7 +234,7 @@ describe('MergedHistory', () => {
     await r.redis.xadd(key, '7-0', 'm', JSON.stringify({ ...good, seq: 8 }));
     await r.redis.xadd(key, '8-0', 'm', JSON.stringify({ ...good, seq: 8, room: crypto.randomUUID() }));
     const page = await history.page(room, { limit: 50 });
-    assert.deepEqual(page, { messages: (await logged()).slice(0, 3).map(envelopeToMessage).reverse(), nextBefore: null });
+    assert.deepEqual(page, { messages: (await logged()).slice(0, 3).map(envelopeToMessage).reverse(), nextBefore: null, gaps: [] });
     assert.ok(log.lines.some((l) => l.msg === 'undecodable room log entries skipped'), JSON.stringify(log.lines));
   });
 
@@ -267,7 +269,7 @@ describe('MergedHistory', () => {
       const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       down.on('error', () => undefined);
       try {
-        const degraded = new MergedHistory({ durable: store, redis: down, keys, logger: log.logger });
+        const degraded = new MergedHistory({ durable: store, roomLog: new RedisRoomLog(down, keys, noSeed, log.logger), logger: log.logger });
         assert.deepEqual(await degraded.page(room, { limit: 50 }), expected);
         assert.deepEqual(await degraded.page(room, { limit: 2, before: 4 }), await store.page(room, { limit: 2, before: 4 }));
       } finally {
@@ -283,7 +285,12 @@ describe('MergedHistory', () => {
       const hung = new Redis({ host: '127.0.0.1', port: address.port, lazyConnect: true });
       hung.on('error', () => undefined);
       try {
-        const degraded = new MergedHistory({ durable: store, redis: hung, keys, logger: log.logger, logTimeoutMs: 50 });
+        const degraded = new MergedHistory({
+          durable: store,
+          roomLog: new RedisRoomLog(hung, keys, noSeed, log.logger),
+          logger: log.logger,
+          logTimeoutMs: 50,
+        });
         assert.deepEqual(await degraded.page(room, { limit: 50 }), expected);
       } finally {
         hung.disconnect();

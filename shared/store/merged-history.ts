@@ -6,7 +6,7 @@
  * would let a client get an ack and then not find its message; reading the
  * log's recent window as well closes that gap.
  *
- * One page is: up to `limit` log entries below `before` (one XREVRANGE), then
+ * One page is: up to `limit` log entries below `before` (RoomLog.page), then
  * the Postgres page for the same bound, merged by seq. The log is read first
  * on purpose: Postgres only gains rows, so a message trimmed from the log
  * before our log read was either persisted by the time Postgres is read, or
@@ -18,12 +18,9 @@
  * `limit` below `before` is in the log or in Postgres, and in either source
  * fewer than `limit` entries can rank above it, so that source returns it.
  */
-import type { Redis } from 'ioredis';
-import { decodeEntry, envelopeToMessage } from '../broker/envelope.js';
 import type { Logger } from '../log.js';
-import type { History, HistoryPage } from '../ports.js';
+import type { History, HistoryPage, RoomLog } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
-import type { RedisKeys } from '../redis/keys.js';
 
 /**
  * Default bound on the log read. ioredis retries a command across reconnects
@@ -35,8 +32,8 @@ export const DEFAULT_LOG_TIMEOUT_MS = 1000;
 export interface MergedHistoryOptions {
   /** The durable history (Postgres). */
   durable: History;
-  redis: Redis;
-  keys: RedisKeys;
+  /** The recent window (Redis). */
+  roomLog: RoomLog;
   logger: Logger;
   /** How long to wait for the log read before serving Postgres alone. */
   logTimeoutMs?: number;
@@ -44,15 +41,13 @@ export interface MergedHistoryOptions {
 
 export class MergedHistory implements History {
   private readonly durable: History;
-  private readonly redis: Redis;
-  private readonly keys: RedisKeys;
+  private readonly roomLog: RoomLog;
   private readonly logger: Logger;
   private readonly logTimeoutMs: number;
 
   constructor(options: MergedHistoryOptions) {
     this.durable = options.durable;
-    this.redis = options.redis;
-    this.keys = options.keys;
+    this.roomLog = options.roomLog;
     this.logger = options.logger;
     this.logTimeoutMs = options.logTimeoutMs ?? DEFAULT_LOG_TIMEOUT_MS;
   }
@@ -69,36 +64,36 @@ export class MergedHistory implements History {
     for (const m of durable.messages) bySeq.set(m.seq, m);
     const messages = [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, options.limit);
 
-    // A room's seqs run 1, 2, 3, … with no gaps (MessagePublisher's contract),
-    // so an older page exists exactly when the lowest seq here is above 1.
-    // Neither source can say so by itself (the log's window ends somewhere in
-    // the middle; Postgres may not have the newest rows), and probing both for
-    // one row more would cost a second query. For a fully persisted room this
-    // is the same answer Postgres's own one-row-more probe gives. Should a gap
-    // ever exist, the cost is at most one extra, empty page: never a hidden one.
+    // A room's seqs run 1, 2, 3, … with no gaps but the recorded skipped
+    // ranges (MessagePublisher's contract), so an older page exists exactly
+    // when the lowest seq here is above 1. Neither source can say so by itself
+    // (the log's window ends somewhere in the middle; Postgres may not have
+    // the newest rows), and probing both for one row more would cost a second
+    // query. For a fully persisted room this is the same answer Postgres's own
+    // one-row-more probe gives. Below a skipped range the cost is at most one
+    // extra, empty page: never a hidden one.
     const lowest = messages.at(-1)?.seq;
-    return { messages, nextBefore: lowest !== undefined && lowest > 1 ? lowest : null };
+    const full = messages.length === options.limit;
+    // Postgres's gaps cover its own page's span, which reaches at least as low as this one.
+    const spanFrom = full ? lowest! : 1;
+    return {
+      messages,
+      nextBefore: lowest !== undefined && lowest > 1 ? lowest : null,
+      gaps: durable.gaps.filter((g) => g.to >= spanFrom),
+    };
   }
 
   /**
-   * The log's newest `limit` messages below `before`, in one round trip, or
-   * none if Redis fails or is slow: history must not break because Redis
-   * hiccups, so the page is then served from Postgres alone (and may miss
-   * messages not yet persisted), with a warning.
+   * The log's newest `limit` messages below `before`, or none if Redis fails
+   * or is slow: history must not break because Redis hiccups, so the page is
+   * then served from Postgres alone (and may miss messages not yet
+   * persisted), with a warning.
    */
   private async readLog(room: string, options: { before?: number | undefined; limit: number }): Promise<ChatMessage[]> {
-    // The gateway publishes under the lower-cased room id, and the key (unlike
-    // Postgres's uuid type) is case-sensitive.
-    const id = room.toLowerCase();
-    // Entry ids are `<seq>-0`, so the exclusive bound `(<before>-0` is "seq <
-    // before". A bound beyond the safe integers would not print as an entry id
-    // (1e+21); any such bound is above every seq, which is the newest page.
-    const end = options.before !== undefined && Number.isSafeInteger(options.before) ? `(${options.before}-0` : '+';
-    let entries: [id: string, fields: string[]][];
     let timer: NodeJS.Timeout | undefined;
     try {
-      entries = await Promise.race([
-        this.redis.xrevrange(this.keys.roomLog(id), end, '-', 'COUNT', options.limit),
+      return await Promise.race([
+        this.roomLog.page(room, options),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${this.logTimeoutMs} ms`)), this.logTimeoutMs);
         }),
@@ -109,22 +104,5 @@ export class MergedHistory implements History {
     } finally {
       clearTimeout(timer);
     }
-
-    const messages: ChatMessage[] = [];
-    let skipped = 0;
-    for (const [entryId, fields] of entries) {
-      const envelope = decodeEntry(fields);
-      // An entry must be this room's and sit at its own seq; anything else
-      // would put a message at the wrong place in the page.
-      if (!envelope || envelope.room.toLowerCase() !== id || entryId !== `${envelope.seq}-0`) {
-        skipped++;
-        continue;
-      }
-      messages.push(envelopeToMessage(envelope));
-    }
-    // publish.lua writes every entry, so a bad one means corruption or a
-    // foreign writer: worth an operator's look, not worth failing the read.
-    if (skipped > 0) this.logger.warn({ room, skipped }, 'undecodable room log entries skipped');
-    return messages;
   }
 }

@@ -16,6 +16,7 @@ import type { Sql } from '../db/connect.js';
 import type { Envelope } from '../broker/envelope.js';
 import type { AppendResult, History, HistoryPage, MessageStore } from '../ports.js';
 import type { ChatMessage, FileRef } from '../protocol/frames.js';
+import { gapsIn } from './pg-seq-ledger.js';
 
 interface MessageRow {
   id: string;
@@ -85,19 +86,26 @@ export class PgMessageStore implements MessageStore, History {
 
   async page(room: string, options: { before?: number | undefined; limit: number }): Promise<HistoryPage> {
     const before = options.before ?? Number.MAX_SAFE_INTEGER;
-    // One row more than asked tells whether an older page exists.
-    const rows = await this.sql<MessageRow[]>`
-      select id, room_id, seq, author_id, author_name, cmid, kind, body, attachment, created_at
-      from messages
-      where room_id = ${room} and seq < ${before}
-      order by seq desc
-      limit ${options.limit + 1}
-    `;
+    // One row more than asked tells whether an older page exists. The room's
+    // skipped ranges below `before` are few (one per Redis data loss), so
+    // they are read whole, at the same time, and cut to the page's span.
+    const [rows, skipped] = await Promise.all([
+      this.sql<MessageRow[]>`
+        select id, room_id, seq, author_id, author_name, cmid, kind, body, attachment, created_at
+        from messages
+        where room_id = ${room} and seq < ${before}
+        order by seq desc
+        limit ${options.limit + 1}
+      `,
+      gapsIn(this.sql, room, 1, before - 1),
+    ]);
     const more = rows.length > options.limit;
     const page = more ? rows.slice(0, options.limit) : rows;
+    const lowest = more ? page[page.length - 1]!.seq : 1;
     return {
       messages: page.map(toMessage),
       nextBefore: more ? page[page.length - 1]!.seq : null,
+      gaps: skipped.filter((g) => g.to >= lowest),
     };
   }
 }

@@ -15,7 +15,13 @@ export interface TestRedis {
 }
 
 export async function createTestRedis(): Promise<TestRedis> {
-  const config: RedisConfig = { url: TEST_REDIS_URL, keyPrefix: `t${randomBytes(5).toString('hex')}:` };
+  const config: RedisConfig = {
+    url: TEST_REDIS_URL,
+    keyPrefix: `t${randomBytes(5).toString('hex')}:`,
+    commandTimeoutMs: 5000,
+    evictionCheck: 'warn',
+    epochCheckMs: 5000,
+  };
   const redis = new Redis(config.url);
   return {
     config,

@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
-import { testLogger } from '../shared/testing/logger.js';
-import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
-import { RedisBus } from '../shared/broker/redis-bus.js';
-import { createGatewayMetrics } from './metrics.js';
-import { RoomSubscriptions } from './room-subscriptions.js';
+import { createTestRedis, type TestRedis } from '../../shared/testing/redis.js';
+import { testLogger } from '../../shared/testing/logger.js';
+import { redisKeys, type RedisKeys } from '../../shared/redis/keys.js';
+import { RedisBus } from '../../shared/broker/redis-bus.js';
+import { createGatewayMetrics } from '../metrics.js';
+import { RoomSubscriptions, type SubscriptionHooks } from './subscriptions.js';
 
 describe('RoomSubscriptions', () => {
   let r: TestRedis;
@@ -18,7 +18,9 @@ describe('RoomSubscriptions', () => {
     const [, n] = (await r.redis.pubsub('NUMSUB', keys.roomChannel(room))) as [string, number];
     return Number(n);
   };
-  const make = (sub: Redis) => new RoomSubscriptions(new RedisBus(sub, r.redis, keys, testLogger()), testLogger(), createGatewayMetrics(new Registry()));
+  const hooks: SubscriptionHooks = { opening: async () => undefined, live: () => undefined, closed: () => undefined };
+  const make = (sub: Redis) =>
+    new RoomSubscriptions(new RedisBus(sub, r.redis, keys, testLogger()), hooks, testLogger(), createGatewayMetrics(new Registry()));
 
   before(async () => {
     r = await createTestRedis();

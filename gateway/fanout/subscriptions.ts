@@ -6,10 +6,24 @@
  * `acquire` resolves once the subscription is live, so a socket is told it is
  * connected (`welcome`) only when it can no longer miss a live message.
  * A failed SUBSCRIBE rejects every waiter, and the next acquire tries again.
+ *
+ * The relay (RoomRelay) hooks in around each subscription: it reads the
+ * room's seq before the SUBSCRIBE (so anything after it is relayed or
+ * repaired), learns when the subscription is confirmed, and forgets the room
+ * once it is released.
  */
-import type { Logger } from '../shared/log.js';
-import type { RoomSubscriber } from '../shared/ports.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { Logger } from '../../shared/log.js';
+import type { RoomSubscriber } from '../../shared/ports.js';
+import type { GatewayMetrics } from '../metrics.js';
+
+export interface SubscriptionHooks {
+  /** Before SUBSCRIBE; a rejection fails the acquire. */
+  opening(room: string): Promise<void>;
+  /** SUBSCRIBE confirmed: what arrives from now on comes from this subscription. */
+  live(room: string): void;
+  /** The last holder released the room. */
+  closed(room: string): void;
+}
 
 interface Entry {
   count: number;
@@ -22,6 +36,7 @@ export class RoomSubscriptions {
 
   constructor(
     private readonly bus: RoomSubscriber,
+    private readonly hooks: SubscriptionHooks,
     private readonly logger: Logger,
     private readonly metrics: Pick<GatewayMetrics, 'roomSubscriptions'>,
   ) {}
@@ -50,6 +65,7 @@ export class RoomSubscriptions {
     if (!entry || --entry.count > 0) return;
     this.rooms.delete(room);
     this.metrics.roomSubscriptions.dec();
+    this.hooks.closed(room);
     this.bus.unsubscribe(room).catch((err: unknown) => this.logger.warn({ err, room }, 'redis unsubscribe failed'));
   }
 
@@ -65,7 +81,11 @@ export class RoomSubscriptions {
 
   private subscribe(room: string, entry: Entry): void {
     entry.failed = false;
-    const ready = this.bus.subscribe(room);
+    const ready = this.hooks.opening(room).then(async () => {
+      await this.bus.subscribe(room);
+      // Released while subscribing: the entry is gone and `closed` already ran.
+      if (this.rooms.get(room) === entry) this.hooks.live(room);
+    });
     entry.ready = ready;
     ready.catch((err: unknown) => {
       if (entry.ready === ready) entry.failed = true;

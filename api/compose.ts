@@ -1,0 +1,113 @@
+/**
+ * The api's composition root: every component wired once, from connections
+ * and a config. main.ts serves what this builds; the route tests' fixture
+ * (testing.ts) builds the same thing over a test database and key prefix.
+ */
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Sql } from '../shared/db/connect.js';
+import type { Logger } from '../shared/log.js';
+import type { RedisKeys } from '../shared/redis/keys.js';
+import { publishControl } from '../shared/broker/redis-bus.js';
+import { createMessaging, type Messaging } from '../shared/broker/wiring.js';
+import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
+import { PgMessageStore } from '../shared/store/pg-message-store.js';
+import { AnnotatedHistory } from '../shared/store/annotated-history.js';
+import { MergedHistory } from '../shared/store/merged-history.js';
+import { RedisPresence } from '../shared/presence/redis-presence.js';
+import { presenceRooms } from '../shared/presence/rooms.js';
+import { registerScripts } from '../shared/redis/scripts.js';
+import type { ApiConfig } from './config.js';
+import type { SigningKeys } from './auth/keys.js';
+import { createTokenIssuer } from './auth/tokens.js';
+import { Sessions } from './auth/sessions.js';
+import { Users } from './users.js';
+import { RoomRepository } from './rooms/repository.js';
+import { RoomSeqs } from './rooms/seqs.js';
+import { Announcements } from './announcements.js';
+import { MessageSearch } from './search/messages.js';
+import { MessageMutations } from './messages/mutations.js';
+import { buildApp, type App } from './http/app.js';
+import { createUploads, type Uploads } from './uploads/wiring.js';
+import type { RouteDeps } from './routes/deps.js';
+
+export interface ApiConnections {
+  sql: Sql;
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  registry: Registry;
+  signingKeys: SigningKeys;
+}
+
+export type ApiSettings = Pick<ApiConfig, 'http' | 'uploads' | 'streams' | 'announcements' | 'presence'> & {
+  auth: Omit<ApiConfig['auth'], 'keysFile'>;
+};
+
+export interface ComposedApi {
+  app: App;
+  deps: RouteDeps;
+  uploads: Uploads;
+  messaging: Messaging;
+  /** The durable half of history (tests append here to stand in for the worker). */
+  store: PgMessageStore;
+  sessions: Sessions;
+}
+
+export async function composeApi(c: ApiConnections, settings: ApiSettings): Promise<ComposedApi> {
+  const { sql, redis, keys, logger, signingKeys } = c;
+  const messaging = createMessaging({ redis, sql, keys, streams: settings.streams, logger, registry: c.registry });
+  const control = (event: Parameters<typeof publishControl>[2]) => publishControl(redis, keys, event);
+  const sessions = new Sessions({
+    sql,
+    redis,
+    keys,
+    publishControl: control,
+    issueAccessToken: createTokenIssuer(signingKeys, settings.auth),
+    config: settings.auth,
+    logger,
+  });
+  const verify = createAccessVerifier({
+    keys: signingKeys.verifier,
+    issuer: settings.auth.issuer,
+    audience: settings.auth.audience,
+    isRevoked: redisRevocationCheck(redis, keys.revokedSession),
+  });
+  const rooms = new RoomRepository(sql);
+  const uploads = createUploads({
+    config: settings.uploads,
+    publisher: messaging.publisher,
+    sql,
+    redis,
+    keys,
+    verify,
+    rooms,
+    logger,
+    trustProxy: settings.http.trustProxy,
+  });
+  const store = new PgMessageStore(sql);
+  const deps: RouteDeps = {
+    users: new Users(sql),
+    rooms,
+    tus: uploads.tus,
+    files: uploads.files,
+    content: uploads.content,
+    sessions,
+    // Postgres plus the Redis room log, so an acked message is in history at once.
+    history: new AnnotatedHistory(sql, new MergedHistory({ durable: store, roomLog: messaging.roomLog, logger })),
+    messages: new MessageMutations(sql, messaging.roomLog),
+    maxMessageBytes: settings.http.maxMessageBytes,
+    search: new MessageSearch(sql),
+    roomSeqs: new RoomSeqs({ sql, roomLog: messaging.roomLog }),
+    announcements: new Announcements({ sql, redis, keys, keepLatest: settings.announcements.keepLatest }),
+    verify,
+    signingKeys,
+    publishControl: control,
+    presence: new RedisPresence(redis, registerScripts(redis), keys),
+    presenceRooms: (userId) => presenceRooms(sql, userId, settings.presence.roomEventsMaxMembers),
+    accessTtlSeconds: settings.auth.accessTtlSeconds,
+    refreshTtlSeconds: settings.auth.refreshTtlSeconds,
+  };
+  const app = await buildApp(settings.http, logger, deps, c.registry);
+  return { app, deps, uploads, messaging, store, sessions };
+}

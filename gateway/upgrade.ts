@@ -1,0 +1,100 @@
+/**
+ * The WebSocket upgrade: refusals (draining, connection limit, subprotocol,
+ * missing token) answered at once as problem+json; then the token verified
+ * and the user's rooms read, asynchronously, and the socket created.
+ */
+import { ParleyError, type ErrorCode } from '../shared/errors.js';
+import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
+import type { Logger } from '../shared/log.js';
+import type { AccessVerifier } from '../shared/auth/verify.js';
+import type { Conn } from './connection.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RoomsOf } from './membership.js';
+import type { RateLimits } from './rate-limits.js';
+import { readUpgradeAuth } from './token.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from './uws.js';
+
+const STATUS_LINE: Record<number, string> = {
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  404: '404 Not Found',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** Answers a request with the catalogue's status and problem+json body for `code`. */
+export function reject(res: HttpResponse, code: ErrorCode, detail?: string): void {
+  const body = problem(code, detail);
+  res.writeStatus(STATUS_LINE[body.status] ?? `${body.status} Error`).writeHeader('content-type', PROBLEM_CONTENT_TYPE);
+  if (body.retryable) res.writeHeader('retry-after', '1');
+  res.end(JSON.stringify(body));
+}
+
+export interface UpgradeDeps {
+  maxConnections: number;
+  verify: AccessVerifier;
+  roomsOf: RoomsOf;
+  rateLimits: RateLimits;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  draining: () => boolean;
+  connections: () => number;
+}
+
+export function createUpgrade(deps: UpgradeDeps) {
+  const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) => {
+    deps.metrics.upgrades.inc({ outcome: code });
+    reject(res, code, detail);
+  };
+
+  return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    // uWS invalidates `req` at the first await: read everything now.
+    const key = req.getHeader('sec-websocket-key');
+    const protocolHeader = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const query = req.getQuery() ?? '';
+    const auth = readUpgradeAuth(protocolHeader, query);
+    // `?resume=1`: hold live room delivery until the client's `resume` frame.
+    const hold = new URLSearchParams(query).get('resume') === '1';
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+
+    if (deps.draining()) return refuse(res, 'shutting_down');
+    if (deps.connections() >= deps.maxConnections) return refuse(res, 'too_many_connections');
+    if (auth.protocolError) return refuse(res, 'bad_request', auth.protocolError);
+    if (!auth.token) return refuse(res, 'unauthorized', 'No access token: use ?token= or the parley.auth.<token> subprotocol');
+
+    void (async () => {
+      try {
+        const principal = await deps.verify(auth.token!);
+        const roomsReadAt = Date.now();
+        const rooms = await deps.roomsOf(principal.userId);
+        if (aborted) return;
+        deps.metrics.upgrades.inc({ outcome: 'accepted' });
+        const conn: Conn = {
+          principal,
+          rooms: new Set(rooms),
+          subscribed: new Set(),
+          roomsReadAt,
+          closed: false,
+          hold,
+          catchingUp: new Map(),
+          limits: deps.rateLimits.forConnection(),
+        };
+        // Deliberately NOT inside res.cork(): after an asynchronous upgrade,
+        // cork()'s epilogue can read the old HTTP state from memory the new
+        // WebSocket now occupies and shut the socket down right after `open`
+        // (uNetworking/uWebSockets.js#1108; fixed upstream in uWebSockets#1929,
+        // not in the build we can load). upgrade() writes the 101 itself.
+        res.upgrade<Conn>(conn, key, auth.protocol, extensions, context);
+      } catch (err) {
+        if (aborted) return;
+        const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
+        if (!(err instanceof ParleyError)) deps.logger.error({ err }, 'upgrade failed');
+        res.cork(() => refuse(res, code));
+      }
+    })();
+  };
+}
