@@ -12,6 +12,7 @@ import { redisKeys } from '../../shared/redis/keys.js';
 import { instrument } from '../../api/metrics.js';
 import { createGatewayMetrics } from '../../gateway/metrics.js';
 import { createWorkerMetrics, registerBacklogGauges } from '../../worker/metrics.js';
+import { createRedisSafetyMetrics } from '../../shared/broker/metrics.js';
 
 export const SERVICES = ['api', 'gateway', 'worker'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -62,6 +63,8 @@ async function defaultLabelsOf(registry: Registry): Promise<string[]> {
 
 async function registryOf(service: Service): Promise<Registry> {
   const registry = createRegistry(service);
+  // Every service watches the Redis epochs (shared/broker/wiring.ts, worker/main.ts).
+  createRedisSafetyMetrics(registry);
   if (service === 'gateway') createGatewayMetrics(registry);
   if (service === 'api') instrument(registry, Fastify().withTypeProvider<TypeBoxTypeProvider>());
   if (service === 'worker') {

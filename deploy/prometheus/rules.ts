@@ -286,6 +286,52 @@ const persistence: RuleGroup = {
   ],
 };
 
+/** A counter's increase over 15m, including a series created by its first increment (which increase() cannot see). */
+const increased = (metric: string, by: string): string =>
+  [`sum by (${by}) (`, `  increase(${metric}[15m]) > 0`, `  or (${metric} unless ${metric} offset 15m)`, ') > 0'].join('\n');
+
+const delivery: RuleGroup = {
+  name: 'parley-delivery',
+  rules: [
+    alert('ParleyRedisDataLoss', {
+      severity: 'critical',
+      for: '0m', // the 15m window is in the expression
+      expr: increased('parley_redis_data_loss_total', 'partition'),
+      summary: 'Redis lost the data of persistence partition {{ $labels.partition }}',
+      description:
+        'A partition\'s Redis epoch was missing or had to be replaced: Redis restarted without its data, failed over to a replica that lagged, or lost acknowledged writes. Acked messages not yet in Postgres may be lost; their rooms were reseeded past them (no seq is reused) and clients were told the range as a gap.',
+    }),
+    alert('ParleySeqRegression', {
+      service: 'gateway',
+      severity: 'critical',
+      for: '0m',
+      expr: increased('parley_gateway_seq_regressions_total', 'instance'),
+      summary: 'Gateway {{ $labels.instance }} saw a room seq go backwards',
+      description:
+        'A room counter in Redis went below a seq already relayed: Redis lost writes it had acknowledged (an unclean failover or restart). The epoch was replaced so that no seq is reused from then on; seqs assigned before that may have been given twice.',
+    }),
+    alert('ParleyGatewayFanoutProbeFailing', {
+      service: 'gateway',
+      severity: 'critical',
+      for: '1m',
+      // The bound is GATEWAY_PROBE_MAX_FAILURES; the threshold assumes its default.
+      expr: 'max by (instance) (parley_gateway_fanout_probe_consecutive_failures) >= 3',
+      summary: 'Gateway {{ $labels.instance }} does not receive its own fan-out probes',
+      description:
+        'For a minute {{ $labels.instance }} has published probes through Redis and not received them back through its subscriber connection: live messages do not reach its sockets. It reports not ready (no new sockets) and keeps reconnecting its subscriber.',
+    }),
+    alert('ParleyGatewayGapsAnnounced', {
+      service: 'gateway',
+      severity: 'warning',
+      for: '0m',
+      expr: increased('parley_gateway_gaps_announced_total', 'instance'),
+      summary: 'Gateway {{ $labels.instance }} could not repair live delivery and announced gaps',
+      description:
+        'Messages pub/sub did not deliver were no longer in the room log when {{ $labels.instance }} tried to repair them, so clients were sent `gap` frames and read them from history. Expected after a Redis data loss; otherwise the subscriber was down for longer than the room log window (ROOM_LOG_MAXLEN) lasts.',
+    }),
+  ],
+};
+
 const api: RuleGroup = {
   name: 'parley-api',
   rules: [
@@ -346,4 +392,4 @@ const runtime: RuleGroup = {
   ],
 };
 
-export const RULE_GROUPS: readonly RuleGroup[] = [availability, gateway, persistence, api, runtime];
+export const RULE_GROUPS: readonly RuleGroup[] = [availability, gateway, delivery, persistence, api, runtime];

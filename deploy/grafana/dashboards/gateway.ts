@@ -213,6 +213,52 @@ export const gatewayDashboard = dashboard({
         ),
       ],
     },
+    {
+      title: 'Delivery guarantees',
+      panels: [
+        sized(
+          timeseries({
+            title: 'Fan-out probe round trip',
+            description: 'Each gateway publishes a probe every GATEWAY_PROBE_INTERVAL_MS and must receive it back through its own subscriber connection, the path room messages take. A gateway whose pub/sub died fails it; after GATEWAY_PROBE_MAX_FAILURES in a row it reports not ready (ParleyGatewayFanoutProbeFailing).',
+            queries: [
+              { expr: `histogram_quantile(0.99, sum by (instance, le) (rate(parley_gateway_fanout_probe_seconds_bucket{${I}}[${RI}])))`, legend: 'p99 {{instance}}' },
+              { expr: `sum by (instance) (parley_gateway_fanout_probe_consecutive_failures{${I}})`, legend: 'failing in a row {{instance}}' },
+              { expr: `sum by (instance) (rate(parley_gateway_fanout_probe_failures_total{${I}}[${RI}]))`, legend: 'failures/s {{instance}}' },
+            ],
+            unit: 's',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Gap repairs',
+            description: 'Rooms a gateway repaired from the room log because pub/sub had not delivered everything, by cause (gap: a seq skipped ahead; resync: the subscriber reconnected; epoch: Redis lost data; regression: a seq seen twice), and the messages delivered that way. Failed log reads are retried.',
+            queries: [
+              { expr: `sum by (cause) (rate(parley_gateway_gap_repairs_total{${I}}[${RI}]))`, legend: 'repairs: {{cause}}' },
+              { expr: `sum(rate(parley_gateway_repaired_messages_total{${I}}[${RI}]))`, legend: 'messages repaired' },
+              { expr: `sum(rate(parley_gateway_gap_repair_failures_total{${I}}[${RI}]))`, legend: 'log reads failed' },
+            ],
+            unit: 'ops',
+            min: 0,
+          }),
+          12,
+        ),
+        sized(
+          timeseries({
+            title: 'Gaps announced and seq regressions',
+            description: 'Ranges the relay could not repair (the room log no longer held them) and announced to a room with a `gap` frame, so clients read them from history; and seqs seen going backwards (Redis lost acknowledged writes), each of which replaces the epoch (ParleySeqRegression).',
+            queries: [
+              { expr: `sum by (instance) (rate(parley_gateway_gaps_announced_total{${I}}[${RI}]))`, legend: 'gaps announced {{instance}}' },
+              { expr: `sum by (instance) (rate(parley_gateway_seq_regressions_total{${I}}[${RI}]))`, legend: 'regressions {{instance}}' },
+            ],
+            unit: 'ops',
+            min: 0,
+          }),
+          24,
+        ),
+      ],
+    },
     processRow('gateway'),
   ],
 }) satisfies Dashboard;

@@ -210,6 +210,19 @@ export const overviewDashboard = dashboard({
           }),
           8,
         ),
+        sized(
+          timeseries({
+            title: 'Redis data losses',
+            description: 'Redis lost data of a persistence partition (its epoch was missing or replaced after a seq regression), counted once cluster-wide by the process that recorded it (ParleyRedisDataLoss), and the rooms reseeded past the loss: their skipped seqs are reported to clients as gaps.',
+            queries: [
+              { expr: 'sum by (partition) (increase(parley_redis_data_loss_total[$__rate_interval]))', legend: 'losses, partition {{partition}}' },
+              { expr: 'sum(increase(parley_seq_reseeds_total[$__rate_interval]))', legend: 'rooms reseeded' },
+            ],
+            unit: 'short',
+            min: 0,
+          }),
+          24,
+        ),
       ],
     },
     {
