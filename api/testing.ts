@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { Static } from 'typebox';
 import { decodeControlEvent, type ControlEvent } from '../shared/broker/control.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
-import type { Sql } from '../shared/db/connect.js';
+import { connectPostgres, type Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
@@ -83,6 +83,8 @@ export async function createApiFixture(
     announcementsKeepLatest?: number;
     presenceRoomEventsMaxMembers?: number;
     uploads?: Partial<UploadsConfig>;
+    /** DATABASE_STATEMENT_TIMEOUT_MS for the api's own pool (the fixture's `sql` has none). */
+    statementTimeoutMs?: number;
   } = {},
 ): Promise<ApiFixture> {
   const db = await createTestDatabase();
@@ -98,8 +100,12 @@ export async function createApiFixture(
     const http: HttpConfig = { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096, maxMessageBytes: 4096, trustProxy: false, ...options.http };
 
     const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
+    const apiSql =
+      options.statementTimeoutMs === undefined
+        ? db.sql
+        : await connectPostgres({ url: db.url, poolSize: 4, statementTimeoutMs: options.statementTimeoutMs }, logger, 'parley-api-test');
     const { app, deps, uploads, sessions, store, messaging } = await composeApi(
-      { sql: db.sql, redis, keys, logger, registry: new Registry(), signingKeys },
+      { sql: apiSql, redis, keys, logger, registry: new Registry(), signingKeys },
       {
         http,
         auth,
@@ -160,6 +166,7 @@ export async function createApiFixture(
         for (const r of recorders) await r.close();
         await app.close();
         uploads.close();
+        if (apiSql !== db.sql) await apiSql.end({ timeout: 5 });
         rmSync(uploadsDir, { recursive: true, force: true });
         await owned.cleanup();
         await db.drop();

@@ -76,7 +76,7 @@ describe('GET /v1/rooms/:id/messages', () => {
 
   test('the default page is the whole short history, newest first, as the messages were accepted', async () => {
     const body = await page(GLOBAL_ROOM_ID, '');
-    assert.deepEqual(body, { messages: globalHistory.map(envelopeToMessage).reverse(), nextBefore: null });
+    assert.deepEqual(body, { messages: globalHistory.map(envelopeToMessage).reverse(), nextBefore: null, gaps: [] });
   });
 
   test('pages newest first with limit and before until nextBefore is null', async () => {
@@ -105,7 +105,7 @@ describe('GET /v1/rooms/:id/messages', () => {
   test('before is exclusive, and before beyond the newest seq is the newest page', async () => {
     assert.deepEqual((await page(GLOBAL_ROOM_ID, '?limit=2&before=7')).messages.map((m) => m.seq), [6, 5]);
     assert.deepEqual((await page(GLOBAL_ROOM_ID, '?limit=2&before=1000')).messages.map((m) => m.seq), [7, 6]);
-    assert.deepEqual(await page(GLOBAL_ROOM_ID, '?before=1'), { messages: [], nextBefore: null });
+    assert.deepEqual(await page(GLOBAL_ROOM_ID, '?before=1'), { messages: [], nextBefore: null, gaps: [] });
   });
 
   test('limit bounds 1 and 100 are accepted', async () => {
@@ -208,6 +208,28 @@ describe('GET /v1/rooms/:id/messages', () => {
     assert.deepEqual(await read(), before);
   });
 
+  test('after Redis lost its data, the skipped seqs are listed as gaps, and the page goes on past them', async () => {
+    const created = await f.call(bob, 'POST', '/v1/rooms', { name: 'lost and found', visibility: 'private' });
+    const roomId = created.json<{ id: string }>().id;
+    const publish = (cmid: string) => f.messaging.publisher.publish({ room: roomId, author: bob.user, cmid, kind: 'text', body: cmid });
+    await publish('kept');
+    const queued = await f.redis.xrange(f.keys.persistStreamOfRoom(roomId), '-', '+');
+    await f.store.append(queued.map(([, fields]) => decodeEnvelope(fields[1]!)!).filter((e) => e.room === roomId));
+    await publish('lost');
+    // Everything under this fixture's key prefix is gone, as after a Redis restart without persistence.
+    await f.redis.del(...(await f.redis.keys(`${f.keys.prefix}*`)));
+    const after = await publish('after');
+    const margin = 1_000_000; // the fixture's PERSIST_MAX_BACKLOG
+    assert.equal(after.seq, 1 + margin + 1);
+    const res = await history(roomId, '', bob.accessToken);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<HistoryResponse>();
+    assert.deepEqual(body.messages.map((m) => [m.seq, m.body]), [[after.seq, 'after'], [1, 'kept']]);
+    assert.deepEqual(body.gaps, [{ from: 2, to: 1 + margin }], "'lost' (seq 2) is inside the reported gap");
+    const newest = await history(roomId, '?limit=1', bob.accessToken);
+    assert.deepEqual(newest.json<HistoryResponse>().gaps, [], 'a full page does not report the gap below it');
+  });
+
   test('an id that is not a uuid is 400 bad_request', async () => {
     for (const id of ['not-a-uuid', '123', `${GLOBAL_ROOM_ID}x`]) {
       const body = assertProblem(await history(id), 400, 'bad_request');
@@ -239,5 +261,33 @@ describe('GET /v1/rooms/:id/messages', () => {
     const out = await f.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${tokens.accessToken}` } });
     assert.equal(out.statusCode, 204);
     assertProblem(await history(GLOBAL_ROOM_ID, '', tokens.accessToken), 401, 'session_revoked');
+  });
+});
+
+describe('GET /v1/rooms/:id/messages under a locked messages table', () => {
+  let f: ApiFixture;
+  before(async () => {
+    f = await createApiFixture({ statementTimeoutMs: 300 });
+  });
+  after(async () => {
+    await f?.cleanup();
+  });
+
+  test('answers 503 unavailable with Retry-After once DATABASE_STATEMENT_TIMEOUT_MS passes, instead of hanging', async () => {
+    const alice = await f.user('alice');
+    const blocker = await f.sql.reserve();
+    try {
+      await blocker`begin`;
+      await blocker`lock table messages in access exclusive mode`;
+      const started = Date.now();
+      const res = await f.call(alice, 'GET', `/v1/rooms/${GLOBAL_ROOM_ID}/messages`);
+      assertProblem(res, 503, 'unavailable');
+      assert.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After is set');
+      assert.ok(Date.now() - started < 5_000, 'bounded by the statement timeout, not by the lock');
+    } finally {
+      await blocker`rollback`;
+      blocker.release();
+    }
+    assert.equal((await f.call(alice, 'GET', `/v1/rooms/${GLOBAL_ROOM_ID}/messages`)).statusCode, 200);
   });
 });

@@ -4,7 +4,7 @@
  * one definition.
  */
 import Type, { type Static } from 'typebox';
-import { Announcement, ChatMessage, PresenceStatus, RoomRole, UserRef, Uuid, Visibility } from '../protocol/frames.js';
+import { Announcement, ChatMessage, PresenceStatus, RoomRole, SeqRange, UserRef, Uuid, Visibility } from '../protocol/frames.js';
 import { ERROR_CODES } from '../errors.js';
 
 export const Username = Type.String({
@@ -59,6 +59,14 @@ export const HistoryResponse = Type.Object({
   messages: Type.Array(ChatMessage),
   /** Pass as `before` for the next, older page; null when there is none. */
   nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * Seq ranges (inclusive), overlapping this page's span (its lowest seq, or
+   * 1 when it is the last page, up to `before` - 1), that hold no message:
+   * seqs skipped when Redis lost data, whose acked messages (if any) were lost
+   * with it. A message the page does return wins over a gap covering it. Stop
+   * looking for the rest; lowest first, usually empty.
+   */
+  gaps: Type.Array(SeqRange),
 });
 export type HistoryResponse = Static<typeof HistoryResponse>;
 
