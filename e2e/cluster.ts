@@ -38,9 +38,16 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { gateways?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+export async function startCluster(
+  options: {
+    gateways?: number;
+    env?: Record<string, string>;
+    /** A Redis of the test's own (fault tests); the shared test Redis otherwise. */
+    redisUrl?: string;
+  } = {},
+): Promise<Cluster> {
   const db = await createTestDatabase();
-  const redis = await createTestRedis();
+  const redis = await createTestRedis(options.redisUrl);
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const signingJwk = await generateSigningJwk();
   const keysFile = join(dir, 'jwks.json');

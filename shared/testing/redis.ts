@@ -14,15 +14,18 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-export async function createTestRedis(): Promise<TestRedis> {
+/** A fresh key prefix on `url` (the shared test Redis unless a test started its own server). */
+export async function createTestRedis(url = TEST_REDIS_URL): Promise<TestRedis> {
   const config: RedisConfig = {
-    url: TEST_REDIS_URL,
+    url,
     keyPrefix: `t${randomBytes(5).toString('hex')}:`,
     commandTimeoutMs: 5000,
     evictionCheck: 'warn',
     epochCheckMs: 5000,
   };
   const redis = new Redis(config.url);
+  // A test may stop its own server under this connection; it reconnects when the server is back.
+  redis.on('error', () => undefined);
   return {
     config,
     redis,
