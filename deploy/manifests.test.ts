@@ -246,10 +246,12 @@ function portNamed(container: IContainer, name: string): number {
   return port.containerPort;
 }
 
-const drainSeconds = (() => {
-  const gateway = deployedService('gateway');
-  return Number(effective('gateway', 'GATEWAY_DRAIN_TIMEOUT_MS', gateway.env.get('GATEWAY_DRAIN_TIMEOUT_MS'))) / 1000;
-})();
+/** A draining gateway waits for publishes in flight, then spreads its closes over a window. */
+const drainMs = (env: ReadonlyMap<string, string | undefined>) =>
+  Number(effective('gateway', 'GATEWAY_DRAIN_TIMEOUT_MS', env.get('GATEWAY_DRAIN_TIMEOUT_MS'))) +
+  Number(effective('gateway', 'GATEWAY_DRAIN_SPREAD_MS', env.get('GATEWAY_DRAIN_SPREAD_MS')));
+
+const drainSeconds = drainMs(deployedService('gateway').env) / 1000;
 
 test('each service is deployed once, from one image, running its compiled entry point', () => {
   const images = new Set(deployed.map((d) => d.container.image));
@@ -485,10 +487,17 @@ test('compose: wiring between keygen, api and gateways', () => {
     const jwks = new URL(effective('gateway', 'AUTH_JWKS_URL', env.get('AUTH_JWKS_URL')));
     assert.equal(jwks.hostname, api.name, `${gateway.name}: AUTH_JWKS_URL must name the api service`);
     assert.equal(jwks.port, apiPort);
-    const drain = Number(effective('gateway', 'GATEWAY_DRAIN_TIMEOUT_MS', env.get('GATEWAY_DRAIN_TIMEOUT_MS'))) / 1000;
+    const drain = drainMs(env) / 1000;
     assert.ok(durationSeconds(gateway.spec.stop_grace_period) > drain + GATEWAY_SHUTDOWN_MARGIN_S, `${gateway.name}: stop_grace_period too short to drain`);
   }
   assert.ok(compose.services.postgres?.healthcheck?.test, 'postgres needs a healthcheck');
+  // An acked message must survive a Redis restart: AOF on a volume, and nothing evicted.
+  const redis = compose.services.redis!;
+  const args = [redis.command ?? []].flat().join(' ');
+  assert.match(args, /--appendonly yes/);
+  assert.match(args, /--appendfsync (everysec|always)/);
+  assert.match(args, /--maxmemory-policy noeviction/);
+  assert.ok((redis.volumes ?? []).some((v) => (typeof v === 'string' ? v.endsWith(':/data') : v.target === '/data')), 'redis keeps /data on a volume');
 });
 
 test('compose: docker-compose accepts the file', (t) => {
