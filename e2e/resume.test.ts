@@ -93,6 +93,34 @@ describe('gapless resume', () => {
     assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, 403));
   });
 
+  test('after Redis lost its data, a resume from before the loss answers recovered: false, and history fills it, lost seqs as gaps', async () => {
+    const r = await room('resume-after-loss');
+    const bobClient = client(0);
+    await bobClient.connect();
+    await publish(r, 5);
+    await eventually('bob to have 1..5', () => (bobClient.lastSeq(r) === 5 ? true : undefined));
+    await bobClient.socket!.close();
+    await publish(r, 3);
+    // Everything under this cluster's key prefix is gone, as after a Redis restart without persistence.
+    const keys = await c.redis.redis.keys(`${c.redis.config.keyPrefix}*`);
+    await c.redis.redis.del(...keys);
+    aliceWs.send({ type: 'publish', ref: 'after-loss', room: r, cmid: `after-loss-${++n}`, body: 'after the loss' });
+    const ack = await aliceWs.reply('after-loss');
+    assert.ok(ack.type === 'ack');
+    assert.ok(ack.seq > 8, `no seq given out before the loss comes back (got ${ack.seq})`);
+
+    const ws = await bobClient.connect();
+    const resumed = await ws.next('resumed', (f) => f.room === r);
+    assert.equal(resumed.recovered, false);
+    assert.deepEqual(resumed.missing, { from: 6, to: ack.seq - 1 });
+    await bobClient.settled();
+    await eventually('bob to reach the new message', () => (bobClient.lastSeq(r) === ack.seq ? true : undefined));
+    // What Postgres had is delivered; what was only in Redis is reported lost, not waited for.
+    const kept = await c.db.sql<{ seq: number }[]>`select seq from messages where room_id = ${r} and seq > 5 and seq < ${ack.seq} order by seq`;
+    assert.deepEqual(seqs(bobClient.delivered.get(r)), [...range(1, 5), ...kept.map((k) => k.seq), ack.seq]);
+    assert.deepEqual(bobClient.skipped.get(r) ?? [], []);
+  });
+
   test('positions ahead of the room fail closed; bad resume requests get typed errors', async () => {
     const r = await room('resume-bad');
     await publish(r, 2);

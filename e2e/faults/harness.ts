@@ -163,6 +163,8 @@ export class Observer {
     const socket = this.client.socket!;
     void socket.closed.then(async () => {
       if (this.stopped) return;
+      // The small delay every client should wait before reconnecting (docs/protocol.md, 1012); messages go on meanwhile.
+      await sleep(200);
       const again = await connectAny(this.urls, (url) => this.client.connect(url), () => this.stopped);
       if (again) this.watch();
     });
@@ -265,7 +267,14 @@ export interface Scenario {
   /** Redis loses data: acked messages not yet persisted may be lost, but only inside reported gaps. */
   mayLoseData?: boolean;
   /** Proves the fault happened and was handled the intended way (so the run cannot pass vacuously). */
-  check(fc: FaultCluster): Promise<void>;
+  check(fc: FaultCluster, run: RunRecord): Promise<void>;
+}
+
+/** What a scenario's check may look at besides the cluster. */
+export interface RunRecord {
+  observers: Observer[];
+  /** When each bystander's socket closed (epoch ms), for gateway faults. */
+  bystanderClosedAt: number[];
 }
 
 const PUBLISHERS = ['pub0', 'pub1'];
@@ -288,6 +297,7 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
   const observers = OBSERVERS.map((o) => new Observer(o.name, users.get(o.name)!.accessToken, urls(o.gateway), c.apiUrl, o.resume));
   const publishers = PUBLISHERS.map((p, i) => new Publisher(p, users.get(p)!.accessToken, urls(i), rooms, { total: PER_PUBLISHER, perSecond: 150, window: 8 }));
   const bystanders: ParleySocket[] = [];
+  const bystanderClosedAt: number[] = [];
   try {
     for (const o of observers) await o.start();
     if (scenario.faultedGateway !== undefined) {
@@ -295,6 +305,7 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
         const ws = await c.connect(scenario.faultedGateway, users.get(b)!.accessToken);
         await ws.next('welcome');
         bystanders.push(ws);
+        void ws.closed.then(() => bystanderClosedAt.push(Date.now()));
       }
     }
     // The watcher of presence sits on the gateway that survives.
@@ -334,7 +345,7 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
       assert.ok((await scrape(c, 'parley_redis_data_loss_total')) > 0, 'the data loss is counted');
     }
 
-    await scenario.check(fc);
+    await scenario.check(fc, { observers, bystanderClosedAt });
 
     // Every observer ends with every acked message in seq order, or a gap that covers it.
     for (const o of observers) {

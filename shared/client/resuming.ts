@@ -60,6 +60,8 @@ export class ResumingClient {
   readonly delivered = new Map<string, ChatMessage[]>();
   /** Ranges skipped because history never had them, per room. */
   readonly skipped = new Map<string, SeqRange[]>();
+  /** Ranges read from history, and why: named by the server (`gap`, `resumed`) or a hole it never named (`timer`). */
+  readonly reads: { room: string; range: SeqRange; why: 'gap' | 'resumed' | 'timer' }[] = [];
   socket: ParleySocket | null = null;
   private readonly rooms = new Map<string, RoomState>();
   private readonly fills = new Set<Promise<void>>();
@@ -103,8 +105,8 @@ export class ResumingClient {
 
   private onFrame(frame: ServerFrame): void {
     if (frame.type === 'message') this.accept(frame);
-    else if (frame.type === 'gap') this.fill(frame.room, frame.missing);
-    else if (frame.type === 'resumed' && frame.missing) this.fill(frame.room, frame.missing);
+    else if (frame.type === 'gap') this.fill(frame.room, frame.missing, 'gap');
+    else if (frame.type === 'resumed' && frame.missing) this.fill(frame.room, frame.missing, 'resumed');
   }
 
   private state(room: string, firstSeq: number): RoomState {
@@ -150,13 +152,14 @@ export class ResumingClient {
       state.timer = setTimeout(() => {
         state.timer = null;
         if (state.last !== waitingFor || state.buffer.size === 0) return this.advance(room, state);
-        this.fill(room, { from: state.last + 1, to: Math.min(...state.buffer.keys()) - 1 });
+        this.fill(room, { from: state.last + 1, to: Math.min(...state.buffer.keys()) - 1 }, 'timer');
       }, this.options.gapWaitMs);
       state.timer.unref?.();
     }
   }
 
-  private fill(room: string, range: SeqRange): void {
+  private fill(room: string, range: SeqRange, why: 'gap' | 'resumed' | 'timer'): void {
+    this.reads.push({ room, range, why });
     const work = this.read(room, range).catch(() => undefined);
     this.fills.add(work);
     void work.finally(() => this.fills.delete(work));

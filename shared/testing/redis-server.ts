@@ -28,6 +28,10 @@ export interface OwnRedis {
   client(): Redis;
   /** Stops it: `SHUTDOWN SAVE` keeps the data (an RDB), `NOSAVE` loses what is not on disk, `kill` is SIGKILL. */
   stop(how: 'save' | 'nosave' | 'kill'): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing is answered, as with a stalled server. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
   /** Starts it again on the same port and directory (`wipe` deletes the directory's data first). */
   start(options?: { wipe?: boolean }): Promise<void>;
   /** Stops it for good and deletes its directory. */
@@ -97,6 +101,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await exited;
       child = null;
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async start(startOptions = {}) {
       if (startOptions.wipe) {
         rmSync(join(dir, 'dump.rdb'), { force: true });
@@ -107,6 +117,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     async destroy() {
       for (const c of clients) c.disconnect();
       if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
         child.kill('SIGKILL');
         await exited;
       }
