@@ -62,6 +62,12 @@ export interface BenchOptions {
   out: string | null;
   /** When set, every target process is CPU-profiled (see cpu-profile.ts) and writes its profile here when it stops. */
   profileDir: string | null;
+  /**
+   * Redis replicas parley's acks wait for (REDIS_ACK_REPLICAS). With 1 or
+   * more, parley runs on a Redis primary and replicas of its own, whose CPU
+   * counts as the target's.
+   */
+  ackReplicas: number;
   bigRoom: BigRoomOptions;
   smallRooms: SmallRoomsOptions;
   idle: IdleOptions;
@@ -70,7 +76,7 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
-type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir'>;
+type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir' | 'ackReplicas'>;
 
 const FULL: Defaults = {
   threads: cpus().length,
@@ -104,6 +110,7 @@ const FLAGS = {
   'drain-ms': { type: 'string' },
   out: { type: 'string' },
   'profile-dir': { type: 'string' },
+  'ack-replicas': { type: 'string' },
   's1-sockets': { type: 'string' },
   's1-publishers': { type: 'string' },
   's1-start-rate': { type: 'string' },
@@ -138,6 +145,8 @@ export const USAGE = `npm run bench -- [options]
   --drain-ms MS          longest wait for in-flight deliveries after publishing (default 10000)
   --out FILE             JSON results (default .local/bench/<timestamp>.json)
   --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
+  --ack-replicas N       parley acks only once N Redis replicas have a message (REDIS_ACK_REPLICAS, Redis WAIT);
+                         parley then runs on a primary and N replicas of its own (default 0: the shared Redis)
   scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 2 --s1-factor 1.5
               --s1-step-seconds 10 --s1-max-rate 2000 --s1-max-steps 16 --p99-limit-ms 100
   scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rate 1000 --s2-seconds 20
@@ -188,6 +197,7 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     drainMs: int('drain-ms', d.drainMs, 100),
     out: values.out ?? null,
     profileDir: values['profile-dir'] ?? null,
+    ackReplicas: int('ack-replicas', 0, 0, 4),
     bigRoom: {
       sockets: int('s1-sockets', d.bigRoom.sockets, 2),
       publishers: int('s1-publishers', d.bigRoom.publishers),

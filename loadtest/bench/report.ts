@@ -34,6 +34,9 @@ export function formatReport(result: BenchResult): string {
     for (const [s, err] of Object.entries(r.failed)) out.push(`${kind}: scenario ${s} FAILED: ${err.split('\n')[0]}`);
   }
   out.push(`settings (every target's environment): ${Object.entries(result.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (result.options.ackReplicas > 0) {
+    out.push(`parley: REDIS_ACK_REPLICAS=${result.options.ackReplicas}, on a Redis primary and ${result.options.ackReplicas} replica(s) of its own (their CPU is parley's)`);
+  }
 
   const s1 = targets(result).filter(([, r]) => r.bigRoom);
   if (s1.length > 0) {

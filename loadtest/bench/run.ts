@@ -143,7 +143,8 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
         const profiling: Record<string, string> = options.profileDir
           ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
           : {};
-        server = await loaded.value.start({ env: { ...BENCH_ENV, ...profiling } });
+        const durability: Record<string, string> = options.ackReplicas > 0 ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
+        server = await loaded.value.start({ env: { ...BENCH_ENV, ...profiling, ...durability } });
       } catch (err) {
         r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
         say(r.failed[plan.id]!);

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startCluster, type Cluster } from '../../../e2e/cluster.js';
+import { startRedisServer, type OwnRedis } from '../../../shared/testing/redis-server.js';
 import { loadApiConfig } from '../../../api/config.js';
 import { loadSigningKeys } from '../../../api/auth/keys.js';
 import { createTokenIssuer } from '../../../api/auth/tokens.js';
@@ -31,7 +32,14 @@ const GRACEFUL_STOP_MS = 15_000;
 const CHUNK = 5_000;
 
 export async function startParleyTarget(options: TargetStartOptions): Promise<ParleyServer> {
-  const cluster = await startCluster({ gateways: 2, env: options.env });
+  const redis = await ownRedis(Number(options.env.REDIS_ACK_REPLICAS ?? 0));
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({ gateways: 2, env: options.env, ...(redis ? { redisUrl: redis.primary.url } : {}) });
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
   try {
     const apiConfig = loadApiConfig({ ...cluster.env, AUTH_KEYS_FILE: cluster.keysFile });
     const issue = createTokenIssuer(await loadSigningKeys(cluster.keysFile), apiConfig.auth);
@@ -55,6 +63,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
         const list: ServerProcessInfo[] = [{ name: 'api', pid: cluster.api.child.pid!, holdsSockets: false }];
         for (const gw of cluster.gateways) list.push({ name: gw.name, pid: gw.child.pid!, holdsSockets: true });
         list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
+        if (redis) list.push(...redis.processes());
         return list;
       },
       async stop() {
@@ -65,13 +74,43 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
         const graceful = Promise.all(services.map((p) => p.kill('SIGTERM')));
         await Promise.race([graceful, new Promise((r) => setTimeout(r, GRACEFUL_STOP_MS))]);
         await cluster.stop();
+        await redis?.stop();
       },
     };
     return server;
   } catch (err) {
     await cluster.stop();
+    await redis?.stop();
     throw err;
   }
+}
+
+/**
+ * With REDIS_ACK_REPLICAS, a Redis primary and that many replicas of the
+ * run's own (the shared Redis is never reconfigured), set up like the shared
+ * one (no persistence), so only the wait for the replicas differs.
+ */
+async function ownRedis(replicas: number) {
+  if (replicas === 0) return null;
+  const primary = await startRedisServer();
+  const copies: OwnRedis[] = [];
+  try {
+    for (let i = 0; i < replicas; i++) copies.push(await startRedisServer({ replicaOf: primary }));
+    const probe = primary.client();
+    for (let i = 0; i < 200 && !new RegExp(`connected_slaves:${replicas}`).test(await probe.info('replication')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    for (const s of [primary, ...copies]) await s.destroy();
+    throw err;
+  }
+  return {
+    primary,
+    processes: (): ServerProcessInfo[] => [primary, ...copies].map((s, i) => ({ name: i === 0 ? 'redis-primary' : `redis-replica-${i}`, pid: s.pid, holdsSockets: false })),
+    stop: async () => {
+      for (const s of [primary, ...copies]) await s.destroy();
+    },
+  };
 }
 
 interface PreparedRows {
