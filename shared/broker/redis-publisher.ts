@@ -14,6 +14,12 @@
  * With `replication` set, an ack also waits until that many replicas have the
  * message (Redis WAIT); a shortfall is `unavailable`, and the client's retry
  * with the same cmid waits again for the original.
+ *
+ * Publishes a process makes to one room get seqs in the order it made them,
+ * repairs included: one repair per room at a time, which every refused
+ * publish of the room waits for (in the order it was refused: one connection
+ * answers in order), and which publishes made meanwhile wait for before
+ * their first try.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -40,6 +46,9 @@ export interface RedisPublisherDeps {
 const ATTEMPTS = 5;
 
 export class RedisPublisher implements MessagePublisher {
+  /** The repair under way per room; publishes to the room wait for it. */
+  private readonly repairs = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: RedisPublisherDeps) {}
 
   async publish(input: PublishInput): Promise<Accepted> {
@@ -47,6 +56,7 @@ export class RedisPublisher implements MessagePublisher {
     const id = randomUUID();
     const acceptedAt = Date.now();
     const room = input.room;
+    await this.repairs.get(room)?.catch(() => undefined);
     for (let attempt = 1; ; attempt++) {
       let refusal: string;
       try {
@@ -58,14 +68,23 @@ export class RedisPublisher implements MessagePublisher {
         refusal = err instanceof Error ? err.message : '';
         if (attempt >= ATTEMPTS || !/^(NOEPOCH|NOSEQ|REGRESSED)\b/.test(refusal)) throw translate(err);
       }
+      let repair = this.repairs.get(room);
+      if (!repair) {
+        repair = this.repair(room, refusal, input.floor ?? 0).finally(() => this.repairs.delete(room));
+        this.repairs.set(room, repair);
+      }
       try {
-        if (refusal.startsWith('NOEPOCH')) await this.deps.epochs.current(partitionOf(room));
-        else if (refusal.startsWith('NOSEQ')) await this.deps.seeder.ensure(room, input.floor ?? 0);
-        else await this.deps.epochs.bump(partitionOf(room), refusal.split(' ')[1] ?? '', `publish in room ${room} found its counter below ${input.floor}`);
+        await repair;
       } catch (err) {
         throw translate(err);
       }
     }
+  }
+
+  private async repair(room: string, refusal: string, floor: number): Promise<void> {
+    if (refusal.startsWith('NOEPOCH')) await this.deps.epochs.current(partitionOf(room));
+    else if (refusal.startsWith('NOSEQ')) await this.deps.seeder.ensure(room, floor);
+    else await this.deps.epochs.bump(partitionOf(room), refusal.split(' ')[1] ?? '', `publish in room ${room} found its counter below ${floor}`);
   }
 
   private async tryPublish(input: PublishInput, attachment: string, id: string, acceptedAt: number): Promise<Accepted> {
