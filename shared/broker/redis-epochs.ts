@@ -38,6 +38,15 @@ export class RedisEpochs {
 
   constructor(private readonly deps: EpochsDeps) {}
 
+  /**
+   * The partition's epoch as last seen by this process, read (or
+   * established) only when it has seen none; a stale one is caught by the
+   * scripts that take it (seed.lua answers EPOCH), and `current` reads again.
+   */
+  async cached(partition: number): Promise<string> {
+    return this.known.get(partition) ?? this.current(partition);
+  }
+
   /** The partition's epoch, establishing one when Redis has none. */
   async current(partition: number): Promise<string> {
     const { redis, keys } = this.deps;

@@ -44,7 +44,8 @@ export class SeqSeeder {
     const partition = partitionOf(room);
     const counterKeys: [string, string, string, string] = [keys.roomCounter(room), keys.roomLog(room), keys.partitionEpoch(partition), keys.legacyRoomSeq(room)];
     for (let attempt = 0; ; attempt++) {
-      const epoch = await epochs.current(partition);
+      // The cached epoch first; after an EPOCH refusal, the one Redis has now.
+      const epoch = attempt === 0 ? await epochs.cached(partition) : await epochs.current(partition);
       try {
         // What Redis still holds of the room bounds what is surely not lost.
         const [state, held] = await scripts.seed(counterKeys, epoch, 0, false, 'peek');

@@ -1,6 +1,6 @@
 /**
  * SeqLedger over Postgres: the Redis epochs last recorded (`redis_epochs`),
- * the epoch each room's counter was seeded in (`rooms.seq_epoch`) and the seq
+ * the epoch each room's counter was seeded in (`room_seq_epochs`) and the seq
  * ranges skipped by reseeds after a loss (`room_seq_gaps`). See the SeqLedger
  * contract in shared/ports.ts and migration 00008.
  */
@@ -24,34 +24,13 @@ export class PgSeqLedger implements SeqLedger {
   }
 
   async reserve(room: string, epoch: string, options: { margin: number; floor: number; held: number }): Promise<SeqReservation> {
-    return this.sql.begin(async (tx) => {
-      // The row lock serialises seeders of one room: the second sees the
-      // first's seq_epoch and skipped range, so both seed the same way.
-      const [row] = await tx<{ seq_epoch: string | null; persisted: number | null; skipped: number | null }[]>`
-        select r.seq_epoch,
-          (select max(m.seq) from messages m where m.room_id = r.id) as persisted,
-          (select max(g.to_seq) from room_seq_gaps g where g.room_id = r.id) as skipped
-        from rooms r where r.id = ${room}
-        for update of r
-      `;
-      if (!row) return { base: Math.max(options.floor, options.held), lost: null };
-      // Surely kept: what Postgres has, what was skipped before, and what Redis still holds.
-      const kept = Math.max(row.persisted ?? 0, row.skipped ?? 0, options.held);
-      const known = Math.max(kept, options.floor);
-      if (row.seq_epoch === epoch) return { base: known, lost: null };
-      await tx`update rooms set seq_epoch = ${epoch} where id = ${room}`;
-      if (row.seq_epoch === null || options.margin === 0) return { base: known, lost: null };
-      // The counter belonged to an epoch that is gone: every acked message
-      // past what is surely kept may be lost (there were at most `margin` of
-      // them past Postgres, publish.lua's backlog bound), and their seqs must
-      // not come back.
-      const lost = { from: kept + 1, to: known + options.margin };
-      await tx`
-        insert into room_seq_gaps (room_id, from_seq, to_seq, epoch) values (${room}, ${lost.from}, ${lost.to}, ${epoch})
-        on conflict (room_id, from_seq) do update set to_seq = greatest(room_seq_gaps.to_seq, excluded.to_seq)
-      `;
-      return { base: lost.to, lost };
-    });
+    // One round trip: parley_reserve_seq (migration 00008) takes the room's
+    // seeding lock, reads what is kept, records the epoch and any skipped range.
+    const [row] = await this.sql<{ base: number; lost_from: number | null; lost_to: number | null }[]>`
+      select base, lost_from, lost_to
+      from parley_reserve_seq(${room}::uuid, ${epoch}, ${options.margin}, ${options.floor}, ${options.held})
+    `;
+    return { base: row!.base, lost: row!.lost_from === null ? null : { from: row!.lost_from, to: row!.lost_to! } };
   }
 
   gaps(room: string, from: number, to: number): Promise<SeqGap[]> {
