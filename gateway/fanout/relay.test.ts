@@ -110,6 +110,19 @@ describe('RoomRelay', () => {
     assert.equal(relay.delivered(room), 6);
   });
 
+  test('a room released while it was still opening leaves nothing behind (no relay state, no Redis subscription)', async () => {
+    const [row] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'r') returning id`;
+    const room = row!.id;
+    const before = relay.size;
+    const acquired = rooms.acquire(room);
+    rooms.release(room);
+    await acquired;
+    await sub.ping();
+    assert.equal(relay.size, before);
+    const [, subscribers] = (await r.redis.pubsub('NUMSUB', m.keys.roomChannel(room))) as [string, number];
+    assert.equal(Number(subscribers), 0);
+  });
+
   test('a subscriber link that drops is repaired on reconnect, including a tail no later message reveals', async () => {
     const room = await newRoom();
     await publish(room, 1);

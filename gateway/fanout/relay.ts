@@ -67,6 +67,8 @@ const MAX_RETRY_MS = 2000;
 
 export class RoomRelay {
   private readonly rooms = new Map<string, RoomState>();
+  /** The latest open() of each room still reading its head: a close, or a newer open, supersedes it. */
+  private readonly opening = new Map<string, object>();
 
   constructor(private readonly deps: RelayDeps) {}
 
@@ -76,7 +78,12 @@ export class RoomRelay {
    * room nobody published to yet must not cost a seed to open).
    */
   async open(room: string): Promise<void> {
+    const token = {};
+    this.opening.set(room, token);
     const head = (await this.deps.roomLog.heads([room])).get(room) ?? null;
+    // Closed (released) or opened again meanwhile: this read is not the room's baseline.
+    if (this.opening.get(room) !== token) return;
+    this.opening.delete(room);
     this.rooms.set(room, { delivered: head, live: head ?? 0, confirmed: false, pending: [], repairing: false, again: false });
   }
 
@@ -87,6 +94,7 @@ export class RoomRelay {
   }
 
   close(room: string): void {
+    this.opening.delete(room);
     this.rooms.delete(room);
   }
 

@@ -82,6 +82,8 @@ export class RoomSubscriptions {
   private subscribe(room: string, entry: Entry): void {
     entry.failed = false;
     const ready = this.hooks.opening(room).then(async () => {
+      // Released while opening: nothing to subscribe (and nothing to unsubscribe later).
+      if (this.rooms.get(room) !== entry) return;
       await this.bus.subscribe(room);
       // Released while subscribing: the entry is gone and `closed` already ran.
       if (this.rooms.get(room) === entry) this.hooks.live(room);
