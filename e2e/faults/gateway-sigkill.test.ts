@@ -1,7 +1,7 @@
 /** A gateway killed with SIGKILL: its clients move to the other one; its users go offline once its lease lapses. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenario } from './harness.js';
+import { runScenario } from './scenario.js';
 
 test('a gateway killed mid-run: no message lost, its users offline for everyone, no ghosts', { timeout: 120_000 }, () =>
   runScenario({

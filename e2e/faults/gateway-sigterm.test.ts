@@ -1,7 +1,7 @@
 /** A gateway drained with SIGTERM: its clients move to the other one; its users' offline events all go out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenario } from './harness.js';
+import { runScenario } from './scenario.js';
 
 test('a gateway drained mid-run: no message lost, every offline event delivered', { timeout: 120_000 }, () =>
   runScenario({

@@ -1,7 +1,8 @@
 /** CLIENT KILL TYPE pubsub mid-run: every subscriber link drops; gateways repair from the room logs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenario, scrape } from './harness.js';
+import { scrape } from './harness.js';
+import { runScenario } from './scenario.js';
 
 test('pub/sub links killed mid-run: every observer gets every acked message, in order', { timeout: 120_000 }, () =>
   runScenario({

@@ -1,7 +1,8 @@
 /** Redis shut down with its data saved and restarted a second later: nothing is lost, no seq is reused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenario, recordedGaps, scrape } from './harness.js';
+import { recordedGaps, scrape } from './harness.js';
+import { runScenario } from './scenario.js';
 
 test('Redis restarted with its data kept: every acked message persisted and delivered, in order', { timeout: 120_000 }, () =>
   runScenario({

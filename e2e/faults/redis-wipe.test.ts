@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenario, recordedGaps, scrape } from './harness.js';
+import { recordedGaps, scrape } from './harness.js';
+import { runScenario } from './scenario.js';
 
 test('Redis restarted with its data wiped: no seq reused, every loss reported as a gap, observers never stall', { timeout: 120_000 }, () =>
   runScenario({

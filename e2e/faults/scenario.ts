@@ -1,0 +1,184 @@
+/**
+ * One fault scenario, run the same way for every fault: the fault cluster,
+ * 2 publishers, resuming and plain observers on both gateways (and, for a
+ * gateway fault, bystanders on the faulted one), the fault injected while at
+ * least 1,000 messages are published, then every guarantee checked: no seq
+ * acked twice, Postgres holds every acked message (or a data loss took it
+ * inside a reported gap), every observer ends with every acked message in
+ * order or a gap covering it without having to give up, and presence has no
+ * ghosts and every offline event.
+ */
+import assert from 'node:assert/strict';
+import type { ParleySocket } from '../../shared/client/socket.js';
+import type { SeqRange, ServerFrame } from '../../shared/protocol/frames.js';
+import {
+  Observer,
+  Publisher,
+  inRanges,
+  persisted,
+  presenceOf,
+  recordedGaps,
+  scrape,
+  seqsIn,
+  sleep,
+  startFaultCluster,
+  type Ack,
+  type FaultCluster,
+} from './harness.js';
+
+export interface Scenario {
+  /** Injects the fault while the publishers run. */
+  fault(fc: FaultCluster): Promise<void>;
+  /** The gateway the fault takes down (its bystanders must be seen going offline); none for Redis faults. */
+  faultedGateway?: number;
+  /** Redis loses data: acked messages not yet persisted may be lost, but only inside reported gaps. */
+  mayLoseData?: boolean;
+  /** Proves the fault happened and was handled the intended way (so the run cannot pass vacuously). */
+  check(fc: FaultCluster, run: RunRecord): Promise<void>;
+}
+
+/** What a scenario's check may look at besides the cluster. */
+export interface RunRecord {
+  observers: Observer[];
+  /** When each bystander's socket closed (epoch ms), for gateway faults. */
+  bystanderClosedAt: number[];
+}
+
+const PUBLISHERS = ['pub0', 'pub1'];
+/** `resuming` observers send `resume` after each reconnect; `plain` ones rely on gap detection and history alone. */
+const OBSERVERS = [
+  { name: 'resuming0', gateway: 0, resume: true },
+  { name: 'resuming1', gateway: 1, resume: true },
+  { name: 'plain0', gateway: 0, resume: false },
+  { name: 'plain1', gateway: 1, resume: false },
+];
+const BYSTANDERS = ['bystander0', 'bystander1', 'bystander2', 'bystander3'];
+/** Per publisher: 2 × 600 acked messages, about 4 s at 150/s each, the fault in the middle. */
+const PER_PUBLISHER = 600;
+
+export async function runScenario(scenario: Scenario, redisArgs: string[] = []): Promise<void> {
+  const names = [...PUBLISHERS, ...OBSERVERS.map((o) => o.name), ...BYSTANDERS];
+  const fc = await startFaultCluster(names, redisArgs);
+  const { cluster: c, rooms, users } = fc;
+  const urls = (first: number) => [c.gatewayUrls[first]!, c.gatewayUrls[1 - first]!];
+  const observers = OBSERVERS.map((o) => new Observer(o.name, users.get(o.name)!.accessToken, urls(o.gateway), c.apiUrl, o.resume));
+  const publishers = PUBLISHERS.map((p, i) => new Publisher(p, users.get(p)!.accessToken, urls(i), rooms, { total: PER_PUBLISHER, perSecond: 150, window: 8 }));
+  const bystanders: ParleySocket[] = [];
+  const bystanderClosedAt: number[] = [];
+  try {
+    for (const o of observers) await o.start();
+    if (scenario.faultedGateway !== undefined) {
+      for (const b of BYSTANDERS) {
+        const ws = await c.connect(scenario.faultedGateway, users.get(b)!.accessToken);
+        await ws.next('welcome');
+        bystanders.push(ws);
+        void ws.closed.then(() => bystanderClosedAt.push(Date.now()));
+      }
+    }
+    // The watcher of presence sits on the gateway that survives.
+    const watcher = observers.find((o) => o.name === `resuming${1 - (scenario.faultedGateway ?? 1)}`)!;
+    const running = Promise.all(publishers.map((p) => p.run()));
+    const total = PUBLISHERS.length * PER_PUBLISHER;
+    while (publishers.reduce((n, p) => n + p.acked(), 0) < total * 0.3) await sleep(20);
+    await scenario.fault(fc);
+    await running;
+
+    const acks = publishers.flatMap((p) => p.acks);
+    assert.ok(new Set(acks.map((a) => a.cmid)).size >= 1000, 'at least 1,000 acked messages');
+    // No seq assigned twice: one id per (room, seq) across every ack.
+    const byRoomSeq = new Map<string, string>();
+    for (const a of acks) {
+      const key = `${a.room}:${a.seq}`;
+      assert.equal(byRoomSeq.get(key) ?? a.id, a.id, `seq ${a.seq} of room ${a.room} was acked for two messages`);
+      byRoomSeq.set(key, a.id);
+    }
+    const acked = new Map<string, Ack>(acks.map((a) => [`${a.room}:${a.seq}`, a]));
+
+    // Persisted == acked, except what a data loss took, which must lie in a recorded gap.
+    const gaps = new Map<string, SeqRange[]>();
+    let lost: Ack[] = [];
+    await eventuallyTrue('the worker to persist every acked message that still exists', 30_000, async () => {
+      for (const room of rooms) gaps.set(room, await recordedGaps(c, room));
+      const rows = new Map((await persisted(c, rooms)).map((r) => [`${r.room}:${r.seq}`, r.id]));
+      for (const [key, id] of rows) {
+        const ack = acked.get(key);
+        if (ack) assert.equal(id, ack.id, `Postgres holds another message at ${key} than was acked`);
+      }
+      lost = [...acked.values()].filter((a) => !rows.has(`${a.room}:${a.seq}`));
+      return lost.every((a) => scenario.mayLoseData && inRanges(a.seq, gaps.get(a.room)!));
+    });
+    if (lost.length > 0) {
+      // A loss is reported: the metric, and the gap history lists (checked above).
+      assert.ok((await scrape(c, 'parley_redis_data_loss_total')) > 0, 'the data loss is counted');
+    }
+
+    await scenario.check(fc, { observers, bystanderClosedAt });
+
+    // Every observer ends with every acked message in seq order, or a gap that covers it.
+    for (const o of observers) {
+      await eventuallyTrue(`${o.name} to catch up`, 30_000, async () => {
+        for (const room of rooms) {
+          const top = Math.max(...seqsIn(acks, room));
+          if ((o.client.lastSeq(room) ?? 0) < top) return false;
+        }
+        return true;
+      });
+      await o.client.settled();
+      for (const room of rooms) {
+        const delivered = o.client.delivered.get(room) ?? [];
+        const seqs = delivered.map((m) => m.seq);
+        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${o.name}: in seq order`);
+        assert.equal(new Set(seqs).size, seqs.length, `${o.name}: no message twice`);
+        assert.deepEqual(o.client.skipped.get(room) ?? [], [], `${o.name}: nothing had to be skipped unexplained`);
+        const byDelivered = new Map(delivered.map((m) => [m.seq, m.id]));
+        for (const a of acks.filter((x) => x.room === room)) {
+          const got = byDelivered.get(a.seq);
+          if (got !== undefined) assert.equal(got, a.id, `${o.name}: seq ${a.seq} is the acked message`);
+          else assert.ok(inRanges(a.seq, gaps.get(room)!), `${o.name}: acked seq ${a.seq} of ${room} neither delivered nor in a reported gap`);
+        }
+      }
+    }
+
+    // Presence: the faulted gateway's bystanders went offline for everyone, and no one is a ghost.
+    if (scenario.faultedGateway !== undefined) {
+      const frames = () => (watcher.client.socket?.frames ?? []).filter((f): f is Extract<ServerFrame, { type: 'presence' }> => f.type === 'presence');
+      for (const b of BYSTANDERS) {
+        const id = users.get(b)!.user.id;
+        await eventuallyTrue(`the offline event of ${b}`, 15_000, async () => frames().some((f) => f.user.id === id && !f.online));
+      }
+    }
+    const asker = users.get('resuming0')!;
+    const online = await presenceOf(c, asker, [...users.values()]);
+    for (const o of [...OBSERVERS.map((x) => x.name), ...PUBLISHERS]) assert.equal(online.get(users.get(o)!.user.id), true, `${o} is online`);
+    if (scenario.faultedGateway !== undefined) {
+      await eventuallyTrue('no ghosts', 15_000, async () => {
+        const now = await presenceOf(c, asker, BYSTANDERS.map((b) => users.get(b)!));
+        return [...now.values()].every((v) => !v);
+      });
+    }
+  } finally {
+    // On failure, E2E_DUMP_LOGS=1 prints every service's output (Cluster.stop).
+    for (const p of publishers) p.stop();
+    for (const o of observers) o.stop();
+    for (const b of bystanders) void b.close();
+    await fc.stop();
+  }
+}
+
+async function eventuallyTrue(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      if (last instanceof Error) throw last;
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await sleep(100);
+  }
+}
