@@ -75,6 +75,15 @@ ensure_validators() {
   apt_install "${missing[@]}" || say "could not install ${missing[*]}: the deploy tests will skip those checks"
 }
 
+# The fault tests (e2e/faults) and the bench's --ack-replicas start
+# redis-servers of their own, whatever REDIS_URL points at.
+ensure_redis_server_binary() {
+  command -v redis-server >/dev/null && return
+  say "installing redis-server (the fault tests start their own)"
+  apt_install redis-server
+}
+
 ensure_redis
+ensure_redis_server_binary
 ensure_postgres
 ensure_validators
