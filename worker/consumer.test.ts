@@ -247,6 +247,7 @@ test('poison and conflicting entries go to the dead-letter stream and are acked;
     values (${room}, 3, ${impostor}, ${h.userId}, 'alice', 'x', 'text', 'older', now())
   `;
 
+  const epochBefore = await h.r.redis.get(h.keys.partitionEpoch(p));
   await h.run();
   await waitDrained(h, 10);
 
@@ -264,6 +265,11 @@ test('poison and conflicting entries go to the dead-letter stream and are acked;
   assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'undecodable' }), 2);
   assert.equal(await h.counter('parley_worker_dead_letters_total', { reason: 'seq_conflict' }), 1);
   assert.equal(await h.counter('parley_worker_seq_conflicts_total'), 1);
+  // A conflict means the counter went backwards: the worker replaced the
+  // epoch, so the room's next message is numbered past anything assigned before.
+  assert.notEqual(await h.r.redis.get(h.keys.partitionEpoch(p)), epochBefore);
+  const next = await h.publisher.publish({ room, author: { id: h.userId, username: 'alice' }, cmid: randomUUID(), kind: 'text', body: 'after' });
+  assert.ok(next.seq > 10, `numbered past the loss, got ${next.seq}`);
 });
 
 test('file messages persist with their attachment, text messages with none, each exactly once', async (t) => {
