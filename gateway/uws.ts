@@ -21,5 +21,3 @@ export type {
 
 export const App = uWS.App;
 export const closeListenSocket = uWS.us_listen_socket_close;
-/** uWS `send` results. */
-export const SendStatus = { backpressure: 0, success: 1, dropped: 2 } as const;

@@ -56,7 +56,9 @@ export class RedisPublisher implements MessagePublisher {
     const id = randomUUID();
     const acceptedAt = Date.now();
     const room = input.room;
-    await this.repairs.get(room)?.catch(() => undefined);
+    // Only while a repair runs: the common path takes no extra turn.
+    const repairing = this.repairs.get(room);
+    if (repairing) await repairing.catch(() => undefined);
     for (let attempt = 1; ; attempt++) {
       let refusal: string;
       try {
