@@ -110,7 +110,7 @@ export async function createApiFixture(
         http,
         auth,
         uploads: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
-        streams: { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 3600, ackReplicas: 0, ackTimeoutMs: 250 },
+        streams: { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 3600, ackReplicas: 0, ackTimeoutMs: 250, publishBatchMax: 128 },
         announcements: { keepLatest: options.announcementsKeepLatest ?? 5 },
         presence: { heartbeatMs: 5000, leaseHeartbeats: 3, roomEventsMaxMembers: options.presenceRoomEventsMaxMembers ?? 1000 },
       },

@@ -227,13 +227,18 @@ describe('RedisPublisher (publish.lua)', () => {
     const p = publisher();
     await p.publish(input(room, 'first'));
     const scripts = registerScripts(r.redis);
-    const args = [keys.roomChannel(room), 1000, 0, 60, crypto.randomUUID(), room, author.id, 'alice', 'raw', 'file', '', Date.now()];
-    await assert.rejects(
-      scripts.publish(
-        [keys.roomCounter(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, author.id, 'raw'), keys.epochOfRoom(room)],
-        [...args, '{not json', 0],
-      ),
+    const p0 = partitionOf(room);
+    const fields = (cmid: string, file: string) => [keys.roomChannel(room), crypto.randomUUID(), room, author.id, 'alice', cmid, 'file', '', Date.now(), file, 0];
+    const keysOf = (cmid: string) => [keys.roomCounter(room), keys.roomLog(room), keys.publishDedup(room, author.id, cmid)];
+    // The bad message, then a good one of the same room: both refused (the
+    // room's order), nothing written for either.
+    const outcomes = await scripts.publish(
+      [keys.partitionEpoch(p0), keys.persistStream(p0), ...keysOf('raw'), ...keysOf('after')],
+      [1000, 0, 60, ...fields('raw', '{not json'), ...fields('after', JSON.stringify(FILE))],
     );
+    assert.equal(outcomes[0]![0], -1);
+    assert.match(String(outcomes[0]![1]), /^BADFILE/);
+    assert.deepEqual(outcomes[1], outcomes[0]);
     assert.equal(await counter(room), 1);
     assert.equal(await r.redis.xlen(keys.roomLog(room)), 1);
     assert.equal(await r.redis.exists(keys.publishDedup(room, author.id, 'raw')), 0);

@@ -1,5 +1,6 @@
 /**
- * MessagePublisher over Redis: one call to publish.lua per message.
+ * MessagePublisher over Redis: each message goes through publish.lua, batched
+ * with the others of the same event-loop turn and partition (PublishBatcher).
  *
  * The script refuses, writing nothing, when the room cannot be numbered
  * safely; each refusal is repaired here and the publish tried again:
@@ -12,8 +13,8 @@
  *   the partition stale, and the room is seeded past the loss.
  *
  * With `replication` set, an ack also waits until that many replicas have the
- * message (Redis WAIT); a shortfall is `unavailable`, and the client's retry
- * with the same cmid waits again for the original.
+ * message (Redis WAIT, one per batch); a shortfall is `unavailable`, and the
+ * client's retry with the same cmid waits again for the original.
  *
  * Publishes a process makes to one room get seqs in the order it made them,
  * repairs included: one repair per room at a time, which every refused
@@ -27,6 +28,7 @@ import { ParleyError } from '../errors.js';
 import { fileRefProblem } from './envelope.js';
 import { partitionOf, type RedisKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
+import { PublishBatcher } from './publish-batch.js';
 import type { StreamsConfig } from '../config/slices.js';
 import type { Accepted, MessagePublisher, PublishInput } from '../ports.js';
 import type { RedisEpochs } from './redis-epochs.js';
@@ -35,7 +37,7 @@ import type { SeqSeeder } from './seq-seeder.js';
 export interface RedisPublisherDeps {
   scripts: Scripts;
   keys: RedisKeys;
-  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'>;
+  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'> & Partial<Pick<StreamsConfig, 'publishBatchMax'>>;
   epochs: RedisEpochs;
   seeder: SeqSeeder;
   /** Replicas every ack waits for (WAIT on the connection the scripts run on); absent: none. */
@@ -48,8 +50,16 @@ const ATTEMPTS = 5;
 export class RedisPublisher implements MessagePublisher {
   /** The repair under way per room; publishes to the room wait for it. */
   private readonly repairs = new Map<string, Promise<void>>();
+  private readonly batcher: PublishBatcher;
 
-  constructor(private readonly deps: RedisPublisherDeps) {}
+  constructor(private readonly deps: RedisPublisherDeps) {
+    this.batcher = new PublishBatcher({
+      scripts: deps.scripts,
+      keys: deps.keys,
+      config: { ...deps.config, publishBatchMax: deps.config.publishBatchMax ?? 128 },
+      replication: deps.replication,
+    });
+  }
 
   async publish(input: PublishInput): Promise<Accepted> {
     const attachment = attachmentOf(input);
@@ -62,9 +72,7 @@ export class RedisPublisher implements MessagePublisher {
     for (let attempt = 1; ; attempt++) {
       let refusal: string;
       try {
-        const accepted = await this.tryPublish(input, attachment, id, acceptedAt);
-        await this.replicated();
-        return accepted;
+        return await this.tryPublish(input, attachment, id, acceptedAt);
       } catch (err) {
         if (err instanceof ParleyError) throw err;
         refusal = err instanceof Error ? err.message : '';
@@ -90,15 +98,12 @@ export class RedisPublisher implements MessagePublisher {
   }
 
   private async tryPublish(input: PublishInput, attachment: string, id: string, acceptedAt: number): Promise<Accepted> {
-    const { keys, scripts, config } = this.deps;
+    const { keys } = this.deps;
     const room = input.room;
-    const [fresh, value] = await scripts.publish(
-      [keys.roomCounter(room), keys.roomLog(room), keys.persistStreamOfRoom(room), keys.publishDedup(room, input.author.id, input.cmid), keys.epochOfRoom(room)],
-      [
+    const [status, value] = await this.batcher.submit(partitionOf(room), {
+      keys: [keys.roomCounter(room), keys.roomLog(room), keys.publishDedup(room, input.author.id, input.cmid)],
+      fields: [
         keys.roomChannel(room),
-        config.roomLogMaxLen,
-        config.persistMaxBacklog,
-        config.dedupTtlSeconds,
         id,
         room,
         input.author.id,
@@ -110,27 +115,20 @@ export class RedisPublisher implements MessagePublisher {
         attachment,
         input.floor ?? 0,
       ],
-    );
-    if (fresh === 1) return { id, room, seq: Number(value), acceptedAt, duplicate: false };
-    const [seq, originalId, originalAt] = String(value).split(':');
-    return { id: originalId!, room, seq: Number(seq), acceptedAt: Number(originalAt), duplicate: true };
-  }
-
-  /** WAIT covers every write this connection made so far, the message's included. */
-  private async replicated(): Promise<void> {
-    const replication = this.deps.replication;
-    if (!replication || replication.replicas === 0) return;
-    const acked = await replication.redis.wait(replication.replicas, replication.timeoutMs);
-    if (acked < replication.replicas) {
-      throw new ParleyError('unavailable', `the message reached ${acked} of ${replication.replicas} Redis replicas in time; retry with the same cmid`, {
-        retryAfterMs: 500,
-      });
+    });
+    if (status === 1) return { id, room, seq: value, acceptedAt, duplicate: false };
+    if (status === 0) {
+      const [seq, originalId, originalAt] = value.split(':');
+      return { id: originalId!, room, seq: Number(seq), acceptedAt: Number(originalAt), duplicate: true };
     }
+    if (status === -2) throw new ParleyError('unavailable', value, { retryAfterMs: 500 });
+    // A refusal: publish() repairs what it can and retries.
+    throw new Error(value);
   }
 }
 
 /**
- * publish.lua's ARGV[13]: the file as JSON, '' for a text message. Checked
+ * publish.lua's attachment field: the file as JSON, '' for a text message. Checked
  * here, before anything is written, because an accepted message must reach
  * Postgres: a file the worker could not store would be acked and then lost.
  */

@@ -24,7 +24,7 @@ export interface MessagingDeps {
   sql: Sql;
   keys: RedisKeys;
   streams: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'> &
-    Partial<Pick<StreamsConfig, 'ackReplicas' | 'ackTimeoutMs'>>;
+    Partial<Pick<StreamsConfig, 'ackReplicas' | 'ackTimeoutMs' | 'publishBatchMax'>>;
   logger: Logger;
   registry: Registry;
 }

@@ -85,6 +85,14 @@ export const StreamsConfig = Type.Object({
   ackReplicas: setting.integer('REDIS_ACK_REPLICAS', { default: 0, minimum: 0 }),
   /** How long an ack waits for REDIS_ACK_REPLICAS before the publish fails with `unavailable` (retried with the same cmid). */
   ackTimeoutMs: setting.integer('REDIS_ACK_TIMEOUT_MS', { default: 250, minimum: 1 }),
+  /**
+   * Most messages one publish.lua call carries. Publishes a process makes in
+   * one event-loop turn go to Redis together, one call per persistence
+   * partition (see shared/broker/publish-batch.ts); a full batch is sent at
+   * once. 1 sends every message in its own call. Bounds how long one call
+   * holds Redis (about 5 µs per message).
+   */
+  publishBatchMax: setting.integer('REDIS_PUBLISH_BATCH_MAX', { default: 128, minimum: 1, maximum: 4096 }),
   /** How long a (user, cmid) pair is remembered for idempotent retries. */
   dedupTtlSeconds: setting.integer('PUBLISH_DEDUP_TTL_SECONDS', { default: 86_400, minimum: 1 }),
 });

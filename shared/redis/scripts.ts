@@ -7,12 +7,19 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 type Arg = string | number;
+/**
+ * One message's outcome from publish.lua: [1, seq] accepted, [0, "seq:id:ms"]
+ * a duplicate cmid, [-1, error] refused with nothing written. [-2, reason] is
+ * PublishBatcher's: accepted by the primary, but too few replicas had it in time.
+ */
+export type PublishOutcome = [1, number] | [0, string] | [-1 | -2, string];
+
 type ScriptFn = (...args: Arg[]) => Promise<unknown>;
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
 const DEFINITIONS = {
-  parleyPublish: { numberOfKeys: 5, file: 'publish' },
+  parleyPublish: { numberOfKeys: undefined, file: 'publish' },
   parleySeed: { numberOfKeys: 4, file: 'seed' },
   parleyBump: { numberOfKeys: 1, file: 'bump' },
   parleyAck: { numberOfKeys: 1, file: 'ack' },
@@ -23,8 +30,8 @@ const DEFINITIONS = {
 } as const;
 
 export interface Scripts {
-  /** See lua/publish.lua for KEYS/ARGV and return values. */
-  publish(keys: [string, string, string, string, string], args: Arg[]): Promise<[0 | 1, number | string]>;
+  /** See lua/publish.lua for KEYS/ARGV: one outcome per message, in order. */
+  publish(keys: string[], args: Arg[]): Promise<PublishOutcome[]>;
   /**
    * See lua/seed.lua: [1, value] when this call seeded the counter, [0, value]
    * when it was valid already; with `peek`, [2, held] without writing.
@@ -46,7 +53,9 @@ export interface Scripts {
 
 export function registerScripts(redis: Redis): Scripts {
   for (const [name, def] of Object.entries(DEFINITIONS)) {
-    redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: lua(def.file) });
+    // Without numberOfKeys (publish: one call carries a variable number of
+    // messages) the caller passes the key count first.
+    redis.defineCommand(name, { ...(def.numberOfKeys !== undefined && { numberOfKeys: def.numberOfKeys }), lua: lua(def.file) });
   }
   const fn = (name: keyof typeof DEFINITIONS) =>
     (redis as unknown as Record<string, ScriptFn>)[name]!.bind(redis) as ScriptFn;
@@ -59,7 +68,7 @@ export function registerScripts(redis: Redis): Scripts {
   const tusUnlock = fn('parleyTusUnlock');
   const tusRefresh = fn('parleyTusRefresh');
   return {
-    publish: (keys, args) => publish(...keys, ...args) as Promise<[0 | 1, number | string]>,
+    publish: (keys, args) => publish(keys.length, ...keys, ...args) as Promise<PublishOutcome[]>,
     seed: (keys, epoch, base, lost, peek) => seed(...keys, epoch, base, lost ? 1 : 0, peek ?? 'seed') as Promise<[0 | 1 | 2, number]>,
     bump: (epochKey, seen, next) => bump(epochKey, seen, next) as Promise<number>,
     ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,

@@ -1,0 +1,107 @@
+/**
+ * Sends the publishes a process makes in one event-loop turn to Redis as one
+ * publish.lua call per persistence partition, instead of one call each.
+ *
+ * Why: one script call and one socket write per message was most of what the
+ * durable path cost beyond a bare relay, in the gateway (ioredis builds and
+ * writes each command) and in Redis (each call is read, parsed and answered
+ * on its own). A batch keeps each message's guarantees: the script accepts
+ * each message atomically, in the order given, and refuses every later
+ * message of a room after a refusal in it (see publish.lua), so per-room
+ * order holds through the caller's repair and retry.
+ *
+ * Messages are collected until the turn ends (setImmediate: after every
+ * socket read of this event-loop iteration), or until a partition's batch is
+ * full, which sends it at once. With `batchMax` 1 every message is sent as it
+ * comes, as before batching.
+ *
+ * With `replication`, one WAIT follows each batch: it covers every write the
+ * connection made before it, so a shortfall fails the batch's accepted
+ * messages (`unavailable`; the client retries with the same cmid).
+ */
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/keys.js';
+import type { PublishOutcome, Scripts } from '../redis/scripts.js';
+import type { StreamsConfig } from '../config/slices.js';
+
+/** One message: its three keys and its publish.lua fields (see the script's header). */
+export interface BatchedMessage {
+  keys: [counter: string, log: string, dedup: string];
+  fields: (string | number)[];
+}
+
+interface Waiting {
+  message: BatchedMessage;
+  resolve: (outcome: PublishOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface PublishBatcherDeps {
+  scripts: Scripts;
+  keys: RedisKeys;
+  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'>;
+  replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
+}
+
+export class PublishBatcher {
+  private readonly queued = new Map<number, Waiting[]>();
+  private scheduled = false;
+
+  constructor(private readonly deps: PublishBatcherDeps) {}
+
+  /** Resolves with the script's outcome for this message; rejects when the call failed as a whole. */
+  submit(partition: number, message: BatchedMessage): Promise<PublishOutcome> {
+    return new Promise((resolve, reject) => {
+      const waiting = { message, resolve, reject };
+      if (this.deps.config.publishBatchMax <= 1) {
+        void this.send(partition, [waiting]);
+        return;
+      }
+      let batch = this.queued.get(partition);
+      if (!batch) this.queued.set(partition, (batch = []));
+      batch.push(waiting);
+      if (batch.length >= this.deps.config.publishBatchMax) {
+        this.queued.delete(partition);
+        void this.send(partition, batch);
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    for (const [partition, batch] of this.queued) void this.send(partition, batch);
+    this.queued.clear();
+  };
+
+  private async send(partition: number, batch: Waiting[]): Promise<void> {
+    const { keys, config, scripts } = this.deps;
+    const callKeys = [keys.partitionEpoch(partition), keys.persistStream(partition)];
+    const args: (string | number)[] = [config.roomLogMaxLen, config.persistMaxBacklog, config.dedupTtlSeconds];
+    for (const { message } of batch) {
+      callKeys.push(...message.keys);
+      args.push(...message.fields);
+    }
+    let outcomes: PublishOutcome[];
+    try {
+      outcomes = await scripts.publish(callKeys, args);
+      const shortfall = await this.replicated();
+      if (shortfall) outcomes = outcomes.map((o) => (o[0] === -1 ? o : shortfall));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(outcomes[i]!));
+  }
+
+  /** null when the replicas have every write so far, or the outcome that fails an accepted message. */
+  private async replicated(): Promise<PublishOutcome | null> {
+    const replication = this.deps.replication;
+    if (!replication || replication.replicas === 0) return null;
+    const acked = await replication.redis.wait(replication.replicas, replication.timeoutMs);
+    if (acked >= replication.replicas) return null;
+    return [-2, `the message reached ${acked} of ${replication.replicas} Redis replicas in time; retry with the same cmid`];
+  }
+}
