@@ -17,6 +17,7 @@ import { PgMessageStore } from '../store/pg-message-store.js';
 import { testLogger } from '../testing/logger.js';
 import { startRedisServer } from '../testing/redis-server.js';
 import { createMessaging, type Messaging, type MessagingDeps } from './wiring.js';
+import { RedisPublisher } from './redis-publisher.js';
 import { ParleyError } from '../errors.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import type { PublishInput } from '../ports.js';
@@ -256,6 +257,50 @@ describe('RedisPublisher (publish.lua)', () => {
     const again = await Promise.all(Array.from({ length: 30 }, (_, i) => p.publish(input(room, `again-${i}`))));
     const first = again[0]!.seq;
     assert.deepEqual(again.map((a) => a.seq), Array.from({ length: 30 }, (_, i) => first + i));
+  });
+
+  test('publishes of one event-loop turn go to Redis in one script call per partition, each room in order', async () => {
+    const m = messaging();
+    let calls = 0;
+    const counted = { ...m.scripts, publish: (k: string[], a: (string | number)[]) => (calls++, m.scripts.publish(k, a)) };
+    const p = new RedisPublisher({ scripts: counted, keys, config: { ...STREAMS, publishBatchMax: 128 }, epochs: m.epochs, seeder: m.seeder });
+    // Rooms of one partition, each seeded by a first publish (calls not counted).
+    const rooms: string[] = [];
+    while (rooms.length < 4) {
+      const id = crypto.randomUUID();
+      if (partitionOf(id) === partitionOf(room)) rooms.push(id);
+    }
+    for (const id of rooms) await p.publish(input(id, 'first'));
+    calls = 0;
+    const sent = rooms.flatMap((id) => Array.from({ length: 10 }, (_, i) => ({ id, cmid: `m${i}` })));
+    const accepted = await Promise.all(sent.map(({ id, cmid }) => p.publish(input(id, cmid))));
+    assert.equal(calls, 1, 'one call for 40 messages of one partition');
+    for (const id of rooms) {
+      assert.deepEqual(accepted.filter((a) => a.room === id).map((a) => a.seq), Array.from({ length: 10 }, (_, i) => i + 2));
+    }
+    // A full batch goes at once: 5 messages with a batch of 2 take 3 calls.
+    calls = 0;
+    const small = new RedisPublisher({ scripts: counted, keys, config: { ...STREAMS, publishBatchMax: 2 }, epochs: m.epochs, seeder: m.seeder });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => small.publish(input(rooms[0]!, `s${i}`))));
+    assert.equal(calls, 3);
+  });
+
+  test('a refusal in a batch holds back only its own room: the other rooms\' messages are accepted in the same call', async () => {
+    const m = messaging();
+    const seeded = crypto.randomUUID();
+    let fresh = crypto.randomUUID();
+    while (partitionOf(fresh) !== partitionOf(seeded)) fresh = crypto.randomUUID();
+    const p = m.publisher;
+    await p.publish(input(seeded, 'first'));
+    // `fresh` has no counter: its messages are refused (NOSEQ), seeded and retried, in order.
+    const accepted = await Promise.all([
+      p.publish(input(fresh, 'f1')),
+      p.publish(input(seeded, 's1')),
+      p.publish(input(fresh, 'f2')),
+      p.publish(input(seeded, 's2')),
+    ]);
+    assert.deepEqual(accepted.map((a) => a.seq), [1, 2, 2, 3]);
+    assert.deepEqual((await logOf(fresh)).map((e) => e.cmid), ['f1', 'f2']);
   });
 
   test('concurrent publishers on separate connections get exactly 1..N', async () => {
