@@ -19,7 +19,7 @@ runMain(async () => {
 
   if (config.postgres.migrate) await migrate(config.postgres.url, logger);
   const sql = await connectPostgres(config.postgres, logger, 'parley-api');
-  const redis = await connectRedis(config.redis, logger, 'parley-api');
+  const redis = await connectRedis(config.redis, logger, 'parley-api', { autoPipelining: true });
   await checkEvictionPolicy(redis, config.redis.evictionCheck, logger);
   const keys = redisKeys(config.redis.keyPrefix);
   const registry = createRegistry('api');

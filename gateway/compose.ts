@@ -53,7 +53,7 @@ export interface ComposedGateway {
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, registry: Registry): Promise<ComposedGateway> {
   const sql = await connectPostgres(config.postgres, logger, 'parley-gateway');
-  const redis = await connectRedis(config.redis, logger, 'parley-gateway');
+  const redis = await connectRedis(config.redis, logger, 'parley-gateway', { autoPipelining: true });
   const subscriber = await connectRedis(config.redis, logger, 'parley-gateway-sub');
   await checkEvictionPolicy(redis, config.redis.evictionCheck, logger);
   const keys = redisKeys(config.redis.keyPrefix);
@@ -145,7 +145,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
         audience: config.auth.audience,
         isRevoked,
       }),
-      roomsOf: pgRoomsOf(sql),
+      roomsOf: pgRoomsOf(sql, config.presence.roomEventsMaxMembers),
       rateLimits,
       metrics,
       logger,

@@ -17,6 +17,11 @@ export interface Conn {
   rooms: Set<string>;
   /** Rooms this socket receives: uWS topics it joined, each holding one acquired Redis subscription. */
   subscribed: Set<string>;
+  /**
+   * The rooms that get this user's presence events, read with `rooms` at the
+   * upgrade for the online announcement; dropped (null) once the socket opened.
+   */
+  presenceRooms: string[] | null;
   /** When `rooms` was read (epoch ms): membership changes seen after this are replayed at open. */
   roomsReadAt: number;
   /** Set on close: async work that finishes later must not touch the socket. */
@@ -27,9 +32,10 @@ export interface Conn {
    * the replay it will ask for.
    */
   hold: boolean;
-  /** Rooms being resumed, with what the relay delivered meanwhile (see CatchUps). */
-  catchingUp: Map<string, Relayed[]>;
-  limits: ConnLimits;
+  /** Rooms being resumed, with what the relay delivered meanwhile (see CatchUps); null while none is. */
+  catchingUp: Map<string, Relayed[]> | null;
+  /** Rate-limit state, created at the first limited action (most sockets only read). */
+  limits: ConnLimits | null;
 }
 
 export type Socket = WebSocket<Conn>;

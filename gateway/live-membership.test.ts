@@ -23,7 +23,6 @@ import { SessionIndex } from './sessions.js';
 import { Sender, type Conn, type Socket } from './connection.js';
 import { LiveMembership } from './live-membership.js';
 import { CatchUps } from './fanout/catch-up.js';
-import { TokenBucket } from './token-bucket.js';
 import { pgRoomsOfUsers, type RoomsOfUsers } from './membership.js';
 
 interface FakeSocket {
@@ -58,8 +57,9 @@ describe('LiveMembership ordering rules', () => {
       roomsReadAt,
       closed: false,
       hold: false,
-      catchingUp: new Map(),
-      limits: { publish: new TokenBucket(1, 1), typing: new TokenBucket(1, 1), rejections: 0 },
+      catchingUp: null,
+      limits: null,
+      presenceRooms: null,
     };
     const surface = {
       getUserData: () => conn,

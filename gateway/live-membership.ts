@@ -199,7 +199,7 @@ export class LiveMembership {
         if (conn.closed || !conn.rooms.has(room) || conn.subscribed.has(room)) return subscriptions.release(room);
         conn.subscribed.add(room);
         // A held socket (resume pending) or one catching up on the room joins the live topic later.
-        if (!conn.hold && !conn.catchingUp.has(room)) ws.subscribe(room);
+        if (!conn.hold && !conn.catchingUp?.has(room)) ws.subscribe(room);
       },
       (err: unknown) => {
         subscriptions.release(room);

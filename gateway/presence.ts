@@ -8,15 +8,21 @@
  */
 import type { Logger } from '../shared/log.js';
 import type { ControlEvent } from '../shared/broker/control.js';
-import type { Presence } from '../shared/ports.js';
+import type { Presence, PresenceState } from '../shared/ports.js';
 import type { PresenceConfig } from '../shared/config/slices.js';
+
+/** Who hears of a user's presence: their name, and the rooms that get the events. */
+export interface Audience {
+  username: string;
+  rooms: string[];
+}
 
 export interface GatewayPresenceDeps {
   presence: Presence;
   gatewayId: string;
   config: PresenceConfig;
   /** The user's name and the rooms that get their presence events (null: unknown user). */
-  audience: (userId: string) => Promise<{ username: string; rooms: string[] } | null>;
+  audience: (userId: string) => Promise<Audience | null>;
   publish: (event: ControlEvent) => Promise<void>;
   /** The user id of every socket open on this gateway (one entry per socket). */
   localSockets: () => string[];
@@ -31,11 +37,16 @@ export class GatewayPresence {
 
   constructor(private readonly deps: GatewayPresenceDeps) {}
 
-  opened(userId: string): void {
+  /**
+   * `audience`: the user's name and presence rooms when the caller has just
+   * read them (a new socket), so the online announcement needs no read of its
+   * own; the state comes from the connect itself.
+   */
+  opened(userId: string, audience?: Audience): void {
     this.track(
       this.deps.presence.connect(this.deps.gatewayId, userId).then(
-        async (cameOnline) => {
-          if (cameOnline) await this.announce(userId);
+        async (state) => {
+          if (state) await this.announce(userId, state, audience);
         },
         (err: unknown) => this.deps.logger.warn({ err }, 'presence connect failed'),
       ),
@@ -103,9 +114,14 @@ export class GatewayPresence {
     }
   }
 
-  private async announce(userId: string): Promise<void> {
+  private async announce(userId: string, known?: PresenceState, knownAudience?: Audience): Promise<void> {
     try {
-      const [[state], audience] = await Promise.all([this.deps.presence.states([userId]), this.deps.audience(userId)]);
+      // Known state and rooms take no await that a later announcement of the
+      // same user could overtake: announcements of one user leave in order.
+      const [[state], audience] = await Promise.all([
+        known ? [known] : this.deps.presence.states([userId]),
+        knownAudience ?? this.deps.audience(userId),
+      ]);
       if (!state || !audience) return;
       await this.deps.publish({
         type: 'presence_changed',

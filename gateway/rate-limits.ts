@@ -24,7 +24,7 @@ export type RateLimitConfig = Pick<
   | 'abuseRejections'
 >;
 
-/** Per-socket state, created at upgrade. */
+/** Per-socket state, created at the socket's first limited action. */
 export interface ConnLimits {
   publish: TokenBucket;
   typing: TokenBucket;
@@ -33,7 +33,8 @@ export interface ConnLimits {
 }
 
 export class RateLimits {
-  private readonly users = new Map<string, { bucket: TokenBucket; sockets: number }>();
+  /** Per user with sockets here: their count, and the shared publish bucket once one of them published. */
+  private readonly users = new Map<string, { bucket: TokenBucket | null; sockets: number }>();
 
   constructor(
     private readonly config: RateLimitConfig,
@@ -52,7 +53,7 @@ export class RateLimits {
   attach(userId: string): void {
     const user = this.users.get(userId);
     if (user) user.sockets++;
-    else this.users.set(userId, { bucket: new TokenBucket(this.config.publishRatePerUser, this.config.publishBurstPerUser), sockets: 1 });
+    else this.users.set(userId, { bucket: null, sockets: 1 });
   }
 
   detach(userId: string): void {
@@ -65,10 +66,11 @@ export class RateLimits {
    * socket with `rate_limit_abuse`, 1008, when it has been refused too often in a row).
    */
   take(ws: Socket, conn: Conn, action: Limited): void {
-    const limits = conn.limits;
+    const limits = (conn.limits ??= this.forConnection());
     let wait = limits[action].take();
     if (wait === 0 && action === 'publish') {
-      wait = this.users.get(conn.principal.userId)?.bucket.take() ?? 0;
+      const user = this.users.get(conn.principal.userId);
+      if (user) wait = (user.bucket ??= new TokenBucket(this.config.publishRatePerUser, this.config.publishBurstPerUser)).take();
     }
     if (wait === 0) {
       limits.rejections = 0;

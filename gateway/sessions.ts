@@ -5,26 +5,47 @@
  */
 import type { Socket } from './connection.js';
 
-class MultiMap<V> {
-  private readonly map = new Map<string, Set<V>>();
+/**
+ * Keys to sets of values. A key with one value (a session's one socket, a
+ * user's one device: the common case) holds the value itself, not a Set of
+ * one: a Set costs about 130 bytes, and there are two entries per socket.
+ */
+class MultiMap<V extends object> {
+  private readonly map = new Map<string, V | Set<V>>();
 
   add(key: string, value: V): boolean {
-    let set = this.map.get(key);
-    if (!set) this.map.set(key, (set = new Set()));
-    const before = set.size;
-    set.add(value);
-    return set.size > before;
+    const held = this.map.get(key);
+    if (held === undefined) {
+      this.map.set(key, value);
+      return true;
+    }
+    if (held instanceof Set) {
+      const before = held.size;
+      held.add(value);
+      return held.size > before;
+    }
+    if (held === value) return false;
+    this.map.set(key, new Set([held, value]));
+    return true;
   }
 
   remove(key: string, value: V): boolean {
-    const set = this.map.get(key);
-    if (!set?.delete(value)) return false;
-    if (set.size === 0) this.map.delete(key);
+    const held = this.map.get(key);
+    if (held === undefined) return false;
+    if (!(held instanceof Set)) {
+      if (held !== value) return false;
+      this.map.delete(key);
+      return true;
+    }
+    if (!held.delete(value)) return false;
+    if (held.size === 1) this.map.set(key, held.values().next().value!);
     return true;
   }
 
   get(key: string): V[] {
-    return [...(this.map.get(key) ?? [])];
+    const held = this.map.get(key);
+    if (held === undefined) return [];
+    return held instanceof Set ? [...held] : [held];
   }
 
   keys(): string[] {

@@ -41,7 +41,9 @@ export class Sockets {
     const conn = ws.getUserData();
     sessions.add(ws);
     this.deps.rateLimits.attach(conn.principal.userId);
-    this.deps.presence.opened(conn.principal.userId);
+    const { userId, username } = conn.principal;
+    this.deps.presence.opened(userId, conn.presenceRooms ? { username, rooms: conn.presenceRooms } : undefined);
+    conn.presenceRooms = null;
     this.deps.metrics.connections.set(sessions.size);
     // `welcome` promises live delivery from here on, so it waits until every
     // room's Redis subscription is live. No ws.cork() anywhere in open: it

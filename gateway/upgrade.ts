@@ -70,18 +70,19 @@ export function createUpgrade(deps: UpgradeDeps) {
       try {
         const principal = await deps.verify(auth.token!);
         const roomsReadAt = Date.now();
-        const rooms = await deps.roomsOf(principal.userId);
+        const { rooms, presenceRooms } = await deps.roomsOf(principal.userId);
         if (aborted) return;
         deps.metrics.upgrades.inc({ outcome: 'accepted' });
         const conn: Conn = {
           principal,
           rooms: new Set(rooms),
+          presenceRooms,
           subscribed: new Set(),
           roomsReadAt,
           closed: false,
           hold,
-          catchingUp: new Map(),
-          limits: deps.rateLimits.forConnection(),
+          catchingUp: null,
+          limits: null,
         };
         // Deliberately NOT inside res.cork(): after an asynchronous upgrade,
         // cork()'s epilogue can read the old HTTP state from memory the new

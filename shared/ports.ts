@@ -270,7 +270,8 @@ export interface PresenceState {
  *
  * A user is online exactly while at least one of their sockets is open on a
  * gateway whose lease is live. Transitions are reported once: `connect` is
- * true only for the user's first socket anywhere, `disconnect` only for the
+ * the user's state (online, lastSeen = now, status) only for the user's first
+ * socket anywhere, and null for every other; `disconnect` is true only for the
  * last. A gateway renews its lease with `heartbeat`; a gateway whose lease
  * expired is cleaned by `reapExpired` (run by any gateway, concurrently safe),
  * which reports the users that went offline because of it. A restarted
@@ -279,7 +280,7 @@ export interface PresenceState {
  * Reads are O(users asked for) and never ask the gateways.
  */
 export interface Presence {
-  connect(gatewayId: string, userId: string): Promise<boolean>;
+  connect(gatewayId: string, userId: string): Promise<PresenceState | null>;
   disconnect(gatewayId: string, userId: string): Promise<boolean>;
   /**
    * Renews the gateway's lease until now + leaseMs. Resolves true when the

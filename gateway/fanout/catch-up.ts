@@ -16,7 +16,8 @@ export class CatchUps {
   private readonly byRoom = new Map<string, Set<Socket>>();
 
   begin(ws: Socket, room: string): void {
-    ws.getUserData().catchingUp.set(room, []);
+    const conn = ws.getUserData();
+    (conn.catchingUp ??= new Map()).set(room, []);
     let set = this.byRoom.get(room);
     if (!set) this.byRoom.set(room, (set = new Set()));
     set.add(ws);
@@ -26,7 +27,7 @@ export class CatchUps {
   relay(room: string, item: Relayed): void {
     const set = this.byRoom.get(room);
     if (!set) return;
-    for (const ws of set) ws.getUserData().catchingUp.get(room)?.push(item);
+    for (const ws of set) ws.getUserData().catchingUp?.get(room)?.push(item);
   }
 
   /**
@@ -35,7 +36,7 @@ export class CatchUps {
    * `seq` is cut to its part after it.
    */
   end(ws: Socket, room: string, seq: number): Relayed[] {
-    const buffered = ws.getUserData().catchingUp.get(room) ?? [];
+    const buffered = ws.getUserData().catchingUp?.get(room) ?? [];
     this.cancel(ws, room);
     const after: Relayed[] = [];
     for (const item of buffered) {
@@ -49,13 +50,16 @@ export class CatchUps {
   }
 
   cancel(ws: Socket, room: string): void {
-    ws.getUserData().catchingUp.delete(room);
+    const conn = ws.getUserData();
+    conn.catchingUp?.delete(room);
+    // Most sockets never resume: the map exists only while one is under way.
+    if (conn.catchingUp?.size === 0) conn.catchingUp = null;
     const set = this.byRoom.get(room);
     if (!set?.delete(ws)) return;
     if (set.size === 0) this.byRoom.delete(room);
   }
 
   cancelAll(ws: Socket): void {
-    for (const room of [...ws.getUserData().catchingUp.keys()]) this.cancel(ws, room);
+    for (const room of [...(ws.getUserData().catchingUp?.keys() ?? [])]) this.cancel(ws, room);
   }
 }

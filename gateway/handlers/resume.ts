@@ -44,7 +44,7 @@ async function resumeRoom(ws: Socket, conn: Conn, room: string, after: number, r
     return;
   }
   // Closed, or the room was taken away meanwhile (kick): nothing to deliver.
-  if (conn.closed || !conn.catchingUp.has(room)) return;
+  if (conn.closed || !conn.catchingUp?.has(room)) return;
   if (after > snapshot.seq) {
     deps.catchUps.cancel(ws, room);
     deps.sender.error(ws, 'bad_resume', {

@@ -47,6 +47,14 @@ describe('RedisBus', () => {
     await db.drop();
   });
 
+  test('(un)subscriptions of one turn are sent together and applied in the order asked', async () => {
+    const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await Promise.all([bus.subscribe(a), bus.subscribe(b), bus.unsubscribe(a), bus.subscribe(c), bus.subscribe(a), bus.unsubscribe(c)]);
+    const counts = (await r.redis.pubsub('NUMSUB', keys.roomChannel(a), keys.roomChannel(b), keys.roomChannel(c))) as (string | number)[];
+    assert.deepEqual(counts.filter((_, i) => i % 2 === 1).map(Number), [1, 1, 0]);
+    await Promise.all([bus.unsubscribe(a), bus.unsubscribe(b)]);
+  });
+
   test('delivers a subscribed room\'s messages in seq order, and stops after unsubscribe', async () => {
     const room = crypto.randomUUID();
     await bus.subscribe(room);

@@ -14,6 +14,7 @@ import type { ControlBus, RoomSubscriber, TypingPublisher, TypingSignal } from '
 import type { ChatMessage } from '../protocol/frames.js';
 import { decodeEnvelope, envelopeToMessage } from './envelope.js';
 import { decodeControlEvent, encodeControlEvent, type ControlEvent } from './control.js';
+import { SubscriptionChanges } from './subscription-changes.js';
 
 /**
  * A room channel carries broker envelopes (messages) and typing signals, the
@@ -39,6 +40,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   private readonly roomPrefix: string;
   private readonly controlChannel: string;
   private everReady = false;
+  private readonly changes: SubscriptionChanges;
 
   /**
    * @param subscriber a connection used for nothing but SUBSCRIBE (Redis forbids other commands on it)
@@ -52,6 +54,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   ) {
     this.roomPrefix = keys.roomChannel('');
     this.controlChannel = keys.controlChannel();
+    this.changes = new SubscriptionChanges(subscriber);
     subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.dispatch(channel.toString(), payload));
     subscriber.on('ready', () => {
       if (this.everReady) void this.resubscribed();
@@ -84,12 +87,18 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     this.everReady = true;
   }
 
-  async subscribe(room: string): Promise<void> {
-    await this.subscriber.subscribe(this.keys.roomChannel(room));
+  /**
+   * SUBSCRIBEs (and UNSUBSCRIBEs) asked for in one event-loop turn go to Redis
+   * as one command per run of the same kind, in the order asked: a connect
+   * storm's new rooms cost one write, not one each, and an unsubscribe never
+   * overtakes the subscribe it follows.
+   */
+  subscribe(room: string): Promise<void> {
+    return this.changes.add('subscribe', this.keys.roomChannel(room));
   }
 
-  async unsubscribe(room: string): Promise<void> {
-    await this.subscriber.unsubscribe(this.keys.roomChannel(room));
+  unsubscribe(room: string): Promise<void> {
+    return this.changes.add('unsubscribe', this.keys.roomChannel(room));
   }
 
   /** `epoch` is the Redis epoch the message's seq was assigned in (absent in old entries). */

@@ -18,11 +18,21 @@ describe('RedisPresence', () => {
   });
   const user = () => crypto.randomUUID();
 
+  test('a first connect answers the state an online announcement needs, as states() would read it', async () => {
+    const u = user();
+    await p.setStatus(u, { text: 'in a meeting', away: true });
+    const state = await p.connect('gw-a', u);
+    assert.deepEqual(state, (await p.states([u]))[0]);
+    assert.deepEqual(state?.status, { text: 'in a meeting', away: true });
+    const plain = user();
+    assert.equal((await p.connect('gw-a', plain))?.status, null);
+  });
+
   test('online on the first socket anywhere, offline after the last; other sockets change nothing', async () => {
     const u = user();
-    assert.equal(await p.connect('gw-a', u), true);
-    assert.equal(await p.connect('gw-b', u), false, 'a second device on another gateway');
-    assert.equal(await p.connect('gw-a', u), false, 'a second tab on the same gateway');
+    assert.equal((await p.connect('gw-a', u))?.online, true);
+    assert.equal(await p.connect('gw-b', u), null, 'a second device on another gateway');
+    assert.equal(await p.connect('gw-a', u), null, 'a second tab on the same gateway');
     assert.equal(await p.disconnect('gw-a', u), false);
     assert.equal(await p.disconnect('gw-b', u), false);
     assert.equal((await p.states([u]))[0]!.online, true);

@@ -16,8 +16,12 @@ export class RedisPresence implements Presence {
     return [k.presenceConns(userId), k.presenceGatewayUsers(gatewayId), k.presenceOnline(), k.presenceLastSeen()];
   }
 
-  async connect(gatewayId: string, userId: string): Promise<boolean> {
-    return (await this.scripts.presenceConnect(this.userKeys(gatewayId, userId), gatewayId, userId, Date.now())) === 1;
+  async connect(gatewayId: string, userId: string): Promise<PresenceState | null> {
+    const now = Date.now();
+    const k = this.keys;
+    const keys = [k.presenceConns(userId), k.presenceGatewayUsers(gatewayId), k.presenceOnline(), k.presenceLastSeen(), k.presenceStatus()] as const;
+    const [cameOnline, status] = await this.scripts.presenceConnect([...keys], gatewayId, userId, now);
+    return cameOnline === 1 ? { userId, online: true, lastSeen: now, status: parseStatus(status ?? null) } : null;
   }
 
   async disconnect(gatewayId: string, userId: string): Promise<boolean> {

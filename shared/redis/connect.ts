@@ -32,6 +32,15 @@ export function redactUrl(url: string): string {
 export interface ConnectOptions {
   /** The longest BLOCK this connection's commands use (ms), added to the command timeout. */
   blockingMs?: number;
+  /**
+   * Send the commands issued in one event-loop turn in one write (ioredis
+   * auto-pipelining). For connections many independent callers share, like
+   * a gateway's: a connect storm's presence, revocation and announcement
+   * reads, or many sockets' commands, then cost one write and one wake-up of
+   * Redis instead of one each. Not for a connection that blocks (XREADGROUP
+   * BLOCK would hold up the turn's other commands).
+   */
+  autoPipelining?: boolean;
 }
 
 export async function connectRedis(
@@ -47,6 +56,7 @@ export async function connectRedis(
     // queueing forever; callers turn that into a retryable `unavailable`.
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    enableAutoPipelining: options.autoPipelining === true,
     // A server that accepts commands but stalls (paused, a slow script, a
     // half-open connection) must not hang callers either.
     ...(config.commandTimeoutMs ? { commandTimeout: config.commandTimeoutMs + (options.blockingMs ?? 0) } : {}),

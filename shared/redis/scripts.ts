@@ -23,7 +23,7 @@ const DEFINITIONS = {
   parleySeed: { numberOfKeys: 4, file: 'seed' },
   parleyBump: { numberOfKeys: 1, file: 'bump' },
   parleyAck: { numberOfKeys: 1, file: 'ack' },
-  parleyPresenceConnect: { numberOfKeys: 4, file: 'presence_connect' },
+  parleyPresenceConnect: { numberOfKeys: 5, file: 'presence_connect' },
   parleyPresenceDisconnect: { numberOfKeys: 4, file: 'presence_disconnect' },
   parleyTusUnlock: { numberOfKeys: 1, file: 'tus_unlock' },
   parleyTusRefresh: { numberOfKeys: 1, file: 'tus_refresh' },
@@ -41,8 +41,8 @@ export interface Scripts {
   bump(epochKey: string, seen: string, next: string): Promise<number>;
   /** See lua/ack.lua. */
   ack(stream: string, group: string, ids: string[]): Promise<number>;
-  /** See lua/presence_connect.lua: 1 when the user just came online. */
-  presenceConnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number): Promise<number>;
+  /** See lua/presence_connect.lua: [1, status JSON or null] when the user just came online, [0] otherwise. */
+  presenceConnect(keys: [string, string, string, string, string], gatewayId: string, userId: string, now: number): Promise<[0] | [1, string | null]>;
   /** See lua/presence_disconnect.lua: 1 when the user just went offline. */
   presenceDisconnect(keys: [string, string, string, string], gatewayId: string, userId: string, now: number, count: 1 | 'all'): Promise<number>;
   /** See lua/tus_unlock.lua: 1 when released, 0 when the lock was no longer ours. */
@@ -72,7 +72,7 @@ export function registerScripts(redis: Redis): Scripts {
     seed: (keys, epoch, base, lost, peek) => seed(...keys, epoch, base, lost ? 1 : 0, peek ?? 'seed') as Promise<[0 | 1 | 2, number]>,
     bump: (epochKey, seen, next) => bump(epochKey, seen, next) as Promise<number>,
     ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,
-    presenceConnect: (keys, gatewayId, userId, now) => presenceConnect(...keys, gatewayId, userId, now) as Promise<number>,
+    presenceConnect: (keys, gatewayId, userId, now) => presenceConnect(...keys, gatewayId, userId, now) as Promise<[0] | [1, string | null]>,
     presenceDisconnect: (keys, gatewayId, userId, now, count) =>
       presenceDisconnect(...keys, gatewayId, userId, now, count) as Promise<number>,
     tusUnlock: (lockKey, token, channel) => tusUnlock(lockKey, token, channel) as Promise<number>,
