@@ -88,7 +88,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
     metrics,
   );
   const roomsOfUsers = pgRoomsOfUsers(sql);
-  const membership = new LiveMembership({ subscriptions, sessions, sender, publishToRoom: broadcast, roomsOfUsers, catchUps, logger });
+  const membership = new LiveMembership({ subscriptions, sessions, sender, publishToRoom: broadcast, topics, roomsOfUsers, catchUps, logger });
   const presence = new GatewayPresence({
     presence: new RedisPresence(redis, registerScripts(redis), keys),
     gatewayId,
@@ -158,6 +158,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
         publisher: messaging.publisher,
         roomLog: messaging.roomLog,
         roomLive: (room) => subscriptions.whenLive(room),
+        topics,
         catchUps,
         relayed: (room) => relay.delivered(room) ?? 0,
         confirmRoom: (ws, room) => membership.confirm(ws, room),

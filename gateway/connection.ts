@@ -32,6 +32,8 @@ export interface Conn {
    * the replay it will ask for.
    */
   hold: boolean;
+  /** Opened with `?batch=1`: joins rooms' batch topics (see Topics), so it may get `messages` frames. */
+  batch: boolean;
   /** Rooms being resumed, with what the relay delivered meanwhile (see CatchUps); null while none is. */
   catchingUp: Map<string, Relayed[]> | null;
   /** Rate-limit state, created at the first limited action (most sockets only read). */

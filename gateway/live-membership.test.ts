@@ -60,6 +60,7 @@ describe('LiveMembership ordering rules', () => {
       catchingUp: null,
       limits: null,
       presenceRooms: null,
+      batch: false,
     };
     const surface = {
       getUserData: () => conn,
@@ -120,6 +121,7 @@ describe('LiveMembership ordering rules', () => {
       sessions,
       sender: new Sender(metrics),
       publishToRoom: () => undefined,
+      topics: { join: (ws, room) => ws.subscribe(room), leave: (ws, room) => ws.unsubscribe(room) },
       roomsOfUsers,
       catchUps: new CatchUps(),
       logger: testLogger(),

@@ -21,6 +21,7 @@
  *   at-most-once): `resync` reloads every local user's rooms from Postgres
  *   and applies the difference.
  */
+import type { Topics } from './topics.js';
 import type { Logger } from '../shared/log.js';
 import type { MembershipChanged } from '../shared/broker/control.js';
 import type { ServerFrameOf } from '../shared/protocol/frames.js';
@@ -44,6 +45,8 @@ export interface LiveMembershipDeps {
   sender: Sender;
   /** Sends a frame to every local socket subscribed to the room. */
   publishToRoom: (room: string, frame: ServerFrameOf<'event'>) => void;
+  /** Joins and leaves a socket's live room topics (see Topics). */
+  topics: Pick<Topics, 'join' | 'leave'>;
   roomsOfUsers: RoomsOfUsers;
   catchUps: CatchUps;
   logger: Logger;
@@ -199,7 +202,7 @@ export class LiveMembership {
         if (conn.closed || !conn.rooms.has(room) || conn.subscribed.has(room)) return subscriptions.release(room);
         conn.subscribed.add(room);
         // A held socket (resume pending) or one catching up on the room joins the live topic later.
-        if (!conn.hold && !conn.catchingUp?.has(room)) ws.subscribe(room);
+        if (!conn.hold && !conn.catchingUp?.has(room)) this.deps.topics.join(ws, room);
       },
       (err: unknown) => {
         subscriptions.release(room);
@@ -214,7 +217,7 @@ export class LiveMembership {
     conn.rooms.delete(room);
     this.deps.catchUps.cancel(ws, room);
     if (!conn.subscribed.delete(room)) return;
-    if (!conn.closed) ws.unsubscribe(room);
+    if (!conn.closed) this.deps.topics.leave(ws, room);
     this.deps.subscriptions.release(room);
   }
 

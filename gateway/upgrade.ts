@@ -12,6 +12,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { RoomsOf } from './membership.js';
 import type { RateLimits } from './rate-limits.js';
 import { readUpgradeAuth } from './token.js';
+import { UPGRADE_OPTIONS } from '../shared/protocol/frames.js';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from './uws.js';
 
 const STATUS_LINE: Record<number, string> = {
@@ -54,8 +55,11 @@ export function createUpgrade(deps: UpgradeDeps) {
     const extensions = req.getHeader('sec-websocket-extensions');
     const query = req.getQuery() ?? '';
     const auth = readUpgradeAuth(protocolHeader, query);
+    const options = new URLSearchParams(query);
     // `?resume=1`: hold live room delivery until the client's `resume` frame.
-    const hold = new URLSearchParams(query).get('resume') === '1';
+    const hold = options.get(UPGRADE_OPTIONS.resume) === '1';
+    // `?batch=1`: a turn's messages of a room may come as one `messages` frame.
+    const batch = options.get(UPGRADE_OPTIONS.batch) === '1';
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -81,6 +85,7 @@ export function createUpgrade(deps: UpgradeDeps) {
           roomsReadAt,
           closed: false,
           hold,
+          batch,
           catchingUp: null,
           limits: null,
         };

@@ -1,6 +1,7 @@
 import type { ClientFrameOf, ClientFrameType } from '../../shared/protocol/frames.js';
 import type { MessagePublisher, RoomLog, TypingPublisher } from '../../shared/ports.js';
 import type { CatchUps } from '../fanout/catch-up.js';
+import type { Topics } from '../topics.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { Conn, Sender, Socket } from '../connection.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -14,6 +15,8 @@ export interface HandlerDeps {
   /** Resolves once this gateway receives the room's live messages (see RoomSubscriptions.whenLive). */
   roomLive: (room: string) => Promise<void>;
   catchUps: CatchUps;
+  /** Joins a socket to a room's live topic (the plain or the batch one, see Topics). */
+  topics: Pick<Topics, 'join'>;
   /** The last seq this gateway relayed in the room (RoomRelay.delivered), 0 when it relays none: the publish floor. */
   relayed: (room: string) => number;
   /** For a room the socket does not have: asks Postgres, and gives it the room if the user is a member (see LiveMembership.confirm). */

@@ -20,7 +20,7 @@ export const handleResume: FrameHandler<'resume'> = async (frame, ws, conn, deps
   if (!conn.hold) throw new ParleyError('bad_resume', 'resume needs a socket opened with ?resume=1, and is accepted once');
   conn.hold = false;
   const positions = new Map(frame.rooms.map(({ room, after }) => [room.toLowerCase(), after]));
-  for (const room of conn.subscribed) if (!positions.has(room)) ws.subscribe(room);
+  for (const room of conn.subscribed) if (!positions.has(room)) deps.topics.join(ws, room);
   for (const [room] of positions) {
     if (conn.rooms.has(room)) {
       deps.catchUps.begin(ws, room);
@@ -72,7 +72,7 @@ async function resumeRoom(ws: Socket, conn: Conn, room: string, after: number, r
     if ('message' in item) send(item.message);
     else deps.sender.send(ws, { type: 'gap', room, missing: item.gap });
   }
-  if (conn.subscribed.has(room)) ws.subscribe(room);
+  if (conn.subscribed.has(room)) deps.topics.join(ws, room);
   deps.metrics.resumes.inc({ recovered: String(missing === undefined) });
   deps.metrics.replayed.inc(snapshot.messages.length);
 }

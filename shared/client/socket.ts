@@ -25,7 +25,10 @@ export class UpgradeRejected extends Error {
 }
 
 export class ParleySocket {
+  /** Every frame received, `messages` frames unpacked into their `message` frames. */
   readonly frames: ServerFrame[] = [];
+  /** How many `messages` frames arrived (each unpacked into `frames`). */
+  batches = 0;
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
   private listeners: ((frame: ServerFrame) => void)[] = [];
@@ -34,8 +37,15 @@ export class ParleySocket {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const decoded = decodeServerFrame(isBinary ? data : data.toString('utf8'));
       if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.error.message}: ${data.toString('utf8').slice(0, 200)}`);
-      this.frames.push(decoded.frame);
-      for (const listener of this.listeners) listener(decoded.frame);
+      // A `messages` frame (sockets opened with ?batch=1) is its `message`
+      // frames one by one: callers see the same frames either way.
+      const received: ServerFrame[] =
+        decoded.frame.type === 'messages' ? decoded.frame.messages.map((m) => ({ type: 'message', ...m })) : [decoded.frame];
+      if (decoded.frame.type === 'messages') this.batches++;
+      for (const frame of received) {
+        this.frames.push(frame);
+        for (const listener of this.listeners) listener(frame);
+      }
       this.notify();
     });
     this.closed = new Promise((resolve) =>

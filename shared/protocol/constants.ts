@@ -11,3 +11,11 @@ export const SUBPROTOCOL = 'parley.v1';
 export const AUTH_SUBPROTOCOL_PREFIX = 'parley.auth.';
 /** The gateway's only WebSocket endpoint; every other path answers 404. */
 export const WS_PATH = '/v1/ws';
+/**
+ * Upgrade query options (`/v1/ws?resume=1&batch=1`), each on with the value `1`:
+ * - `resume`: no live room messages until the socket's `resume` frame;
+ * - `batch`: messages of one room that the gateway relays in one event-loop
+ *   turn may arrive as one `messages` frame instead of one `message` frame
+ *   each (fewer frames to parse under load). Off by default.
+ */
+export const UPGRADE_OPTIONS = { resume: 'resume', batch: 'batch' } as const;

@@ -17,7 +17,7 @@ import Type, { type Static } from 'typebox';
 import { ERROR_CODES } from '../errors.js';
 import { PROTOCOL_VERSION } from './constants.js';
 
-export { AUTH_SUBPROTOCOL_PREFIX, PROTOCOL_VERSION, SUBPROTOCOL, WS_PATH } from './constants.js';
+export { AUTH_SUBPROTOCOL_PREFIX, PROTOCOL_VERSION, SUBPROTOCOL, UPGRADE_OPTIONS, WS_PATH } from './constants.js';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const Ref = Type.String({ minLength: 1, maxLength: 64, description: 'Client correlation id, echoed on the reply' });
@@ -174,6 +174,16 @@ export const WelcomeFrame = Type.Object(
 
 export const MessageFrame = Type.Object(
   { type: Type.Literal('message'), ...ChatMessage.properties },
+  { additionalProperties: false },
+);
+
+/**
+ * Several `message` frames of one room, in seq order, sent as one frame to
+ * sockets that opted in with `?batch=1`; equivalent to those frames one by
+ * one. Such sockets still get single `message` frames too.
+ */
+export const MessagesFrame = Type.Object(
+  { type: Type.Literal('messages'), messages: Type.Array(ChatMessage, { minItems: 1 }) },
   { additionalProperties: false },
 );
 
@@ -360,6 +370,7 @@ export const ErrorFrame = Type.Object(
 export const SERVER_FRAMES = {
   welcome: WelcomeFrame,
   message: MessageFrame,
+  messages: MessagesFrame,
   ack: AckFrame,
   pong: PongFrame,
   event: EventFrame,
