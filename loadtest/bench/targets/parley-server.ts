@@ -48,6 +48,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
     const server: ParleyServer = {
       kind: 'parley',
       endpoints: cluster.gatewayUrls,
+      usesPostgres: true,
       persistence: persistenceProbe(cluster),
       async prepare(users, rooms, membership) {
         const tag = `${randomBytes(3).toString('hex')}${prepared++}`;
