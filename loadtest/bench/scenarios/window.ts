@@ -70,7 +70,7 @@ export async function measurePublishing(
   const generator = generatorUsage(before, atEnd, seconds);
   if (sendLag.p99Ms > SEND_LAG_BOUND_MS) {
     generator.saturated = true;
-    generator.saturatedBecause.push(`sends p99 ${sendLag.p99Ms.toFixed(1)} ms behind schedule`);
+    generator.saturatedBecause.push(`sends p99 ${sendLag.p99Ms.toFixed(1)} ms behind schedule (a busy generator loop, or a machine with no core free)`);
   }
   return {
     persistence,
