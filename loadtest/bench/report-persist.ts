@@ -41,7 +41,8 @@ export function smallRoomsSection(result: BenchResult): string[] {
     );
     for (const x of s.steps) {
       const bound = x.generator.saturated ? `; gen-bound: ${x.generator.saturatedBecause.join(', ')}` : '';
-      out.push(`  step ${x.step} per process: ${cpu(x.server)}${bound}`);
+      const drained = x.persistDrainMs === undefined ? '' : `; worker backlog empty ${x.persistDrainMs === null ? 'NOT within 60 s' : `${x.persistDrainMs} ms`} after the step`;
+      out.push(`  step ${x.step} per process: ${cpu(x.server)}${drained}${bound}`);
     }
     const gen = s.highestSustainedGeneratorBound ? ' — generator-bound: the target may sustain more' : '';
     out.push(`highest sustained (p99 < ${s.p99LimitMs} ms, no loss): ${s.highestSustainedRate > 0 ? `${int(s.highestSustainedRate)} msg/s (${int(s.highestSustainedDeliveriesPerSecond)} deliveries/s)` : 'none'}${gen}; stopped: ${s.stoppedBecause}`);
