@@ -21,7 +21,16 @@ export interface Cluster {
   gatewayUrls: string[];
   gateways: ServiceProcess[];
   api: ServiceProcess;
-  worker: ServiceProcess;
+  /** The worker; throws when the cluster was started with `worker: false` and `startWorker()` has not run yet. */
+  readonly worker: ServiceProcess;
+  /** Whether a worker was started (with `worker: false`, only once `startWorker()` ran). */
+  hasWorker(): boolean;
+  /**
+   * Starts the worker with the cluster's environment, for a cluster started
+   * with `worker: false` (a backlog built while nothing consumes it); `stop()`
+   * stops it too. Throws if a worker was already started.
+   */
+  startWorker(): Promise<ServiceProcess>;
   signingJwk: JWK;
   env: Record<string, string>;
   /** The private key set the api signs with (for starting another api replica). */
@@ -44,6 +53,8 @@ export async function startCluster(
     env?: Record<string, string>;
     /** A Redis of the test's own (fault tests); the shared test Redis otherwise. */
     redisUrl?: string;
+    /** false: no worker until `startWorker()` (default true). */
+    worker?: boolean;
   } = {},
 ): Promise<Cluster> {
   const db = await createTestDatabase();
@@ -87,8 +98,15 @@ export async function startCluster(
       gateways.push(gw);
       gatewayUrls.push(`ws://127.0.0.1:${port}/v1/ws`);
     }
-    const worker = await startService('worker', env, { name: 'worker' });
-    procs.push(worker);
+    let worker: ServiceProcess | null = null;
+    const startWorker = async (): Promise<ServiceProcess> => {
+      if (worker) throw new Error('the cluster already has a worker');
+      const started = await startService('worker', env, { name: 'worker' });
+      procs.push(started);
+      worker = started;
+      return started;
+    };
+    if (options.worker ?? true) await startWorker();
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const request = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
@@ -106,7 +124,12 @@ export async function startCluster(
       gatewayUrls,
       gateways,
       api,
-      worker,
+      get worker() {
+        if (!worker) throw new Error('the cluster was started without a worker: call startWorker() first');
+        return worker;
+      },
+      hasWorker: () => worker !== null,
+      startWorker,
       signingJwk,
       env,
       keysFile,

@@ -192,10 +192,16 @@ export class Generator {
     return { attempted: plans.length, ok, failed, failures, okByEndpoint, elapsedMs, ratePerSecond: ok / (elapsedMs / 1000), connectLatency };
   }
 
-  /** Every publisher sends `ratePerPublisher` messages/s for `durationMs` (open loop). Resolves when all stopped sending. */
-  async publish(ratePerPublisher: number, durationMs: number): Promise<number> {
-    const sent = await Promise.all(this.hosts.map((h) => h.request({ type: 'publish', ratePerPublisher, durationMs })));
-    return sent.reduce((a, r) => a + r.sent, 0);
+  /**
+   * Every publisher sends `ratePerPublisher` messages/s for `durationMs` (open
+   * loop). Resolves when all stopped sending, with the messages sent and how
+   * late they left against the schedule (µs, every host merged).
+   */
+  async publish(ratePerPublisher: number, durationMs: number): Promise<{ sent: number; lag: Histogram }> {
+    const replies = await Promise.all(this.hosts.map((h) => h.request({ type: 'publish', ratePerPublisher, durationMs })));
+    const lag = new Histogram();
+    for (const r of replies) lag.merge(r.lag);
+    return { sent: replies.reduce((a, r) => a + r.sent, 0), lag };
   }
 
   async stats(resetLatency: boolean): Promise<GeneratorStats> {

@@ -120,7 +120,8 @@ export interface AccountSlice {
 export interface HostReplies {
   init: { type: 'ready' };
   connect: ConnectResult;
-  publish: { sent: number };
+  /** `lag`: how late each message left against its open-loop schedule (µs). */
+  publish: { sent: number; lag: HistogramData };
   stats: HostStats;
   account: { slices: AccountSlice[] };
   close: { closed: number; stillOpen: number };

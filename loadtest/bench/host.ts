@@ -165,27 +165,36 @@ export class SocketHost {
     this.publishers.forEach((p, i) => (p.phase = i / count));
   }
 
-  /** Open loop: each publisher sends at `rate` whatever the acks do, so a slow server shows up as latency, not as a slower sender. */
-  private publish(rate: number, durationMs: number): Promise<{ sent: number }> {
+  /**
+   * Open loop: each publisher sends at `rate` whatever the acks do, so a slow
+   * server shows up as latency, not as a slower sender. Message k of a phase
+   * is due at start + (k − phase) / rate; how late it actually left is
+   * recorded (`lag`), because latency is measured from the real send time and
+   * a host that cannot keep the schedule would otherwise hide its own delay.
+   */
+  private publish(rate: number, durationMs: number): Promise<HostReplies['publish']> {
     const start = clockMs();
     const end = start + durationMs;
+    const lag = new Histogram();
     let sent = 0;
     for (const p of this.publishers) p.phaseSent = 0;
     return new Promise((resolve) => {
       const tick = () => {
-        const now = Math.min(clockMs(), end);
+        const clock = clockMs();
+        const now = Math.min(clock, end);
         const elapsedS = (now - start) / 1000;
         for (const p of this.publishers) {
           const due = Math.floor(elapsedS * rate + p.phase);
           while (p.phaseSent < due) {
             p.phaseSent++;
             sent++;
+            lag.record((clock - (start + ((p.phaseSent - p.phase) / rate) * 1000)) * 1000);
             this.publishOne(p);
           }
         }
         if (now >= end) {
           clearInterval(timer);
-          resolve({ sent });
+          resolve({ sent, lag: lag.snapshot() });
         }
       };
       const timer = setInterval(tick, TICK_MS);

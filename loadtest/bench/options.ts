@@ -9,8 +9,8 @@ import { MIN_BODY_BYTES } from './body.js';
 import { TARGET_KINDS } from './registry.js';
 import type { TargetKind } from './target.js';
 
-export type ScenarioId = 1 | 2 | 3 | 4 | 5;
-export const SCENARIOS: readonly ScenarioId[] = [1, 2, 3, 4, 5];
+export type ScenarioId = 1 | 2 | 3 | 4 | 5 | 6;
+export const SCENARIOS: readonly ScenarioId[] = [1, 2, 3, 4, 5, 6];
 
 export interface BigRoomOptions {
   sockets: number;
@@ -27,9 +27,12 @@ export interface BigRoomOptions {
 export interface SmallRoomsOptions {
   rooms: number;
   roomSize: number;
-  /** Aggregate messages/s over all rooms. */
-  rate: number;
+  /** The ladder: aggregate messages/s over all rooms, one step each, in this order (climbing stops after a step fails). */
+  rates: number[];
+  /** Per step. */
   seconds: number;
+  /** A step fails when its p99 is at or above this. */
+  p99LimitMs: number;
 }
 
 export interface IdleOptions {
@@ -47,6 +50,17 @@ export interface StormOptions {
   concurrency: number;
 }
 
+export interface DrainOptions {
+  /** Backlog to build with the worker stopped. */
+  messages: number;
+  /** Publisher sockets, each alone in its own room. */
+  publishers: number;
+  /** Aggregate messages/s while filling (open loop). */
+  fillRate: number;
+  /** Longest wait for the worker to empty the backlog. */
+  maxDrainSeconds: number;
+}
+
 export interface BenchOptions {
   scenarios: ScenarioId[];
   targets: TargetKind[];
@@ -54,7 +68,7 @@ export interface BenchOptions {
   /** Generator worker threads (scenarios 1, 2 and 4). */
   threads: number;
   payloadBytes: number;
-  /** Upgrades in flight while scenarios 1 and 2 set up their sockets. */
+  /** Upgrades in flight while scenarios 1, 2 and 6 set up their sockets. */
   connectConcurrency: number;
   /** Longest wait for in-flight deliveries after publishing stops. */
   drainMs: number;
@@ -72,6 +86,7 @@ export interface BenchOptions {
   smallRooms: SmallRoomsOptions;
   idle: IdleOptions;
   storm: StormOptions;
+  drain: DrainOptions;
 }
 
 export class UsageError extends Error {}
@@ -84,9 +99,10 @@ const FULL: Defaults = {
   connectConcurrency: 500,
   drainMs: 10_000,
   bigRoom: { sockets: 5_000, publishers: 4, startRate: 2, factor: 1.5, stepSeconds: 10, maxRate: 2_000, maxSteps: 16, p99LimitMs: 100 },
-  smallRooms: { rooms: 1_000, roomSize: 10, rate: 1_000, seconds: 20 },
+  smallRooms: { rooms: 1_000, roomSize: 10, rates: [1_000, 2_500, 5_000, 10_000], seconds: 20, p99LimitMs: 50 },
   idle: { perGateway: 19_000, perProcess: 13_000, holdSeconds: 10, concurrency: 500, stopAfterFailures: 50 },
   storm: { sockets: 10_000, concurrency: 1_000 },
+  drain: { messages: 200_000, publishers: 100, fillRate: 4_000, maxDrainSeconds: 600 },
 };
 
 const SMOKE: Defaults = {
@@ -95,9 +111,11 @@ const SMOKE: Defaults = {
   connectConcurrency: 100,
   drainMs: 5_000,
   bigRoom: { sockets: 200, publishers: 2, startRate: 5, factor: 2, stepSeconds: 1.5, maxRate: 1_000, maxSteps: 2, p99LimitMs: 100 },
-  smallRooms: { rooms: 20, roomSize: 10, rate: 40, seconds: 2 },
+  // The smoke ladder's limit is loose on purpose: it checks that every step is produced, not a speed.
+  smallRooms: { rooms: 20, roomSize: 10, rates: [40, 80], seconds: 1.5, p99LimitMs: 5_000 },
   idle: { perGateway: 100, perProcess: 100, holdSeconds: 1, concurrency: 50, stopAfterFailures: 5 },
   storm: { sockets: 200, concurrency: 50 },
+  drain: { messages: 2_000, publishers: 10, fillRate: 1_000, maxDrainSeconds: 60 },
 };
 
 const FLAGS = {
@@ -121,27 +139,33 @@ const FLAGS = {
   'p99-limit-ms': { type: 'string' },
   's2-rooms': { type: 'string' },
   's2-room-size': { type: 'string' },
+  's2-rates': { type: 'string' },
   's2-rate': { type: 'string' },
   's2-seconds': { type: 'string' },
+  's2-p99-limit-ms': { type: 'string' },
   's3-per-gateway': { type: 'string' },
   's3-per-process': { type: 'string' },
   's3-hold-seconds': { type: 'string' },
   's3-concurrency': { type: 'string' },
   's4-sockets': { type: 'string' },
   's4-concurrency': { type: 'string' },
+  's6-messages': { type: 'string' },
+  's6-publishers': { type: 'string' },
+  's6-fill-rate': { type: 'string' },
+  's6-max-drain-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const USAGE = `npm run bench -- [options]
 
-  --scenario 1,2,3,4,5   scenarios to run (default all; 5 is measured on parley during 1 and 2, and alone runs 1 on parley)
+  --scenario 1,2,3,4,5,6 scenarios to run (default all; 5 is measured on parley during 1 and 2, and alone runs 1 on parley)
   --target parley,relay,socketio
                          targets (default all; a baseline not built yet is skipped as "not available").
-                         Scenarios 1 and 2 run on every target, 3 on parley and relay, 4 and 5 on parley.
+                         Scenarios 1, 2 and 4 run on every target, 3 on parley and relay, 5 and 6 on parley.
   --smoke                tiny numbers: a few seconds and a few hundred sockets per scenario
   --threads N            generator worker threads (default: one per core)
   --payload BYTES        message body size (default 100, at least ${MIN_BODY_BYTES})
-  --connect-concurrency N  upgrades in flight while scenarios 1 and 2 connect (default 500)
+  --connect-concurrency N  upgrades in flight while scenarios 1, 2 and 6 connect (default 500)
   --drain-ms MS          longest wait for in-flight deliveries after publishing (default 10000)
   --out FILE             JSON results (default .local/bench/<timestamp>.json)
   --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
@@ -149,9 +173,12 @@ export const USAGE = `npm run bench -- [options]
                          parley then runs on a primary and N replicas of its own (default 0: the shared Redis)
   scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 2 --s1-factor 1.5
               --s1-step-seconds 10 --s1-max-rate 2000 --s1-max-steps 16 --p99-limit-ms 100
-  scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rate 1000 --s2-seconds 20
+  scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rates 1000,2500,5000,10000 (msg/s in all, one step each;
+              --s2-rate N is a one-step ladder) --s2-seconds 20 (per step) --s2-p99-limit-ms 50
   scenario 3: --s3-per-gateway 19000 --s3-per-process 13000 --s3-hold-seconds 10 --s3-concurrency 500
   scenario 4: --s4-sockets 10000 --s4-concurrency 1000
+  scenario 6: --s6-messages 200000 --s6-publishers 100 --s6-fill-rate 4000 (msg/s, worker stopped)
+              --s6-max-drain-seconds 600
 `;
 
 function list<T extends string | number>(flag: string, raw: string, allowed: readonly T[], parse: (s: string) => T): T[] {
@@ -170,6 +197,16 @@ function number(flag: string, raw: string | undefined, fallback: number, rule: {
     throw new UsageError(`--${flag}: expected ${rule.integer ? 'an integer' : 'a number'} ${range}, got "${raw}"`);
   }
   return v;
+}
+
+/** Scenario 2's rates: `--s2-rates a,b,…`, or `--s2-rate N` as a one-step ladder (not both). */
+function ladder(rates: string | undefined, rate: string | undefined, fallback: number[]): number[] {
+  if (rates !== undefined && rate !== undefined) throw new UsageError('--s2-rate is a one-step --s2-rates: give one of them');
+  if (rate !== undefined) return [number('s2-rate', rate, 0, { min: 0.1 })];
+  if (rates === undefined) return [...fallback];
+  const values = rates.split(',').map((r) => number('s2-rates', r.trim(), 0, { min: 0.1 }));
+  if (values.length === 0) throw new UsageError(`--s2-rates: expected comma-separated rates, got "${rates}"`);
+  return values;
 }
 
 /** Throws UsageError with a message naming the flag; `{ help: true }` when --help was given. */
@@ -211,8 +248,9 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     smallRooms: {
       rooms: int('s2-rooms', d.smallRooms.rooms),
       roomSize: int('s2-room-size', d.smallRooms.roomSize, 2),
-      rate: num('s2-rate', d.smallRooms.rate, 0.1),
+      rates: ladder(values['s2-rates'], values['s2-rate'], d.smallRooms.rates),
       seconds: num('s2-seconds', d.smallRooms.seconds, 0.5),
+      p99LimitMs: num('s2-p99-limit-ms', d.smallRooms.p99LimitMs, 1),
     },
     idle: {
       perGateway: int('s3-per-gateway', d.idle.perGateway),
@@ -224,6 +262,12 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     storm: {
       sockets: int('s4-sockets', d.storm.sockets),
       concurrency: int('s4-concurrency', d.storm.concurrency),
+    },
+    drain: {
+      messages: int('s6-messages', d.drain.messages),
+      publishers: int('s6-publishers', d.drain.publishers),
+      fillRate: num('s6-fill-rate', d.drain.fillRate, 1),
+      maxDrainSeconds: num('s6-max-drain-seconds', d.drain.maxDrainSeconds, 1),
     },
   };
   if (options.bigRoom.publishers > options.bigRoom.sockets) {

@@ -13,6 +13,12 @@ export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'relay', 'socketio
 export interface TargetStartOptions {
   /** Settings for the target's processes; each reads the variables it knows. */
   env: Record<string, string>;
+  /**
+   * parley: start without the persistence worker, which the server's
+   * `startWorker()` starts later (scenario 6 builds a backlog first). The
+   * baselines have no worker and ignore it.
+   */
+  deferWorker?: boolean;
 }
 
 export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>;

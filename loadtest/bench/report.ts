@@ -1,23 +1,9 @@
 /** The human-readable report: one table per scenario, then the ratios. */
-import type { LatencySummary } from './histogram.js';
 import type { BenchResult, TargetResults } from './run.js';
-import type { ServerUsage } from './scenarios/common.js';
 import { BARE_UWS_BYTES_PER_SOCKET } from './scenarios/idle.js';
 import type { TargetKind } from './target.js';
-
-function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ');
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
-}
-
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-const lat = (l: LatencySummary) => [l.p50Ms, l.p95Ms, l.p99Ms, l.maxMs].map((v) => v.toFixed(1)).join(' / ');
-const kv = (r: Record<string, number>) => (Object.keys(r).length === 0 ? '-' : Object.entries(r).map(([k, v]) => `${k}:${v}`).join(' '));
-const cpu = (s: ServerUsage) => s.window.processes.map((p) => `${p.name} ${p.cpuPercent.toFixed(0)}%`).join(', ');
+import { cpu, int, kb, kv, lat, mb, problems, serverCpu, table } from './report-format.js';
+import { drainSection, persistenceSection, smallRoomsSection } from './report-persist.js';
 
 function targets(result: BenchResult): [TargetKind, TargetResults][] {
   return Object.entries(result.results) as [TargetKind, TargetResults][];
@@ -56,8 +42,8 @@ export function formatReport(result: BenchResult): string {
             s.ackLatency.p99Ms.toFixed(1),
             s.loss.ackedNotDelivered,
             s.loss.deliveredUnacked,
-            kv({ ...s.errors, ...Object.fromEntries(Object.entries(s.closes).map(([k, v]) => [`close${k}`, v])) }),
-            `${s.server.targetCpuPercent}%`,
+            problems(s),
+            serverCpu(s.server),
             `${s.server.window.machineCpuPercent}%`,
             `${s.generator.cpuPercent}%`,
             s.generator.loopUtilisation.join('/'),
@@ -71,54 +57,7 @@ export function formatReport(result: BenchResult): string {
     }
   }
 
-  const s2 = targets(result).filter(([, r]) => r.smallRooms);
-  if (s2.length > 0) {
-    out.push('', '## Scenario 2: many small rooms (latency ms p50 / p95 / p99 / max)');
-    out.push(
-      table(
-        ['target', 'sockets', 'rooms', 'msg/s', 'acked', 'deliveries/s', 'latency', 'lost', 'unacked', 'errors', 'server CPU', 'machine', 'gen CPU', 'RSS/socket'],
-        s2.map(([kind, r]) => {
-          const s = r.smallRooms!;
-          return [
-            kind,
-            s.sockets,
-            s.rooms,
-            s.offeredRate,
-            s.acked,
-            int(s.deliveriesPerSecond),
-            lat(s.latency),
-            s.loss.ackedNotDelivered,
-            s.loss.deliveredUnacked,
-            kv({ ...s.errors, ...Object.fromEntries(Object.entries(s.closes).map(([k, v]) => [`close${k}`, v])) }),
-            `${s.server.targetCpuPercent}%`,
-            `${s.server.window.machineCpuPercent}%`,
-            `${s.generator.cpuPercent}%${s.generator.saturated ? ' (gen-bound)' : ''}`,
-            s.rssPerSocket.map((x) => kb(x.bytesPerSocket)).join(' '),
-          ];
-        }),
-      ),
-    );
-  }
-
-  const p5 = [
-    ['scenario 1', result.results.parley?.bigRoom?.persistence],
-    ['scenario 2', result.results.parley?.smallRooms?.persistence],
-  ] as const;
-  if (p5.some(([, p]) => p)) {
-    out.push('', '## Scenario 5: persistence (parley worker → Postgres), measured during scenarios 1 and 2');
-    out.push(
-      table(
-        ['during', 'msg/s offered', 'writes/s', 'rows/batch', 'max backlog', 'end backlog', 'persist p50 ≤ ms', 'persist p99 ≤ ms'],
-        p5.flatMap(([during, p]) =>
-          (p?.steps ?? []).map((s) => [during, s.offeredRate.toFixed(1), int(s.writesPerSecond), String(s.meanBatchSize ?? '-'), s.maxBacklog, s.endBacklog, String(s.persistP50Ms ?? '-'), String(s.persistP99Ms ?? '-')]),
-        ),
-      ),
-    );
-    for (const [during, p] of p5) {
-      if (!p) continue;
-      out.push(`${during}: peak write rate ${int(p.peakWritesPerSecond)} msg/s; backlog drained ${p.drainMs === null ? 'NOT within 60 s' : `${p.drainMs} ms`} after publishing; acked ${p.acked}, stored ${p.stored}, acked-but-not-stored ${p.ackedNotStored}`);
-    }
-  }
+  out.push(...smallRoomsSection(result), ...persistenceSection(result));
 
   const s3 = targets(result).filter(([, r]) => r.idle);
   if (s3.length > 0) {
@@ -147,10 +86,11 @@ export function formatReport(result: BenchResult): string {
 
   const s4 = targets(result).filter(([, r]) => r.storm);
   if (s4.length > 0) {
-    out.push('', '## Scenario 4: connect storm (authentication + subscription; latency ms p50 / p95 / p99 / max)');
+    out.push('', '## Scenario 4: connect storm (latency ms p50 / p95 / p99 / max)');
+    out.push('ready: parley `welcome` (token verified, rooms read, subscriptions live); relay `{"ready":true}` (room subscriptions live); socketio the CONNECT reply (rooms joined)');
     out.push(
       table(
-        ['target', 'sockets', 'in flight', 'welcomed', 'failed', 'seconds', 'connects/s', 'connect latency', 'server CPU', 'gen CPU'],
+        ['target', 'sockets', 'in flight', 'ready', 'failed', 'seconds', 'connects/s', 'connect latency', 'server CPU', 'per process', 'gen CPU'],
         s4.map(([kind, r]) => {
           const s = r.storm!;
           return [
@@ -162,6 +102,7 @@ export function formatReport(result: BenchResult): string {
             s.connect.seconds,
             int(s.connect.ratePerSecond),
             lat(s.connect.latency),
+            serverCpu(s.server),
             cpu(s.server),
             `${s.generator.cpuPercent}%`,
           ];
@@ -170,17 +111,31 @@ export function formatReport(result: BenchResult): string {
     );
   }
 
+  out.push(...drainSection(result));
+
   const rt = result.ratios;
   const baselines = (['relay', 'socketio'] as const).filter((b) => b in rt.bigRoomSustainedDeliveries);
   if (baselines.length > 0) {
     const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v}×`);
+    const at = rt.smallRoomsFirstRate === null ? 'first step' : `${int(rt.smallRoomsFirstRate)} msg/s`;
     out.push('', '## parley ÷ baseline');
     out.push(
       table(
-        ['baseline', 'S1 sustained deliveries/s', 'S2 p50', 'S2 p99', 'S2 server CPU', 'S3 RSS/socket'],
-        baselines.map((b) => [b, f(rt.bigRoomSustainedDeliveries[b]), f(rt.smallRoomsP50[b]), f(rt.smallRoomsP99[b]), f(rt.smallRoomsServerCpu[b]), f(rt.idleBytesPerSocket[b])]),
+        ['baseline', 'S1 sustained deliveries/s', 'S2 sustained msg/s', `S2 p50 @${at}`, `S2 p99 @${at}`, `S2 server CPU @${at}`, `S2 ack p99 @${at}`, 'S3 RSS/socket', 'S4 connects/s'],
+        baselines.map((b) => [
+          b,
+          f(rt.bigRoomSustainedDeliveries[b]),
+          f(rt.smallRoomsSustainedRate[b]),
+          f(rt.smallRoomsP50[b]),
+          f(rt.smallRoomsP99[b]),
+          f(rt.smallRoomsServerCpu[b]),
+          f(rt.smallRoomsAckP99[b]),
+          f(rt.idleBytesPerSocket[b]),
+          f(rt.stormConnectsPerSecond[b]),
+        ]),
       ),
     );
+    if (rt.smallRoomsFirstRate !== null) out.push('S2 server CPU: parley with Postgres (gateways, api, worker, Redis, Postgres) against the baseline\'s processes and Redis.');
   }
   return out.join('\n');
 }

@@ -4,10 +4,11 @@
  * processes, so one scenario's memory and backlog never colour the next).
  * A scenario that throws is recorded and the run goes on.
  *
- * Which targets a scenario runs on: 1 and 2 on all (baselines are the point
- * of comparison); 3 on parley and the relay (idle RSS per socket against a
- * bare uWS server); 4 and 5 on parley only (they measure parley's
- * authentication, subscriptions and persistence).
+ * Which targets a scenario runs on: 1, 2 and 4 on all (baselines are the
+ * point of comparison; a baseline socket connects without authentication, so
+ * scenario 4 there is the floor of a connect); 3 on parley and the relay
+ * (idle RSS per socket against a bare uWS server); 5 and 6 on parley only
+ * (they measure parley's persistence).
  */
 import { resolve } from 'node:path';
 import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
@@ -20,6 +21,9 @@ import { runBigRoom, type BigRoomResult } from './scenarios/big-room.js';
 import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
 import { runIdle, type IdleResult } from './scenarios/idle.js';
 import { runStorm, type StormResult } from './scenarios/storm.js';
+import { runDrain, type DrainResult } from './scenarios/drain.js';
+import { ratios, type Ratios } from './ratios.js';
+import type { TargetStartOptions } from './registry.js';
 
 export interface TargetResults {
   available: boolean;
@@ -29,18 +33,12 @@ export interface TargetResults {
   smallRooms?: SmallRoomsResult;
   idle?: IdleResult;
   storm?: StormResult;
+  drain?: DrainResult;
   /** Scenario → error message, for scenarios that failed to run. */
   failed: Partial<Record<ScenarioId, string>>;
 }
 
-export interface Ratios {
-  /** parley ÷ baseline, per baseline; null when either side is missing. */
-  bigRoomSustainedDeliveries: Partial<Record<TargetKind, number | null>>;
-  smallRoomsP50: Partial<Record<TargetKind, number | null>>;
-  smallRoomsP99: Partial<Record<TargetKind, number | null>>;
-  smallRoomsServerCpu: Partial<Record<TargetKind, number | null>>;
-  idleBytesPerSocket: Partial<Record<TargetKind, number | null>>;
-}
+export type { Ratios };
 
 export interface BenchResult {
   startedAt: string;
@@ -60,6 +58,8 @@ interface ScenarioPlan {
   name: string;
   targets: readonly TargetKind[];
   run: Runner;
+  /** How the scenario needs its target started, beyond the run's environment. */
+  start?: (options: BenchOptions) => Omit<TargetStartOptions, 'env'> & { env?: Record<string, string> };
 }
 
 const PLANS: ScenarioPlan[] = [
@@ -84,8 +84,17 @@ const PLANS: ScenarioPlan[] = [
   {
     id: 4,
     name: 'connect storm',
-    targets: ['parley'],
+    targets: ['parley', 'relay', 'socketio'],
     run: async (ctx, r) => void (r.storm = await runStorm(ctx)),
+  },
+  {
+    id: 6,
+    name: 'worker drain',
+    targets: ['parley'],
+    run: async (ctx, r) => void (r.drain = await runDrain(ctx)),
+    // No worker until the backlog is built; the gateways refuse publishes past
+    // PERSIST_MAX_BACKLOG (per partition), so it is set above the whole backlog.
+    start: (o) => ({ deferWorker: true, env: { PERSIST_MAX_BACKLOG: String(Math.max(1_000_000, 2 * o.drain.messages)) } }),
   },
 ];
 
@@ -95,25 +104,6 @@ function scenarioTargets(plan: ScenarioPlan, options: BenchOptions): TargetKind[
   if (!wanted) return [];
   const targets = plan.id === 1 && !options.scenarios.includes(1) ? ['parley' as const] : plan.targets;
   return options.targets.filter((t) => targets.includes(t));
-}
-
-/** a ÷ b; null when either is missing or b is not positive (an RSS growth lost in the noise can be ≤ 0). */
-const ratio = (a: number | undefined, b: number | undefined): number | null =>
-  a === undefined || b === undefined || !(b > 0) ? null : Math.round((a / b) * 100) / 100;
-
-function ratios(results: Partial<Record<TargetKind, TargetResults>>): Ratios {
-  const out: Ratios = { bigRoomSustainedDeliveries: {}, smallRoomsP50: {}, smallRoomsP99: {}, smallRoomsServerCpu: {}, idleBytesPerSocket: {} };
-  const p = results.parley;
-  for (const b of ['relay', 'socketio'] as const) {
-    const r = results[b];
-    if (!p || !r) continue;
-    out.bigRoomSustainedDeliveries[b] = ratio(p.bigRoom?.highestSustainedDeliveriesPerSecond, r.bigRoom?.highestSustainedDeliveriesPerSecond);
-    out.smallRoomsP50[b] = ratio(p.smallRooms?.latency.p50Ms, r.smallRooms?.latency.p50Ms);
-    out.smallRoomsP99[b] = ratio(p.smallRooms?.latency.p99Ms, r.smallRooms?.latency.p99Ms);
-    out.smallRoomsServerCpu[b] = ratio(p.smallRooms?.server.targetCpuPercent, r.smallRooms?.server.targetCpuPercent);
-    out.idleBytesPerSocket[b] = ratio(p.idle?.meanBytesPerSocket, r.idle?.meanBytesPerSocket);
-  }
-  return out;
 }
 
 export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchResult> {
@@ -144,7 +134,8 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
           ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
           : {};
         const durability: Record<string, string> = options.ackReplicas > 0 ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
-        server = await loaded.value.start({ env: { ...BENCH_ENV, ...profiling, ...durability } });
+        const { env: scenarioEnv, ...startOptions } = plan.start?.(options) ?? {};
+        server = await loaded.value.start({ ...startOptions, env: { ...BENCH_ENV, ...profiling, ...durability, ...scenarioEnv } });
       } catch (err) {
         r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
         say(r.failed[plan.id]!);

@@ -2,7 +2,8 @@
  * The benchmark harness in smoke mode (a few hundred sockets, a few seconds
  * per scenario), so it cannot rot. It checks that every figure is produced
  * and that no acked message was lost; it asserts nothing about speed. Runs
- * parley, and a baseline too if its module is built.
+ * parley, and a baseline too if its module is built: every scenario at tiny
+ * scale, scenario 2's ladder with two steps and scenario 6's drain included.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,8 +35,22 @@ function assertPublishScenarios(kind: string, r: TargetResults): void {
 
   const small = r.smallRooms;
   assert.ok(small, `${kind}: scenario 2 produced no result`);
-  assertNoLoss(`${kind} scenario 2`, small.loss);
-  assert.ok(small.deliveriesPerSecond > 0 && small.latency.count > 0);
+  assert.equal(small.steps.length, 2, `${kind}: both rates of the smoke ladder ran (its limit is loose): ${small.stoppedBecause}`);
+  for (const s of small.steps) {
+    const what = `${kind} scenario 2 step ${s.step}`;
+    assertNoLoss(what, s.loss);
+    assert.ok(s.passed, `${what}: ${s.failedBecause.join('; ')}`);
+    assert.ok(s.deliveriesPerSecond > 0 && s.latency.count > 0 && s.ackLatency.count > 0, `${what}: no deliveries or acks measured`);
+    assert.ok(s.offered.sentPerSecond > 0 && s.offered.sendLag.count > 0, `${what}: offered load measured`);
+    assert.ok(s.server.window.processes.length > 0 && s.server.serverCpuPercent >= s.server.targetCpuPercent, `${what}: server CPU measured`);
+    assert.ok(s.generator.loopUtilisation.length > 0, `${what}: generator usage measured`);
+  }
+  assert.equal(small.highestSustainedRate, small.steps.at(-1)!.offeredRate, `${kind}: the highest passing step is the sustained rate`);
+
+  const storm = r.storm;
+  assert.ok(storm, `${kind}: scenario 4 produced no result`);
+  assert.equal(storm.connect.ok, storm.sockets);
+  assert.ok(storm.connect.ratePerSecond > 0);
 }
 
 test('npm run bench --smoke produces every figure and loses no acked message', async () => {
@@ -64,19 +79,31 @@ test('npm run bench --smoke produces every figure and loses no acked message', a
   assert.equal(idle.held, idle.target);
   assert.equal(idle.rssPerSocket.filter((g) => g.sockets > 0).length, 2, 'sockets on both gateways');
 
-  const storm = parley.storm;
-  assert.ok(storm, 'scenario 4 produced no result');
-  assert.equal(storm.connect.ok, storm.sockets);
-  assert.ok(storm.connect.ratePerSecond > 0);
+  for (const s of parley.smallRooms!.steps) {
+    const { serverCpuPercent, targetCpuPercent, window } = s.server;
+    assert.ok(Math.abs(serverCpuPercent - targetCpuPercent - window.postgresCpuPercent) < 0.2, 'parley server CPU includes Postgres');
+  }
+
+  const drain = parley.drain;
+  assert.ok(drain, 'scenario 6 produced no result');
+  assert.ok(drain.fill.acked > 0, 'scenario 6: the fill was acked');
+  assert.ok(drain.backlogBeforeWorker > 0, 'scenario 6: a backlog was built with no worker');
+  assert.notEqual(drain.drain.seconds, null, 'scenario 6: the worker drained the backlog');
+  assert.equal(drain.drain.backlogAtEnd, 0);
+  assert.ok(drain.drain.rowsCommitted > 0 && drain.drain.rowsPerSecond !== null && drain.drain.batches > 0, 'scenario 6: drain rate and batches measured');
+  assert.ok(drain.server.window.processes.some((p) => p.name === 'worker'), 'scenario 6: worker CPU measured');
+  assert.equal(drain.ackedNotStored, 0, 'scenario 6: every acked message reached Postgres');
 
   for (const kind of ['relay', 'socketio'] as const) {
     const r = result.results[kind];
     if (!r?.available) continue;
     assert.deepEqual(r.failed, {}, `${kind}: no scenario failed`);
     assertPublishScenarios(kind, r);
+    assert.notEqual(result.ratios.stormConnectsPerSecond[kind], undefined, `${kind}: S4 connects/s ratio computed`);
+    assert.ok(result.ratios.smallRoomsSustainedRate[kind] !== null, `${kind}: S2 sustained-rate ratio computed`);
   }
 
   const report = formatReport(result);
-  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5']) assert.ok(report.includes(heading), heading);
+  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5', 'Scenario 6']) assert.ok(report.includes(heading), heading);
   assert.doesNotThrow(() => JSON.stringify(result));
 });

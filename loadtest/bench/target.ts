@@ -90,5 +90,11 @@ export interface TargetServer {
   prepare(users: number, rooms: number, membership: number[][]): Promise<PreparedWorkload>;
   /** Every process whose CPU and memory the report shows. */
   processes(): ServerProcessInfo[];
+  /**
+   * The target keeps state in the machine's Postgres, so every postgres
+   * process's CPU counts as its server CPU (parley). Absent: it does not
+   * (the baselines), and Postgres's CPU in its windows is someone else's.
+   */
+  readonly usesPostgres?: boolean;
   stop(): Promise<void>;
 }

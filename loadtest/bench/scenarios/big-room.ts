@@ -13,13 +13,13 @@ import {
   rssPerSocket,
   socketHolderRss,
   socketPlans,
-  sumValues,
   type ConnectSummary,
   type RssPerSocket,
   type ScenarioContext,
 } from './common.js';
 import { measurePublishing, type PublishWindow } from './window.js';
 import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
+import { stepFailures } from './verdict.js';
 
 export interface BigRoomStep extends PublishWindow {
   step: number;
@@ -75,14 +75,7 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
       ctx.progress(`step ${step}: ${rate.toFixed(1)} msg/s × ${o.sockets} sockets for ${o.stepSeconds} s`);
       const { window, persistence } = await measurePublishing(ctx, gen, rate / o.publishers, o.stepSeconds * 1000, watch);
       if (persistence) persistenceSteps.push({ ...persistence, offeredRate: rate });
-      const { latency, loss, errors, closes, settled } = window;
-      const failedBecause: string[] = [];
-      if (latency.p99Ms > o.p99LimitMs) failedBecause.push(`p99 ${latency.p99Ms} ms > ${o.p99LimitMs} ms`);
-      if (loss.ackedNotDelivered > 0) failedBecause.push(`${loss.ackedNotDelivered} acked deliveries missing`);
-      if (loss.deliveredUnacked > 0) failedBecause.push(`${loss.deliveredUnacked} messages delivered but not acked`);
-      if (sumValues(errors) > 0) failedBecause.push(`errors ${JSON.stringify(errors)}`);
-      if (sumValues(closes) > 0) failedBecause.push(`closes ${JSON.stringify(closes)}`);
-      if (!settled) failedBecause.push(`deliveries still arriving ${ctx.options.drainMs} ms after publishing stopped`);
+      const failedBecause = stepFailures(window, { p99LimitMs: o.p99LimitMs, failAtLimit: false, drainMs: ctx.options.drainMs });
       steps.push({ step, offeredRate: Math.round(rate * 100) / 100, ...window, passed: failedBecause.length === 0, failedBecause });
       if (failedBecause.length > 0) {
         stoppedBecause = `step ${step}: ${failedBecause.join('; ')}`;

@@ -135,8 +135,10 @@ export interface GeneratorUsage {
   rssBytes: number;
   /** Per host: event-loop utilisation; near 1 means the generator, not the server, limits the figures. */
   loopUtilisation: number[];
-  /** Some host's loop was busy at least GENERATOR_BOUND of the time: the figures measure the generator as much as the target. */
+  /** Some host's loop was busy at least GENERATOR_BOUND of the time (or, while publishing, sends fell behind their schedule): the figures measure the generator as much as the target. */
   saturated: boolean;
+  /** Why `saturated` is set (empty when it is not). */
+  saturatedBecause: string[];
 }
 
 /**
@@ -147,11 +149,14 @@ export interface GeneratorUsage {
 export const GENERATOR_BOUND = 0.9;
 
 export function generatorUsage(before: GeneratorStats, after: GeneratorStats, seconds: number): GeneratorUsage {
+  const busiest = Math.max(0, ...after.loopUtilisation);
+  const saturatedBecause = busiest >= GENERATOR_BOUND ? [`a generator event loop was ${Math.round(busiest * 100)}% busy`] : [];
   return {
     cpuPercent: Math.round(((after.cpuUs - before.cpuUs) / 1e6 / seconds) * 1000) / 10,
     rssBytes: after.rssBytes,
     loopUtilisation: after.loopUtilisation.map((u) => Math.round(u * 100) / 100),
-    saturated: after.loopUtilisation.some((u) => u >= GENERATOR_BOUND),
+    saturated: saturatedBecause.length > 0,
+    saturatedBecause,
   };
 }
 
@@ -159,10 +164,18 @@ export interface ServerUsage {
   window: WindowUsage;
   /** Sum over the measured processes (the target's and redis-server), % of one core. */
   targetCpuPercent: number;
+  /**
+   * The whole server side, % of one core: `targetCpuPercent` plus, for a
+   * target that uses Postgres, every postgres process (for parley: gateways,
+   * api, worker, Redis and Postgres). The figure to compare across targets.
+   */
+  serverCpuPercent: number;
 }
 
-export function serverUsage(window: WindowUsage): ServerUsage {
-  return { window, targetCpuPercent: Math.round(window.processes.reduce((a, p) => a + p.cpuPercent, 0) * 10) / 10 };
+export function serverUsage(window: WindowUsage, server: Pick<TargetServer, 'usesPostgres'>): ServerUsage {
+  const usesPostgres = server.usesPostgres === true;
+  const targetCpuPercent = Math.round(window.processes.reduce((a, p) => a + p.cpuPercent, 0) * 10) / 10;
+  return { window, targetCpuPercent, serverCpuPercent: usesPostgres ? Math.round((targetCpuPercent + window.postgresCpuPercent) * 10) / 10 : targetCpuPercent };
 }
 
 export type { LatencySummary };

@@ -100,7 +100,7 @@ export async function runIdle(ctx: ScenarioContext): Promise<IdleResult> {
       meanBytesPerSocket,
       timesBareUws: Math.round((meanBytesPerSocket / BARE_UWS_BYTES_PER_SOCKET) * 10) / 10,
       closesDuringHold: delta(after.closes, beforeHold.closes),
-      idleServer: serverUsage(window),
+      idleServer: serverUsage(window, server),
       generator: {
         ...generatorUsage(beforeHold, after, Math.max(window.seconds, 0.001)),
         bytesPerSocket: after.open === 0 ? 0 : Math.round(after.rssBytes / after.open),

@@ -1,5 +1,5 @@
 /**
- * Scenario 5, measured during scenario 1 on parley: how fast the worker
+ * Scenario 5, measured during scenarios 1 and 2 on parley (every step): how fast the worker
  * writes messages to Postgres, and how far it lags behind the publishers.
  * Figures come from the worker's own metrics (ops port): the persisted
  * counter, the persistence-stream length (messages accepted but not yet
@@ -89,33 +89,44 @@ export class PersistenceWatch {
 }
 
 export interface PersistenceResult {
-  /** One window per scenario 1 step, while publishing. */
+  /** One window per step of scenario 1 or 2, while publishing. */
   steps: (PersistenceWindow & { offeredRate: number })[];
   /** Highest write rate of any step. */
   peakWritesPerSecond: number;
   /** After the last step: time until the backlog was empty (null: not within the bound). */
   drainMs: number | null;
   backlogAtEnd: number;
-  /** Every acked message of scenario 1 must be in Postgres once drained. */
+  /** Every acked message of the scenario must be in Postgres once drained. */
   acked: number;
   stored: number;
   ackedNotStored: number;
 }
 
-/** Waits (bounded) until the worker has nothing left, then counts the table. */
-export async function drainAndCount(probe: PersistenceProbe, acked: number, maxMs: number): Promise<Omit<PersistenceResult, 'steps' | 'peakWritesPerSecond'>> {
+/**
+ * Waits (bounded by `maxMs`) until the worker has nothing left: no stream
+ * entry uncommitted, none read and unacknowledged. `drainMs` is null when it
+ * did not get there; `sample` is the last one taken. `onSample` sees every
+ * sample (scenario 6 keeps them as a timeline).
+ */
+export async function waitForDrain(
+  probe: PersistenceProbe,
+  maxMs: number,
+  options: { pollMs?: number; onSample?: (s: PersistenceSample) => void } = {},
+): Promise<{ drainMs: number | null; sample: PersistenceSample }> {
   const started = performance.now();
   let sample = await probe.sample();
-  let drainMs: number | null = null;
   for (;;) {
-    if (sample.backlog === 0 && sample.pending === 0) {
-      drainMs = Math.round(performance.now() - started);
-      break;
-    }
-    if (performance.now() - started > maxMs) break;
-    await new Promise((r) => setTimeout(r, 200));
+    options.onSample?.(sample);
+    if (sample.backlog === 0 && sample.pending === 0) return { drainMs: Math.round(performance.now() - started), sample };
+    if (performance.now() - started > maxMs) return { drainMs: null, sample };
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
     sample = await probe.sample();
   }
+}
+
+/** Waits (bounded) until the worker has nothing left, then counts the table. */
+export async function drainAndCount(probe: PersistenceProbe, acked: number, maxMs: number): Promise<Omit<PersistenceResult, 'steps' | 'peakWritesPerSecond'>> {
+  const { drainMs, sample } = await waitForDrain(probe, maxMs);
   const stored = await probe.storedMessages();
   return { drainMs, backlogAtEnd: sample.backlog, acked, stored, ackedNotStored: Math.max(0, acked - stored) };
 }

@@ -1,24 +1,56 @@
 /**
- * Scenario 2: many small rooms. Each socket belongs to one room; the first
- * member of every room publishes, all at the same fixed aggregate rate
- * (open loop), for a fixed time.
+ * Scenario 2: many small rooms, as a rate ladder. Each socket belongs to one
+ * room; the first member of every room publishes (open loop), and the
+ * aggregate rate climbs through `rates`, each step for `seconds`, on the same
+ * connected sockets. Every step is measured on its own (deliveries, latency,
+ * acks, loss, errors, server and generator CPU); climbing stops after a step
+ * fails (see verdict.ts: p99 at or above the limit, loss, errors or closes).
+ * The highest sustained rate is the highest step that passed.
+ *
+ * On parley, scenario 5 is measured during every step, and the worker's
+ * backlog is left to drain between steps, so a step's CPU and latency do not
+ * include the previous step's persistence catching up.
  */
 import { Generator } from '../generator.js';
 import { connectOutcome, dealtTo, rssPerSocket, socketHolderRss, socketPlans, type ConnectSummary, type RssPerSocket, type ScenarioContext } from './common.js';
 import { measurePublishing, type PublishWindow } from './window.js';
-import { drainAndCount, hasPersistence, PersistenceWatch, type PersistenceResult } from './persistence.js';
+import { drainAndCount, hasPersistence, PersistenceWatch, waitForDrain, type PersistenceResult } from './persistence.js';
+import { stepFailures } from './verdict.js';
 
-export interface SmallRoomsResult extends PublishWindow {
+export interface SmallRoomsStep extends PublishWindow {
+  step: number;
+  /** Aggregate messages/s offered. */
+  offeredRate: number;
+  passed: boolean;
+  /** Why the step failed (empty when it passed). */
+  failedBecause: string[];
+  /** parley: ms the worker took to empty its backlog after the step (null: not within the bound). */
+  persistDrainMs?: number | null;
+}
+
+export interface SmallRoomsResult {
   rooms: number;
   roomSize: number;
   sockets: number;
-  /** Aggregate messages/s offered. */
-  offeredRate: number;
+  /** One per room (its first member). */
+  publishers: number;
+  p99LimitMs: number;
   connect: ConnectSummary;
   rssPerSocket: RssPerSocket[];
-  /** parley: worker write rate and lag at this publish rate (scenario 5's figures under a higher message rate). */
+  steps: SmallRoomsStep[];
+  /** Offered msg/s of the highest step that passed; 0 if none did. */
+  highestSustainedRate: number;
+  highestSustainedDeliveriesPerSecond: number;
+  /** The highest passing step was gen-bound: the target may sustain more than this machine could offer. */
+  highestSustainedGeneratorBound: boolean;
+  /** Why climbing stopped. */
+  stoppedBecause: string;
+  /** parley: worker write rate and lag per step (scenario 5's figures at these message rates). */
   persistence: PersistenceResult | null;
 }
+
+/** Bound on waiting for the worker's backlog between steps and at the end. */
+const PERSIST_DRAIN_MAX_MS = 60_000;
 
 export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsResult> {
   const o = ctx.options.smallRooms;
@@ -49,23 +81,47 @@ export async function runSmallRooms(ctx: ScenarioContext): Promise<SmallRoomsRes
     await new Promise((r) => setTimeout(r, 1000));
     const rss = rssPerSocket(server, rssBefore, socketHolderRss(server), connected.okByEndpoint);
 
-    const watch = hasPersistence(server) ? new PersistenceWatch(server.persistence) : null;
-    ctx.progress(`publishing ${o.rate} msg/s over ${o.rooms} rooms for ${o.seconds} s`);
-    const { window, persistence: persistenceWindow } = await measurePublishing(ctx, gen, o.rate / o.rooms, o.seconds * 1000, watch);
-    let persistence: PersistenceResult | null = null;
-    if (hasPersistence(server) && persistenceWindow) {
-      const drained = await drainAndCount(server.persistence, window.acked, 60_000);
-      persistence = { steps: [{ ...persistenceWindow, offeredRate: o.rate }], peakWritesPerSecond: persistenceWindow.writesPerSecond, ...drained };
+    const probe = hasPersistence(server) ? server.persistence : null;
+    const watch = probe ? new PersistenceWatch(probe) : null;
+    const persistenceSteps: PersistenceResult['steps'] = [];
+    const steps: SmallRoomsStep[] = [];
+    let stoppedBecause = `ran every rate (${o.rates.join(', ')} msg/s)`;
+    for (const [i, rate] of o.rates.entries()) {
+      const step = i + 1;
+      ctx.progress(`step ${step}: ${rate} msg/s over ${o.rooms} rooms (${rate / o.rooms} msg/s per publisher) for ${o.seconds} s`);
+      const { window, persistence } = await measurePublishing(ctx, gen, rate / o.rooms, o.seconds * 1000, watch);
+      if (persistence) persistenceSteps.push({ ...persistence, offeredRate: rate });
+      const failedBecause = stepFailures(window, { p99LimitMs: o.p99LimitMs, failAtLimit: true, drainMs: ctx.options.drainMs });
+      const result: SmallRoomsStep = { step, offeredRate: rate, ...window, passed: failedBecause.length === 0, failedBecause };
+      if (probe) result.persistDrainMs = (await waitForDrain(probe, PERSIST_DRAIN_MAX_MS)).drainMs;
+      steps.push(result);
+      if (failedBecause.length > 0) {
+        stoppedBecause = `step ${step} (${rate} msg/s): ${failedBecause.join('; ')}`;
+        break;
+      }
     }
+
+    let persistence: PersistenceResult | null = null;
+    if (probe) {
+      const acked = steps.reduce((a, s) => a + s.acked, 0);
+      const drained = await drainAndCount(probe, acked, PERSIST_DRAIN_MAX_MS);
+      persistence = { steps: persistenceSteps, peakWritesPerSecond: Math.max(0, ...persistenceSteps.map((s) => s.writesPerSecond)), ...drained };
+    }
+    const best = steps.filter((s) => s.passed).sort((a, b) => b.offeredRate - a.offeredRate)[0];
     await gen.closeSockets();
     return {
       rooms: o.rooms,
       roomSize: o.roomSize,
       sockets,
-      offeredRate: o.rate,
+      publishers: o.rooms,
+      p99LimitMs: o.p99LimitMs,
       connect: connectOutcome(connected),
       rssPerSocket: rss,
-      ...window,
+      steps,
+      highestSustainedRate: best?.offeredRate ?? 0,
+      highestSustainedDeliveriesPerSecond: best?.deliveriesPerSecond ?? 0,
+      highestSustainedGeneratorBound: best?.generator.saturated ?? false,
+      stoppedBecause,
       persistence,
     };
   } finally {

@@ -44,7 +44,7 @@ export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
       sockets: o.sockets,
       concurrency: o.concurrency,
       connect: connectOutcome(connected),
-      server: serverUsage(window),
+      server: serverUsage(window, server),
       generator: generatorUsage(before, after, window.seconds),
     };
   } finally {

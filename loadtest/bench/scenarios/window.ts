@@ -27,7 +27,25 @@ export interface PublishWindow {
   settled: boolean;
   server: ServerUsage;
   generator: GeneratorUsage;
+  /** What the publishers actually offered: a generator that cannot keep its schedule offers less, later. */
+  offered: OfferedLoad;
 }
+
+export interface OfferedLoad {
+  /** Messages sent per second over the window (the open-loop rate, if the generator kept up). */
+  sentPerSecond: number;
+  /** How late messages left against their schedule. */
+  sendLag: LatencySummary;
+}
+
+/**
+ * A send p99 later than this behind its schedule marks the window gen-bound.
+ * Hosts check the schedule every 5 ms, so a host that keeps up sends within
+ * about one tick; more means its loop (or the machine) could not offer the
+ * rate, and since latency counts from the real send time, the delay would
+ * otherwise be hidden.
+ */
+export const SEND_LAG_BOUND_MS = 10;
 
 export async function measurePublishing(
   ctx: ScenarioContext,
@@ -40,7 +58,7 @@ export async function measurePublishing(
   await watch?.start();
   const usage = new UsageWindow(measuredProcesses(ctx));
   const started = performance.now();
-  await gen.publish(ratePerPublisher, ms);
+  const { sent, lag } = await gen.publish(ratePerPublisher, ms);
   const seconds = (performance.now() - started) / 1000;
   const atEnd = await gen.stats(false);
   const used = usage.stop();
@@ -48,6 +66,12 @@ export async function measurePublishing(
   const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
   const loss = await gen.account();
   const final = await gen.stats(true);
+  const sendLag = lag.summary();
+  const generator = generatorUsage(before, atEnd, seconds);
+  if (sendLag.p99Ms > SEND_LAG_BOUND_MS) {
+    generator.saturated = true;
+    generator.saturatedBecause.push(`sends p99 ${sendLag.p99Ms.toFixed(1)} ms behind schedule (a busy generator loop, or a machine with no core free)`);
+  }
   return {
     persistence,
     window: {
@@ -62,8 +86,9 @@ export async function measurePublishing(
       errors: delta(final.errors, before.errors),
       closes: delta(final.closes, before.closes),
       settled,
-      server: serverUsage(used),
-      generator: generatorUsage(before, atEnd, seconds),
+      server: serverUsage(used, ctx.server),
+      generator,
+      offered: { sentPerSecond: Math.round(sent / seconds), sendLag },
     },
   };
 }

@@ -14,6 +14,7 @@ import { loadApiConfig } from '../../../api/config.js';
 import { loadSigningKeys } from '../../../api/auth/keys.js';
 import { createTokenIssuer } from '../../../api/auth/tokens.js';
 import { GLOBAL_ROOM_ID } from '../../../shared/http/schemas.js';
+import { PARTITIONS, redisKeys } from '../../../shared/redis/keys.js';
 import type { Sql } from '../../../shared/db/connect.js';
 import type { PreparedWorkload, ServerProcessInfo, TargetServer } from '../target.js';
 import type { TargetStartOptions } from '../registry.js';
@@ -23,6 +24,10 @@ import { buckets, total } from '../prometheus.js';
 export interface ParleyServer extends TargetServer {
   readonly kind: 'parley';
   readonly persistence: PersistenceProbe;
+  /** Starts the worker of a target started with `deferWorker` (it is then measured with the other processes). */
+  startWorker(): Promise<void>;
+  /** Entries in the persistence streams (accepted, not yet committed), read from Redis: works with no worker running. */
+  persistBacklog(): Promise<number>;
 }
 
 /** How long the services get to exit on SIGTERM before they are killed. */
@@ -35,7 +40,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
   const redis = await ownRedis(Number(options.env.REDIS_ACK_REPLICAS ?? 0));
   let cluster: Cluster;
   try {
-    cluster = await startCluster({ gateways: 2, env: options.env, ...(redis ? { redisUrl: redis.primary.url } : {}) });
+    cluster = await startCluster({ gateways: 2, env: options.env, worker: !options.deferWorker, ...(redis ? { redisUrl: redis.primary.url } : {}) });
   } catch (err) {
     await redis?.stop();
     throw err;
@@ -48,7 +53,16 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
     const server: ParleyServer = {
       kind: 'parley',
       endpoints: cluster.gatewayUrls,
+      usesPostgres: true,
       persistence: persistenceProbe(cluster),
+      async startWorker() {
+        await cluster.startWorker();
+      },
+      async persistBacklog() {
+        const keys = redisKeys(cluster.redis.config.keyPrefix);
+        const lengths = await Promise.all(Array.from({ length: PARTITIONS }, (_, n) => cluster.redis.redis.xlen(keys.persistStream(n))));
+        return lengths.reduce((a, b) => a + b, 0);
+      },
       async prepare(users, rooms, membership) {
         const tag = `${randomBytes(3).toString('hex')}${prepared++}`;
         const workload = await prepareSql(cluster.db.sql, tag, users, rooms, membership);
@@ -62,7 +76,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
       processes() {
         const list: ServerProcessInfo[] = [{ name: 'api', pid: cluster.api.child.pid!, holdsSockets: false }];
         for (const gw of cluster.gateways) list.push({ name: gw.name, pid: gw.child.pid!, holdsSockets: true });
-        list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
+        if (cluster.hasWorker()) list.push({ name: 'worker', pid: cluster.worker.child.pid!, holdsSockets: false });
         if (redis) list.push(...redis.processes());
         return list;
       },
@@ -70,7 +84,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
         // SIGTERM first, so each service drains and exits by itself (a process
         // run with --cpu-prof writes its profile only then); cluster.stop()
         // then SIGKILLs whatever is left and drops the database and keys.
-        const services = [...cluster.gateways, cluster.api, cluster.worker];
+        const services = [...cluster.gateways, cluster.api, ...(cluster.hasWorker() ? [cluster.worker] : [])];
         const graceful = Promise.all(services.map((p) => p.kill('SIGTERM')));
         await Promise.race([graceful, new Promise((r) => setTimeout(r, GRACEFUL_STOP_MS))]);
         await cluster.stop();
