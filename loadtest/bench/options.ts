@@ -82,6 +82,10 @@ export interface BenchOptions {
    * counts as the target's.
    */
   ackReplicas: number;
+  /** parley sockets opt in to multi-message frames (`?batch=1` on the upgrade). */
+  batchFrames: boolean;
+  /** Extra environment for parley's services (KEY=VALUE), e.g. REDIS_PUBLISH_BATCH_MAX=1 to measure a setting. */
+  parleyEnv: Record<string, string>;
   bigRoom: BigRoomOptions;
   smallRooms: SmallRoomsOptions;
   idle: IdleOptions;
@@ -91,7 +95,7 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
-type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir' | 'ackReplicas'>;
+type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir' | 'ackReplicas' | 'batchFrames' | 'parleyEnv'>;
 
 const FULL: Defaults = {
   threads: cpus().length,
@@ -129,6 +133,8 @@ const FLAGS = {
   out: { type: 'string' },
   'profile-dir': { type: 'string' },
   'ack-replicas': { type: 'string' },
+  'batch-frames': { type: 'boolean' },
+  'parley-env': { type: 'string', multiple: true },
   's1-sockets': { type: 'string' },
   's1-publishers': { type: 'string' },
   's1-start-rate': { type: 'string' },
@@ -171,6 +177,10 @@ export const USAGE = `npm run bench -- [options]
   --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
   --ack-replicas N       parley acks only once N Redis replicas have a message (REDIS_ACK_REPLICAS, Redis WAIT);
                          parley then runs on a primary and N replicas of its own (default 0: the shared Redis)
+  --batch-frames         parley sockets opt in to multi-message frames (?batch=1): a room's messages of one
+                         gateway turn arrive as one frame
+  --parley-env KEY=VALUE an environment variable for parley's services (repeatable), e.g.
+                         --parley-env REDIS_PUBLISH_BATCH_MAX=1 to measure without publish batching
   scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 2 --s1-factor 1.5
               --s1-step-seconds 10 --s1-max-rate 2000 --s1-max-steps 16 --p99-limit-ms 100
   scenario 2: --s2-rooms 1000 --s2-room-size 10 --s2-rates 1000,2500,5000,10000 (msg/s in all, one step each;
@@ -235,6 +245,8 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     out: values.out ?? null,
     profileDir: values['profile-dir'] ?? null,
     ackReplicas: int('ack-replicas', 0, 0, 4),
+    batchFrames: values['batch-frames'] === true,
+    parleyEnv: parseEnv(values['parley-env'] ?? []),
     bigRoom: {
       sockets: int('s1-sockets', d.bigRoom.sockets, 2),
       publishers: int('s1-publishers', d.bigRoom.publishers),
@@ -274,4 +286,14 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     throw new UsageError(`--s1-publishers (${options.bigRoom.publishers}) cannot exceed --s1-sockets (${options.bigRoom.sockets})`);
   }
   return options;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) throw new UsageError(`--parley-env wants KEY=VALUE, got "${pair}"`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
 }

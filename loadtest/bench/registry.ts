@@ -19,6 +19,8 @@ export interface TargetStartOptions {
    * baselines have no worker and ignore it.
    */
   deferWorker?: boolean;
+  /** parley: sockets opt in to multi-message frames (`?batch=1`). The baselines ignore it. */
+  batchFrames?: boolean;
 }
 
 export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>;

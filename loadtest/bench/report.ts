@@ -23,6 +23,9 @@ export function formatReport(result: BenchResult): string {
   if (result.options.ackReplicas > 0) {
     out.push(`parley: REDIS_ACK_REPLICAS=${result.options.ackReplicas}, on a Redis primary and ${result.options.ackReplicas} replica(s) of its own (their CPU is parley's)`);
   }
+  if (result.options.batchFrames) out.push('parley: sockets opted in to multi-message frames (?batch=1)');
+  const parleyEnv = Object.entries(result.options.parleyEnv ?? {});
+  if (parleyEnv.length > 0) out.push(`parley's own settings: ${parleyEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const s1 = targets(result).filter(([, r]) => r.bigRoom);
   if (s1.length > 0) {

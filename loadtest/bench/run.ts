@@ -135,7 +135,12 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
           : {};
         const durability: Record<string, string> = options.ackReplicas > 0 ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
         const { env: scenarioEnv, ...startOptions } = plan.start?.(options) ?? {};
-        server = await loaded.value.start({ ...startOptions, env: { ...BENCH_ENV, ...profiling, ...durability, ...scenarioEnv } });
+        const parleyOnly: Record<string, string> = kind === 'parley' ? options.parleyEnv : {};
+        server = await loaded.value.start({
+          ...startOptions,
+          batchFrames: options.batchFrames,
+          env: { ...BENCH_ENV, ...profiling, ...durability, ...scenarioEnv, ...parleyOnly },
+        });
       } catch (err) {
         r.failed[plan.id] = `could not start the target: ${err instanceof Error ? err.message : String(err)}`;
         say(r.failed[plan.id]!);

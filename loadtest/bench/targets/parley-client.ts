@@ -31,6 +31,14 @@ function isMessageFrame(value: unknown): value is ServerFrameOf<'message'> {
   return f.type === 'message' && typeof f.room === 'string' && typeof f.body === 'string';
 }
 
+/** A `messages` frame (sockets opened with ?batch=1): the same check per message. */
+function isMessagesFrame(value: unknown): value is ServerFrameOf<'messages'> {
+  if (typeof value !== 'object' || value === null) return false;
+  const f = value as { type?: unknown; messages?: unknown };
+  if (f.type !== 'messages' || !Array.isArray(f.messages)) return false;
+  return f.messages.every((m: { room?: unknown; body?: unknown } | null) => typeof m?.room === 'string' && typeof m.body === 'string');
+}
+
 export function createParleyClient(options: ParleyClientOptions): TargetClient {
   return {
     kind: 'parley',
@@ -110,6 +118,10 @@ function connect(spec: ClientSpec, handlers: ClientHandlers, options: ParleyClie
           handlers.onDeliver(value.room, value.body);
           return;
         }
+        if (isMessagesFrame(value)) {
+          for (const m of value.messages) handlers.onDeliver(m.room, m.body);
+          return;
+        }
       }
       const decoded = decodeServerFrame(text);
       if (!decoded.ok) {
@@ -117,6 +129,7 @@ function connect(spec: ClientSpec, handlers: ClientHandlers, options: ParleyClie
         return;
       }
       if (decoded.frame.type === 'message') handlers.onDeliver(decoded.frame.room, decoded.frame.body);
+      else if (decoded.frame.type === 'messages') for (const m of decoded.frame.messages) handlers.onDeliver(m.room, m.body);
       else control(decoded.frame);
     });
     ws.once('unexpected-response', (_req, res) => {

@@ -7,6 +7,7 @@
  * issuer with the cluster's signing key and the api's own token settings, so
  * they are exactly what login hands out and the gateways' checks pass.
  */
+import { UPGRADE_OPTIONS } from '../../../shared/protocol/frames.js';
 import { randomBytes } from 'node:crypto';
 import { startCluster, type Cluster } from '../../../e2e/cluster.js';
 import { startRedisServer, type OwnRedis } from '../../../shared/testing/redis-server.js';
@@ -52,7 +53,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
 
     const server: ParleyServer = {
       kind: 'parley',
-      endpoints: cluster.gatewayUrls,
+      endpoints: options.batchFrames ? cluster.gatewayUrls.map((u) => `${u}?${UPGRADE_OPTIONS.batch}=1`) : cluster.gatewayUrls,
       usesPostgres: true,
       persistence: persistenceProbe(cluster),
       async startWorker() {
