@@ -114,6 +114,8 @@ export const common = {
   apiUrl: baseUrl('PARLEY_API_URL', 'http://127.0.0.1:8080', ['http', 'https']),
   gatewayUrl: baseUrl('PARLEY_GATEWAY_URL', 'ws://127.0.0.1:8081', ['ws', 'wss']),
   tokenIn: oneOf('PARLEY_TOKEN_IN', ['protocol', 'query'] as const, 'protocol'),
+  /** `on`: sockets opt in to multi-message frames (`?batch=1`, see docs/protocol.md). */
+  batchFrames: oneOf('PARLEY_BATCH_FRAMES', ['off', 'on'] as const, 'off') === 'on',
   tokensFile: optionalText('PARLEY_TOKENS_FILE'),
   userPrefix: userPrefix(),
   password: text('PARLEY_PASSWORD', 'k6-load-test-password'),

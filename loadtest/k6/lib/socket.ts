@@ -20,7 +20,7 @@ import exec from 'k6/execution';
 import { clearInterval, clearTimeout, setInterval, setTimeout, type IntervalID, type TimeoutID } from 'k6/timers';
 import { WebSocket, type ErrorEvent, type MessageEvent, type Params, type ReadyState } from 'k6/websockets';
 import type { ClientFrame, ClientFrameOf, ServerFrame, ServerFrameOf } from '../../../shared/protocol/frames.js';
-import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, WS_PATH } from '../../../shared/protocol/constants.js';
+import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, UPGRADE_OPTIONS, WS_PATH } from '../../../shared/protocol/constants.js';
 import { common } from './config.js';
 import { ackLatency, delivered, deliveryLatency, droppedSockets, errorFrames, published, welcomeLatency } from './metrics.js';
 import { loadBody, sentAtOf } from './payload.js';
@@ -44,8 +44,9 @@ let errorLogged = false;
 function connectArgs(token: string): [string, Params] {
   // `name` replaces the URL tag on k6's ws_* metrics: a token in the query must not become a tag value.
   const tags = { name: WS_PATH };
-  const url = `${common.gatewayUrl}${WS_PATH}`;
-  if (common.tokenIn === 'query') return [`${url}?token=${encodeURIComponent(token)}`, { tags }];
+  const url = `${common.gatewayUrl}${WS_PATH}${common.batchFrames ? `?${UPGRADE_OPTIONS.batch}=1` : ''}`;
+  const join = common.batchFrames ? '&' : '?';
+  if (common.tokenIn === 'query') return [`${url}${join}token=${encodeURIComponent(token)}`, { tags }];
   // k6/websockets ignores its `protocols` argument, so the subprotocols go in the header itself.
   return [url, { tags, headers: { 'Sec-WebSocket-Protocol': `${SUBPROTOCOL}, ${AUTH_SUBPROTOCOL_PREFIX}${token}` } }];
 }
@@ -151,6 +152,9 @@ export class ParleySocket {
         break;
       case 'message':
         this.message(frame, at);
+        break;
+      case 'messages':
+        for (const message of frame.messages) this.message({ type: 'message', ...message }, at);
         break;
       case 'ack':
         this.ack(frame, at);
