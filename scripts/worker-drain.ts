@@ -14,7 +14,9 @@
  * backends connected to the test database (pg_stat_activity), which is the
  * cost the worker's statements cause. Background processes (WAL writer,
  * checkpointer, autovacuum) are shared with everything else on the machine
- * and left out. Worker settings are passed through: `--env KEY=VALUE`.
+ * and left out. Worker settings are passed through: `--env KEY=VALUE`;
+ * `--setup SQL` runs a statement on the fresh database before the run (to
+ * try a schema change, e.g. an index option, before writing its migration).
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     body: { type: 'string', default: '60' },
     env: { type: 'string', multiple: true, default: [] },
+    setup: { type: 'string', multiple: true, default: [] },
   },
 });
 const mode = values.mode!;
@@ -47,7 +50,7 @@ const bodyLength = Number(values.body);
 if (!['drain', 'steady', 'both'].includes(mode) || ![rooms, users, messages, rate, seconds, bodyLength].every((n) => n > 0)) {
   process.stderr.write(
     'usage: node dist/scripts/worker-drain.js [--mode drain|steady|both] [--rooms 500] [--users 500] [--messages 200000]\n' +
-      '       [--rate 1000] [--seconds 30] [--body 60] [--env WORKER_X=value ...]\n',
+      '       [--rate 1000] [--seconds 30] [--body 60] [--env WORKER_X=value ...] [--setup SQL ...]\n',
   );
   process.exit(2);
 }
@@ -148,6 +151,7 @@ async function fixture(): Promise<Fixture> {
   const userIds = Array.from({ length: users }, () => randomUUID());
   await db.sql`insert into users (id, username, password_hash) select id, 'u' || n, 'x' from unnest(${userIds}::uuid[]) with ordinality as t(id, n)`;
   await db.sql`insert into rooms (id, kind, name) select id, 'public', 'r' || n from unnest(${roomIds}::uuid[]) with ordinality as t(id, n)`;
+  for (const statement of values.setup!) await db.sql.unsafe(statement);
   await db.sql`analyze`;
   const messaging = testMessaging(r, db, { streams: { persistMaxBacklog: 0 } });
   const body = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor '.repeat(10).slice(0, bodyLength);
@@ -286,7 +290,7 @@ function latency(before: Map<string, number>, after: Map<string, number>): strin
 }
 
 async function main(): Promise<void> {
-  out(`rooms ${rooms}, users ${users}, body ~${bodyLength} chars, worker env ${JSON.stringify(workerEnv)}`);
+  out(`rooms ${rooms}, users ${users}, body ~${bodyLength} chars, worker env ${JSON.stringify(workerEnv)}, setup ${JSON.stringify(values.setup)}`);
   for (const run of mode === 'both' ? [drain, steady] : mode === 'drain' ? [drain] : [steady]) {
     const f = await fixture();
     try {
