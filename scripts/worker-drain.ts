@@ -6,11 +6,13 @@
  *   the real publish path (RedisPublisher, publish.lua), then starts a real
  *   worker process (dist/worker/main.js) and times it until every stream is
  *   empty: rows/s, rows per batch, worker CPU, Postgres CPU.
- * - steady: with a worker running, publishes --rate messages/s for
+ * - steady: with the worker running, publishes --rate messages/s for
  *   --seconds and reports the same, plus the accepted→committed latency
  *   (the worker's histogram) and the highest backlog seen.
  *
- * CPU is read from /proc/<pid>/stat: the worker process, and the Postgres
+ * `--workers N` starts N worker processes: N consumers of every partition.
+ *
+ * CPU is read from /proc/<pid>/stat: the worker processes, and the Postgres
  * backends connected to the test database (pg_stat_activity), which is the
  * cost the worker's statements cause. Background processes (WAL writer,
  * checkpointer, autovacuum) are shared with everything else on the machine
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     body: { type: 'string', default: '60' },
     env: { type: 'string', multiple: true, default: [] },
     setup: { type: 'string', multiple: true, default: [] },
+    workers: { type: 'string', default: '1' },
   },
 });
 const mode = values.mode!;
@@ -47,10 +50,11 @@ const messages = Number(values.messages);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const bodyLength = Number(values.body);
-if (!['drain', 'steady', 'both'].includes(mode) || ![rooms, users, messages, rate, seconds, bodyLength].every((n) => n > 0)) {
+const workers = Number(values.workers);
+if (!['drain', 'steady', 'both'].includes(mode) || ![rooms, users, messages, rate, seconds, bodyLength, workers].every((n) => n > 0)) {
   process.stderr.write(
     'usage: node dist/scripts/worker-drain.js [--mode drain|steady|both] [--rooms 500] [--users 500] [--messages 200000]\n' +
-      '       [--rate 1000] [--seconds 30] [--body 60] [--env WORKER_X=value ...] [--setup SQL ...]\n',
+      '       [--rate 1000] [--seconds 30] [--body 60] [--workers 1] [--env WORKER_X=value ...] [--setup SQL ...]\n',
   );
   process.exit(2);
 }
@@ -76,7 +80,7 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** CPU of the worker and of the Postgres backends serving the test database, between start() and stop(). */
+/** CPU of the workers and of the Postgres backends serving the test database, between start() and stop(). */
 class CpuMeter {
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
@@ -84,11 +88,15 @@ class CpuMeter {
   private timer: NodeJS.Timeout | null = null;
   constructor(
     private readonly db: TestDatabase,
-    private readonly worker: ServiceProcess,
+    private readonly workers: ServiceProcess[],
   ) {}
 
+  private workerCpu(): number {
+    return this.workers.reduce((sum, w) => sum + (cpuSeconds(w.child.pid!) ?? 0), 0);
+  }
+
   async start(): Promise<void> {
-    this.workerStart = cpuSeconds(this.worker.child.pid!) ?? 0;
+    this.workerStart = this.workerCpu();
     await this.sample();
     // Backends the pool opens later are found by the periodic sample; the
     // CPU they spent before being seen is lost (at most one interval's worth).
@@ -113,17 +121,21 @@ class CpuMeter {
     await this.sample();
     let postgres = 0;
     for (const [pid, start] of this.first) postgres += this.last.get(pid)! - start;
-    return { worker: (cpuSeconds(this.worker.child.pid!) ?? 0) - this.workerStart, postgres, backends: this.first.size };
+    return { worker: this.workerCpu() - this.workerStart, postgres, backends: this.first.size };
   }
 }
 
-/** The worker's own series, keyed by name and labels other than the registry's default `service`. */
-async function workerMetrics(worker: ServiceProcess): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.opsPort}/metrics`)).text();
+/** The workers' own series summed, keyed by name and labels other than the registry's default `service`. */
+async function workerMetrics(procs: ServiceProcess[]): Promise<Map<string, number>> {
   const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(parley_worker_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+|\+Inf)$/.exec(line);
-    if (m) values.set(m[1]!.replace(/,?service="[^"]*"/, '').replace('{,', '{').replace('{}', ''), Number(m[2]));
+  for (const worker of procs) {
+    const text = await (await fetch(`http://127.0.0.1:${worker.opsPort}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const m = /^(parley_worker_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+|\+Inf)$/.exec(line);
+      if (!m) continue;
+      const key = m[1]!.replace(/,?service="[^"]*"/, '').replace('{,', '{').replace('{}', '');
+      values.set(key, (values.get(key) ?? 0) + Number(m[2]));
+    }
   }
   return values;
 }
@@ -182,8 +194,14 @@ async function fixture(): Promise<Fixture> {
   return { db, r, roomIds, userIds, publish };
 }
 
-function startWorker(f: Fixture): Promise<ServiceProcess> {
+/** --workers processes, each a consumer of every partition under its own name. */
+function startWorkers(f: Fixture): Promise<ServiceProcess[]> {
+  return Promise.all(Array.from({ length: workers }, (_, n) => startWorker(f, n)));
+}
+
+function startWorker(f: Fixture, n: number): Promise<ServiceProcess> {
   return startService('worker', {
+    WORKER_CONSUMER_NAME: `drain-${n}`,
     DATABASE_URL: f.db.url,
     DATABASE_MIGRATE: 'false',
     REDIS_URL: f.r.config.url,
@@ -203,13 +221,13 @@ async function drain(f: Fixture): Promise<void> {
   const t0 = Date.now();
   await f.publish(messages);
   out(`filled ${messages} envelopes in ${((Date.now() - t0) / 1000).toFixed(1)} s; backlog ${await backlog(f.r)}`);
-  const worker = await startWorker(f);
+  const procs = await startWorkers(f);
   try {
     // The worker starts consuming before it reports ready: time from the
     // first backlog poll after ready, counting only what was left then.
-    const meter = new CpuMeter(f.db, worker);
+    const meter = new CpuMeter(f.db, procs);
     await meter.start();
-    const m0 = await workerMetrics(worker);
+    const m0 = await workerMetrics(procs);
     const left = await backlog(f.r);
     const start = performance.now();
     let now = left;
@@ -219,7 +237,7 @@ async function drain(f: Fixture): Promise<void> {
     }
     const elapsed = (performance.now() - start) / 1000;
     const cpu = await meter.stop();
-    const b = batchStats(m0, await workerMetrics(worker));
+    const b = batchStats(m0, await workerMetrics(procs));
     const [{ count }] = await f.db.sql<{ count: number }[]>`select count(*)::int as count from messages`;
     out(
       `drain: ${left} rows in ${elapsed.toFixed(2)} s = ${Math.round(left / elapsed)} rows/s; ` +
@@ -229,7 +247,7 @@ async function drain(f: Fixture): Promise<void> {
         `messages table ${count}/${messages}`,
     );
   } finally {
-    await worker.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
   }
 }
 
@@ -238,13 +256,13 @@ async function steady(f: Fixture): Promise<void> {
   // the message's accepted-at time: one message per room first, persisted
   // before the measured run, keeps that out of the persistence latency.
   await f.publish(rooms);
-  const worker = await startWorker(f);
+  const procs = await startWorkers(f);
   try {
     while ((await backlog(f.r)) > 0) await sleep(50);
     await sleep(1000);
-    const meter = new CpuMeter(f.db, worker);
+    const meter = new CpuMeter(f.db, procs);
     await meter.start();
-    const m0 = await workerMetrics(worker);
+    const m0 = await workerMetrics(procs);
     const start = performance.now();
     const total = rate * seconds;
     let sent = 0;
@@ -265,7 +283,7 @@ async function steady(f: Fixture): Promise<void> {
     const elapsed = (performance.now() - start) / 1000;
     while ((await backlog(f.r)) > 0) await sleep(20);
     const cpu = await meter.stop();
-    const m1 = await workerMetrics(worker);
+    const m1 = await workerMetrics(procs);
     const b = batchStats(m0, m1);
     out(
       `steady ${rate} msg/s for ${elapsed.toFixed(1)} s: ${b.persisted} rows, ${b.batches} batches, ${b.perBatch.toFixed(1)} rows/batch; ` +
@@ -273,7 +291,7 @@ async function steady(f: Fixture): Promise<void> {
         `max backlog seen ${maxBacklog}; persist latency ${latency(m0, m1)}`,
     );
   } finally {
-    await worker.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
   }
 }
 
@@ -296,7 +314,7 @@ function latency(before: Map<string, number>, after: Map<string, number>): strin
 }
 
 async function main(): Promise<void> {
-  out(`rooms ${rooms}, users ${users}, body ~${bodyLength} chars, worker env ${JSON.stringify(workerEnv)}, setup ${JSON.stringify(values.setup)}`);
+  out(`rooms ${rooms}, users ${users}, body ~${bodyLength} chars, workers ${workers}, worker env ${JSON.stringify(workerEnv)}, setup ${JSON.stringify(values.setup)}`);
   for (const run of mode === 'both' ? [drain, steady] : mode === 'drain' ? [drain] : [steady]) {
     const f = await fixture();
     try {
