@@ -41,11 +41,6 @@ export class PgMessageStore implements MessageStore, History {
     const col = <K extends keyof Envelope>(k: K) => batch.map((e) => e[k]);
     // Attachments go as JSON text (null for text messages) in one text[]
     // parameter, cast to jsonb per row, so the batch stays one statement.
-    // Not COPY into a staging table: profiled during a drain, parsing the
-    // arrays is ~1 % of Postgres's time per row (index, GIN, trigger and
-    // constraint work is the rest, and COPY changes none of it), while a
-    // staging table costs a second write of every row and more statements
-    // per batch.
     const attachments = batch.map((e) => (e.file === undefined ? null : JSON.stringify(e.file)));
     const rooms = [...new Set(col('room'))];
     const authors = [...new Set(col('uid'))];
