@@ -1,16 +1,13 @@
 /**
- * PgMessageStore.append over real Postgres: what it reads per batch, and the
- * references to rooms and users that it enforces in place of foreign keys
- * (migration 00009). Its other semantics (idempotence, dropped rooms, deleted
- * authors, conflicts) are covered by worker/consumer.test.ts and the History
- * contract.
+ * PgMessageStore.append's cost, over real Postgres: what it reads per batch.
+ * Its semantics (idempotence, dropped rooms, deleted authors, conflicts) are
+ * covered by worker/consumer.test.ts and the History contract.
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectPostgres, type Sql } from '../db/connect.js';
 import type { Envelope } from '../broker/envelope.js';
-import type { Tx } from '../db/connect.js';
 import { testLogger } from '../testing/logger.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { PgMessageStore } from './pg-message-store.js';
@@ -62,44 +59,4 @@ test('small batches read rooms and users by key, not by scanning them, once Post
   for (const size of [4, 1, 3, 4, 2, 4, 8, 4]) inserted += (await store.append(batch(size))).inserted;
   assert.equal(inserted, 30);
   assert.deepEqual(await scans(), start);
-});
-
-test('deleting a room deletes its messages, deleting a user leaves their messages without author, as the foreign keys did', async () => {
-  const store = new PgMessageStore(db.sql);
-  const [room] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'doomed') returning id`;
-  const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('leaver', 'x') returning id`;
-  const mine = batch(3).map((e) => ({ ...e, room: room!.id }));
-  const theirs = batch(2).map((e) => ({ ...e, uid: user!.id }));
-  assert.equal((await store.append([...mine, ...theirs])).inserted, 5);
-  await db.sql`delete from rooms where id = ${room!.id}`;
-  await db.sql`delete from users where id = ${user!.id}`;
-  const [left] = await db.sql<{ n: number }[]>`select count(*)::int as n from messages where room_id = ${room!.id}`;
-  assert.equal(left!.n, 0);
-  const authors = await db.sql<{ author_id: string | null }[]>`select author_id from messages where id = any(${theirs.map((e) => e.id)}::uuid[])`;
-  assert.deepEqual(authors.map((a) => a.author_id), [null, null]);
-});
-
-test('a room deleted while a batch is being written waits for its commit and then takes the batch\'s rows too', async () => {
-  const [room] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'racing') returning id`;
-  const rows = batch(3).map((e) => ({ ...e, room: room!.id }));
-  let deleted = false;
-  let deletion: Promise<unknown> = Promise.resolve();
-  await db.sql.begin(async (tx: Tx) => {
-    const result = await new PgMessageStore(tx as unknown as Sql).append(rows);
-    assert.equal(result.inserted, 3);
-    deletion = one`delete from rooms where id = ${room!.id}`.then(() => (deleted = true));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(deleted, false, 'the delete waits for the batch holding the room');
-  });
-  await deletion;
-  const [left] = await db.sql<{ n: number }[]>`select count(*)::int as n from messages where room_id = ${room!.id}`;
-  assert.equal(left!.n, 0, 'no message outlives its room');
-});
-
-test('a batch written after its room was deleted drops the room\'s messages and keeps the rest', async () => {
-  const [room] = await db.sql<{ id: string }[]>`insert into rooms (kind, name) values ('private', 'gone') returning id`;
-  await db.sql`delete from rooms where id = ${room!.id}`;
-  const rows = [...batch(2).map((e) => ({ ...e, room: room!.id })), ...batch(2)];
-  const result = await new PgMessageStore(db.sql).append(rows);
-  assert.deepEqual({ inserted: result.inserted, dropped: result.dropped }, { inserted: 2, dropped: 2 });
 });

@@ -3,11 +3,11 @@
  *
  * `append` writes a whole batch with one INSERT … SELECT FROM unnest(…),
  * `ON CONFLICT (room_id, seq) DO NOTHING`, so redelivered batches are no-ops.
- * The SELECT joins rooms and left-joins users (each read and locked by
- * primary key for the batch's ids, see below): a message whose room was
- * deleted while it was queued is skipped, and one whose author was deleted
- * is stored with a null author_id, as the delete's trigger would have left it
- * (migration 00009: these locks replace per-row foreign key checks).
+ * The SELECT joins rooms and left-joins users (each read by primary key for
+ * the batch's ids, see below): a message whose room was
+ * deleted while it was queued is skipped (otherwise its foreign key would fail
+ * the whole batch on every retry, forever), and one whose author was deleted
+ * is stored with a null author_id, as `on delete set null` would have left it.
  * Rows the insert skipped are then classified, in a second statement with a
  * fresh snapshot so rows committed concurrently by another worker count as
  * duplicates: room gone = dropped, same message id stored = duplicate
@@ -45,10 +45,7 @@ export class PgMessageStore implements MessageStore, History {
     const rooms = [...new Set(col('room'))];
     const authors = [...new Set(col('uid'))];
     // rooms and users are read by primary key for this batch's distinct ids
-    // only (`= any`), each once, in a materialized CTE, and locked FOR KEY
-    // SHARE: messages have no foreign keys (migration 00009), so this lock is
-    // what keeps a room or author from being deleted under the batch; their
-    // delete waits for the commit, then its trigger cascades to these rows. postgres.js prepares
+    // only (`= any`), each once, in a materialized CTE. postgres.js prepares
     // this statement, and with batches of every size Postgres settles on a
     // generic plan: joined as whole tables, that plan hash-joined a sequential
     // scan of rooms and of users on every batch, which at a steady trickle of
@@ -56,8 +53,8 @@ export class PgMessageStore implements MessageStore, History {
     // `= any` became an extra index condition of a nested loop, repeating the
     // whole array's lookups for every row (3x slower at 500 rows).
     const inserted = await this.sql<{ id: string }[]>`
-      with r as materialized (select id from rooms where id = any(${rooms}::uuid[]) for key share),
-           u as materialized (select id from users where id = any(${authors}::uuid[]) for key share)
+      with r as materialized (select id from rooms where id = any(${rooms}::uuid[])),
+           u as materialized (select id from users where id = any(${authors}::uuid[]))
       insert into messages (room_id, seq, id, author_id, author_name, cmid, kind, body, attachment, created_at)
       select t.room_id, t.seq, t.id, u.id, t.author_name, t.cmid, t.kind, t.body, t.attachment::jsonb, to_timestamp(t.ts / 1000.0)
       from unnest(
