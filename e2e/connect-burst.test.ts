@@ -1,7 +1,8 @@
 /**
- * Many upgrades completed at once: every socket is welcomed. Guards the
- * gateway's corked asynchronous upgrade (gateway/upgrade.ts): the uWS bug it
- * must not meet would close sockets right after `open`, before `welcome`.
+ * Many upgrades completed at once: every socket is welcomed. The check for
+ * the uWS bug gateway/upgrade.ts works around (a socket closed right after
+ * `open`, before `welcome`); run it again before corking upgrades in a uWS
+ * build with the upstream fix.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

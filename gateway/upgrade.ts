@@ -89,20 +89,19 @@ export function createUpgrade(deps: UpgradeDeps) {
           catchingUp: null,
           limits: null,
         };
-        // Inside res.cork(): uncorked, uWS writes the 101 response piece by
-        // piece (about 25 send() calls, ~190 µs of CPU per upgrade measured on
-        // the benchmark machine, and a warning line on stderr each time);
-        // corked it is one send() (~15 µs). Upstream bug to know
-        // (uNetworking/uWebSockets.js#1108, fixed in uWebSockets#1929, not in
-        // the build we can load): when the new WebSocket is reallocated in
-        // place, cork()'s epilogue reads stale HTTP state and may close the
-        // socket right after `open`; the reports need a send inside `open`.
-        // Our `open` sends nothing synchronously (welcome waits for the room
-        // subscriptions), and 48,000 corked asynchronous upgrades, with and
-        // without a send in `open`, closed none early in this build. A socket
-        // it did close would show as a close before `welcome`, which clients
-        // handle as any lost connection (reconnect and resume).
-        res.cork(() => res.upgrade<Conn>(conn, key, auth.protocol, extensions, context));
+        // Deliberately NOT inside res.cork(), though corked it would cost far
+        // less: uncorked, uWS writes the 101 piece by piece (about 25 send()
+        // calls, ~190 µs of CPU per upgrade on the benchmark machine, and a
+        // warning line on stderr each time), corked one send() (~15 µs). But
+        // after an asynchronous upgrade, cork()'s epilogue can read the old
+        // HTTP state from memory the new WebSocket now occupies and shut the
+        // socket down right after `open` (uNetworking/uWebSockets.js#1108;
+        // fixed upstream in uWebSockets#1929, not in the build we can load).
+        // Measured with cork: 4 of 10,000 sockets of a benchmark closed
+        // before `welcome`, none of 1,000 in e2e/connect-burst.test.ts. A
+        // connect that fails at random costs more than the CPU. upgrade()
+        // writes the 101 itself.
+        res.upgrade<Conn>(conn, key, auth.protocol, extensions, context);
       } catch (err) {
         if (aborted) return;
         const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
