@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../config/slices.js';
+import { SELF_BATCHED_SCRIPTS } from './scripts.js';
 import type { Logger } from '../log.js';
 
 export type { Redis };
@@ -57,6 +58,10 @@ export async function connectRedis(
     maxRetriesPerRequest: 3,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     enableAutoPipelining: options.autoPipelining === true,
+    // The publish script batches itself (PublishBatcher, one call per turn
+    // and partition): pipelining it again would cost one more turn and a
+    // pipeline object per call.
+    autoPipeliningIgnoredCommands: [...SELF_BATCHED_SCRIPTS],
     // A server that accepts commands but stalls (paused, a slow script, a
     // half-open connection) must not hang callers either.
     ...(config.commandTimeoutMs ? { commandTimeout: config.commandTimeoutMs + (options.blockingMs ?? 0) } : {}),

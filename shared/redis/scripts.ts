@@ -14,6 +14,9 @@ type Arg = string | number;
  */
 export type PublishOutcome = [1, number] | [0, string] | [-1 | -2, string];
 
+/** Scripts whose callers batch them (shared/broker/publish-batch.ts): left out of ioredis auto-pipelining. */
+export const SELF_BATCHED_SCRIPTS = ['parleyPublish'] as const;
+
 type ScriptFn = (...args: Arg[]) => Promise<unknown>;
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
