@@ -58,8 +58,9 @@ export class Topics {
   }
 
   broadcast(topic: string, frame: ServerFrame): void {
-    if (frame.type === 'message') return this.message(topic, frame);
-    if (this.collected.has(topic)) this.send(topic);
+    const isMessage = frame.type === 'message';
+    // Anything but a message keeps its place after what the batch topic collected.
+    if (!isMessage && this.collected.has(topic)) this.send(topic);
     const app = this.app;
     if (!app) return;
     const plain = app.numSubscribers(topic);
@@ -67,22 +68,16 @@ export class Topics {
     if (plain + batched === 0) return;
     const encoded = encodeServerFrame(frame);
     if (plain > 0) app.publish(topic, encoded, false);
-    if (batched > 0) app.publish(batchTopic(topic), encoded, false);
-    this.metrics.framesOut.inc({ type: frame.type }, plain + batched);
+    if (batched > 0) {
+      if (isMessage) this.collect(topic, frame, encoded);
+      else app.publish(batchTopic(topic), encoded, false);
+    }
+    // Collected messages are counted when their frame is sent.
+    const sent = isMessage ? plain : plain + batched;
+    if (sent > 0) this.metrics.framesOut.inc({ type: frame.type }, sent);
   }
 
-  private message(room: string, frame: ServerFrameOf<'message'>): void {
-    const app = this.app;
-    if (!app) return;
-    const plain = app.numSubscribers(room);
-    const batched = app.numSubscribers(batchTopic(room));
-    if (plain + batched === 0) return;
-    const encoded = encodeServerFrame(frame);
-    if (plain > 0) {
-      app.publish(room, encoded, false);
-      this.metrics.framesOut.inc({ type: 'message' }, plain);
-    }
-    if (batched === 0) return;
+  private collect(room: string, frame: ServerFrameOf<'message'>, encoded: string): void {
     const { type: _type, ...message } = frame;
     const pending = this.collected.get(room);
     if (pending) pending.messages.push(message);
