@@ -1,8 +1,8 @@
 /**
- * Metrics of the Redis safety net, registered by every service that touches
- * room counters (gateway, api, worker).
+ * Metrics of the Redis message path and its safety net, registered by every
+ * service that touches room counters (gateway, api, worker).
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type RedisSafetyMetrics = ReturnType<typeof createRedisSafetyMetrics>;
 
@@ -13,6 +13,13 @@ export function createRedisSafetyMetrics(registry: Registry) {
       name: 'parley_redis_data_loss_total',
       help: 'Redis data losses detected (a partition epoch missing or replaced), counted once cluster-wide by the process that recorded it',
       labelNames: ['partition'] as const,
+      registers,
+    }),
+    /** How many messages each publish.lua call carried (see publish-batch.ts): whether batching happens. */
+    publishBatch: new Histogram({
+      name: 'parley_publish_batch_messages',
+      help: 'Messages per publish script call: the publishes of one event-loop turn and partition, up to REDIS_PUBLISH_BATCH_MAX',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers,
     }),
     reseeds: new Counter({

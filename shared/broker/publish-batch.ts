@@ -41,6 +41,8 @@ export interface PublishBatcherDeps {
   keys: RedisKeys;
   config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'>;
   replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
+  /** Observes each call's message count. */
+  batchSizes?: { observe(messages: number): void } | undefined;
 }
 
 export class PublishBatcher {
@@ -84,6 +86,7 @@ export class PublishBatcher {
       callKeys.push(...message.keys);
       args.push(...message.fields);
     }
+    this.deps.batchSizes?.observe(batch.length);
     let outcomes: PublishOutcome[];
     try {
       outcomes = await scripts.publish(callKeys, args);

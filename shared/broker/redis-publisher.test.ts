@@ -263,7 +263,15 @@ describe('RedisPublisher (publish.lua)', () => {
     const m = messaging();
     let calls = 0;
     const counted = { ...m.scripts, publish: (k: string[], a: (string | number)[]) => (calls++, m.scripts.publish(k, a)) };
-    const p = new RedisPublisher({ scripts: counted, keys, config: { ...STREAMS, publishBatchMax: 128 }, epochs: m.epochs, seeder: m.seeder });
+    const sizes: number[] = [];
+    const p = new RedisPublisher({
+      scripts: counted,
+      keys,
+      config: { ...STREAMS, publishBatchMax: 128 },
+      epochs: m.epochs,
+      seeder: m.seeder,
+      batchSizes: { observe: (n) => sizes.push(n) },
+    });
     // Rooms of one partition, each seeded by a first publish (calls not counted).
     const rooms: string[] = [];
     while (rooms.length < 4) {
@@ -275,6 +283,7 @@ describe('RedisPublisher (publish.lua)', () => {
     const sent = rooms.flatMap((id) => Array.from({ length: 10 }, (_, i) => ({ id, cmid: `m${i}` })));
     const accepted = await Promise.all(sent.map(({ id, cmid }) => p.publish(input(id, cmid))));
     assert.equal(calls, 1, 'one call for 40 messages of one partition');
+    assert.equal(sizes.at(-1), 40, 'parley_publish_batch_messages sees the call\'s 40 messages');
     for (const id of rooms) {
       assert.deepEqual(accepted.filter((a) => a.room === id).map((a) => a.seq), Array.from({ length: 10 }, (_, i) => i + 2));
     }

@@ -42,6 +42,8 @@ export interface RedisPublisherDeps {
   seeder: SeqSeeder;
   /** Replicas every ack waits for (WAIT on the connection the scripts run on); absent: none. */
   replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
+  /** Observes the messages per publish.lua call (parley_publish_batch_messages). */
+  batchSizes?: { observe(messages: number): void } | undefined;
 }
 
 /** Refusals repaired before giving up: an epoch, a seed, a bump, a seed after it, and one spare. */
@@ -58,6 +60,7 @@ export class RedisPublisher implements MessagePublisher {
       keys: deps.keys,
       config: { ...deps.config, publishBatchMax: deps.config.publishBatchMax ?? 128 },
       replication: deps.replication,
+      batchSizes: deps.batchSizes,
     });
   }
 

@@ -54,6 +54,7 @@ export function createMessaging(deps: MessagingDeps): Messaging {
     epochs,
     seeder,
     replication: streams.ackReplicas ? { redis, replicas: streams.ackReplicas, timeoutMs: streams.ackTimeoutMs ?? 250 } : undefined,
+    batchSizes: metrics.publishBatch,
   });
   return { scripts, ledger, epochs, seeder, roomLog, publisher, metrics };
 }

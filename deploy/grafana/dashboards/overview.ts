@@ -221,7 +221,20 @@ export const overviewDashboard = dashboard({
             unit: 'short',
             min: 0,
           }),
-          24,
+          16,
+        ),
+        sized(
+          timeseries({
+            title: 'Messages per publish call',
+            description: 'Messages each publish script call to Redis carried: the publishes a process made in one event-loop turn, per partition (REDIS_PUBLISH_BATCH_MAX). Near 1 at moderate rates; it grows with bursts, and with it the Redis cost per message falls.',
+            queries: [0.5, 0.99].map((q) => ({
+              expr: `histogram_quantile(${q}, sum by (le) (rate(parley_publish_batch_messages_bucket[${RI}])))`,
+              legend: `p${q * 100}`,
+            })),
+            unit: 'short',
+            min: 0,
+          }),
+          8,
         ),
       ],
     },
