@@ -26,7 +26,7 @@ export function batchTopic(room: string): string {
 
 /** The topic a socket joins for a room's live frames. */
 export function roomTopic(conn: Pick<Conn, 'batch'>, room: string): string {
-  return conn.batch ? room + BATCH_SUFFIX : room;
+  return conn.batch ? batchTopic(room) : room;
 }
 
 export class Topics {
@@ -63,14 +63,15 @@ export class Topics {
     if (!isMessage && this.collected.has(topic)) this.send(topic);
     const app = this.app;
     if (!app) return;
+    const batch = batchTopic(topic);
     const plain = app.numSubscribers(topic);
-    const batched = app.numSubscribers(batchTopic(topic));
+    const batched = app.numSubscribers(batch);
     if (plain + batched === 0) return;
     const encoded = encodeServerFrame(frame);
     if (plain > 0) app.publish(topic, encoded, false);
     if (batched > 0) {
       if (isMessage) this.collect(topic, frame, encoded);
-      else app.publish(batchTopic(topic), encoded, false);
+      else app.publish(batch, encoded, false);
     }
     // Collected messages are counted when their frame is sent.
     const sent = isMessage ? plain : plain + batched;
@@ -99,13 +100,14 @@ export class Topics {
     this.collected.delete(room);
     const app = this.app;
     if (!pending || !app) return;
-    const recipients = app.numSubscribers(batchTopic(room));
+    const batch = batchTopic(room);
+    const recipients = app.numSubscribers(batch);
     if (recipients === 0) return;
     if (pending.messages.length === 1) {
-      app.publish(batchTopic(room), pending.first, false);
+      app.publish(batch, pending.first, false);
       this.metrics.framesOut.inc({ type: 'message' }, recipients);
     } else {
-      app.publish(batchTopic(room), encodeServerFrame({ type: 'messages', messages: pending.messages }), false);
+      app.publish(batch, encodeServerFrame({ type: 'messages', messages: pending.messages }), false);
       this.metrics.framesOut.inc({ type: 'messages' }, recipients);
     }
   }
