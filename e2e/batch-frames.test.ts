@@ -25,12 +25,7 @@ describe('multi-message frames (?batch=1)', () => {
     for (const ref of refs) aliceWs.send({ type: 'publish', ref, room, cmid: ref, body: `message ${ref}` });
     for (const ref of refs) assert.equal((await aliceWs.reply(ref)).type, 'ack');
   };
-  const room = async (name: string) => {
-    const res = await c.post<{ id: string }>('/v1/rooms', { name, visibility: 'public' }, alice.accessToken);
-    assert.equal(res.status, 201);
-    assert.equal((await c.post(`/v1/rooms/${res.body.id}/join`, undefined, bob.accessToken)).status, 200);
-    return res.body.id;
-  };
+  const room = (name: string) => c.publicRoom(name, alice, [bob]);
   const seqsIn = (frames: ServerFrame[], r: string) => frames.flatMap((f) => (f.type === 'message' && f.room === r ? [f.seq] : []));
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

@@ -41,6 +41,8 @@ export interface Cluster {
   request<T = Problem>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
   /** Registers and logs in a new user. */
   user(username: string): Promise<TokenResponse>;
+  /** Creates a public room owned by `owner`, joined by each of `members`; resolves its id. */
+  publicRoom(name: string, owner: TokenResponse, members?: TokenResponse[]): Promise<string>;
   connect(gateway: number, token: string | null, options?: ConnectOptions): Promise<ParleySocket>;
   /** Makes `stop()` also stop a process the test started itself. */
   adopt(proc: ServiceProcess): void;
@@ -143,6 +145,15 @@ export async function startCluster(
         const login = await request<TokenResponse>('POST', '/v1/auth/login', credentials);
         if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
         return login.body;
+      },
+      async publicRoom(name, owner, members = []) {
+        const created = await request<{ id: string }>('POST', '/v1/rooms', { name, visibility: 'public' }, owner.accessToken);
+        if (created.status !== 201) throw new Error(`create room ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+        for (const member of members) {
+          const joined = await request('POST', `/v1/rooms/${created.body.id}/join`, undefined, member.accessToken);
+          if (joined.status !== 200) throw new Error(`${member.user.username} join ${name}: ${joined.status} ${JSON.stringify(joined.body)}`);
+        }
+        return created.body.id;
       },
       connect: (gateway, token, connectOptions) => ParleySocket.connect(gatewayUrls[gateway]!, token, connectOptions),
       adopt: (proc) => void procs.push(proc),

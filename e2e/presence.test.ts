@@ -65,6 +65,24 @@ describe('presence', () => {
     assert.equal(await redis.zscore(keys.presenceOnline(), dana.user.id), null);
   });
 
+  test('a connect\'s online announcement carries the custom status and reaches each of the user\'s rooms, as read at the upgrade', async () => {
+    const fay = await c.user('fay');
+    const status = { text: 'in a meeting', away: true };
+    assert.equal((await c.request('PUT', '/v1/me/status', status, fay.accessToken)).status, 200);
+    const room = await c.publicRoom('fays-room', fay, [observer]);
+    const watcher = await c.connect(1, observer.accessToken);
+    await watcher.next('welcome');
+    const ws = await c.connect(0, fay.accessToken);
+    await ws.next('welcome');
+    for (const where of [room, GLOBAL_ROOM_ID]) {
+      const online = await watcher.next('presence', (p) => p.user.id === fay.user.id && p.room === where && p.online);
+      assert.deepEqual({ user: online.user, status: online.status }, { user: { id: fay.user.id, username: fay.user.username }, status }, where);
+      assert.ok(online.lastSeen);
+    }
+    await ws.close();
+    await watcher.close();
+  });
+
   test('a gateway killed with SIGKILL: its users go offline for everyone, with no entries left behind', async () => {
     const eve = await c.user('eve');
     const victim = c.gateways[1]!;

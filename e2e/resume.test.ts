@@ -28,12 +28,7 @@ describe('gapless resume', () => {
       for (const ref of batch) assert.equal((await aliceWs.reply(ref)).type, 'ack');
     }
   };
-  const room = async (name: string) => {
-    const res = await c.post<{ id: string }>('/v1/rooms', { name, visibility: 'public' }, alice.accessToken);
-    assert.equal(res.status, 201);
-    assert.equal((await c.post(`/v1/rooms/${res.body.id}/join`, undefined, bob.accessToken)).status, 200);
-    return res.body.id;
-  };
+  const room = (name: string) => c.publicRoom(name, alice, [bob]);
   const client = (gateway = 0) =>
     new ResumingClient({ url: c.gatewayUrls[gateway]!, apiUrl: c.apiUrl, token: bob.accessToken });
   const seqs = (messages: ChatMessage[] | undefined) => (messages ?? []).map((m) => m.seq);
