@@ -23,7 +23,7 @@ import { decodeEnvelope, type Envelope } from './envelope.js';
 import type { PublishInput } from '../ports.js';
 import type { FileRef } from '../protocol/frames.js';
 
-const STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60 };
+const STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60, publishBatchMax: 128 };
 const author = { id: '11111111-1111-4111-8111-111111111111', username: 'alice' };
 const input = (room: string, cmid: string, body = `body ${cmid}`): PublishInput => ({ room, author, cmid, kind: 'text', body });
 const FILE: FileRef = {

@@ -37,7 +37,7 @@ import type { SeqSeeder } from './seq-seeder.js';
 export interface RedisPublisherDeps {
   scripts: Scripts;
   keys: RedisKeys;
-  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'> & Partial<Pick<StreamsConfig, 'publishBatchMax'>>;
+  config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'>;
   epochs: RedisEpochs;
   seeder: SeqSeeder;
   /** Replicas every ack waits for (WAIT on the connection the scripts run on); absent: none. */
@@ -58,7 +58,7 @@ export class RedisPublisher implements MessagePublisher {
     this.batcher = new PublishBatcher({
       scripts: deps.scripts,
       keys: deps.keys,
-      config: { ...deps.config, publishBatchMax: deps.config.publishBatchMax ?? 128 },
+      config: deps.config,
       replication: deps.replication,
       batchSizes: deps.batchSizes,
     });
@@ -103,8 +103,9 @@ export class RedisPublisher implements MessagePublisher {
   private async tryPublish(input: PublishInput, attachment: string, id: string, acceptedAt: number): Promise<Accepted> {
     const { keys } = this.deps;
     const room = input.room;
-    const [status, value] = await this.batcher.submit(partitionOf(room), {
-      keys: [keys.roomCounter(room), keys.roomLog(room), keys.publishDedup(room, input.author.id, input.cmid)],
+    const { partition, keys: publishKeys } = keys.publishKeys(room, input.author.id, input.cmid);
+    const [status, value] = await this.batcher.submit(partition, {
+      keys: publishKeys,
       fields: [
         keys.roomChannel(room),
         id,

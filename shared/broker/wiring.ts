@@ -23,8 +23,8 @@ export interface MessagingDeps {
   redis: Redis;
   sql: Sql;
   keys: RedisKeys;
-  streams: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds'> &
-    Partial<Pick<StreamsConfig, 'ackReplicas' | 'ackTimeoutMs' | 'publishBatchMax'>>;
+  streams: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'> &
+    Partial<Pick<StreamsConfig, 'ackReplicas' | 'ackTimeoutMs'>>;
   logger: Logger;
   registry: Registry;
 }

@@ -24,6 +24,10 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 
 export function redisKeys(prefix: string) {
   const tag = (room: string) => `{p${partitionOf(room)}}`;
+  // The key formats a publish touches, from a tag computed once (publishKeys, below).
+  const counterKey = (t: string, room: string) => `${prefix}${t}:room:${room}:counter`;
+  const logKey = (t: string, room: string) => `${prefix}${t}:room:${room}:log`;
+  const dedupKey = (t: string, room: string, userId: string, cmid: string) => `${prefix}${t}:room:${room}:cmid:${userId}:${cmid}`;
   return {
     prefix,
     /**
@@ -32,7 +36,7 @@ export function redisKeys(prefix: string) {
      * missing or stale counter is seeded again by seed.lua, past anything that
      * may have been acked before (see SeqSeeder). No TTL.
      */
-    roomCounter: (room: string) => `${prefix}${tag(room)}:room:${room}:counter`,
+    roomCounter: (room: string) => counterKey(tag(room), room),
     /**
      * STRING: the plain counter of releases before epochs. Read once, as a
      * lower bound, when the room's counter is seeded, and deleted then.
@@ -47,10 +51,18 @@ export function redisKeys(prefix: string) {
     partitionEpoch: (partition: number) => `${prefix}{p${partition}}:epoch`,
     epochOfRoom: (room: string) => `${prefix}${tag(room)}:epoch`,
     /** STREAM of the room's recent messages, entry id `<seq>-0`, trimmed with MAXLEN ~. */
-    roomLog: (room: string) => `${prefix}${tag(room)}:room:${room}:log`,
+    roomLog: (room: string) => logKey(tag(room), room),
     /** STRING `seq:id:createdAtMs` per (room, user, cmid), with TTL: idempotent publish. */
-    publishDedup: (room: string, userId: string, cmid: string) =>
-      `${prefix}${tag(room)}:room:${room}:cmid:${userId}:${cmid}`,
+    publishDedup: (room: string, userId: string, cmid: string) => dedupKey(tag(room), room, userId, cmid),
+    /**
+     * The partition and the three keys one publish touches (roomCounter,
+     * roomLog, publishDedup), hashing the room once: this runs per message.
+     */
+    publishKeys: (room: string, userId: string, cmid: string) => {
+      const partition = partitionOf(room);
+      const t = `{p${partition}}`;
+      return { partition, keys: [counterKey(t, room), logKey(t, room), dedupKey(t, room, userId, cmid)] as [string, string, string] };
+    },
     /** STRING, PX = half the typing display time: at most one typing announcement per user and room per period. */
     typing: (room: string, userId: string) => `${prefix}${tag(room)}:room:${room}:typing:${userId}`,
     /** STREAM of messages waiting to be written to Postgres; the worker deletes entries after commit. */

@@ -10,7 +10,7 @@ import { testLogger } from './logger.js';
 import type { TestDatabase } from './postgres.js';
 import type { TestRedis } from './redis.js';
 
-export const TEST_STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 600 };
+export const TEST_STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 600, publishBatchMax: 128 };
 
 export function testMessaging(
   r: TestRedis,
