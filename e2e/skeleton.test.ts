@@ -11,8 +11,8 @@ import { UpgradeRejected, type ParleySocket } from '../shared/client/socket.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type MeResponse, type Problem, type TokenResponse } from '../shared/http/schemas.js';
 import type { Static } from 'typebox';
 import { ERRORS } from '../shared/errors.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 async function rejected(promise: Promise<unknown>): Promise<UpgradeRejected> {
   try {

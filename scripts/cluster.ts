@@ -10,7 +10,7 @@ import { POSTGRES_HINT } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
 import { runMain } from '../shared/process.js';
-import { startService, type ServiceProcess } from '../shared/processes.js';
+import { startService, type ServiceProcess } from '../testkit/processes.js';
 import { generateSigningJwk } from '../api/auth/keys.js';
 
 const env = process.env;

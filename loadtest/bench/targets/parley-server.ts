@@ -9,8 +9,8 @@
  */
 import { UPGRADE_OPTIONS } from '../../../shared/protocol/frames.js';
 import { randomBytes } from 'node:crypto';
-import { startCluster, type Cluster } from '../../../e2e/cluster.js';
-import { startRedisServer, type OwnRedis } from '../../../shared/testing/redis-server.js';
+import { startCluster, type Cluster } from '../../../testkit/cluster.js';
+import { startRedisServer, type OwnRedis } from '../../../testkit/redis-server.js';
 import { loadApiConfig } from '../../../api/config.js';
 import { loadSigningKeys } from '../../../api/auth/keys.js';
 import { createTokenIssuer } from '../../../api/auth/tokens.js';
