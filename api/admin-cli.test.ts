@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../testkit/postgres.js';
 
 const CLI = fileURLToPath(new URL('./admin-cli.js', import.meta.url));
 

@@ -1,13 +1,17 @@
 /**
  * The api's composition root: every component wired once, from connections
- * and a config. main.ts serves what this builds; the route tests' fixture
- * (testing.ts) builds the same thing over a test database and key prefix.
+ * and a config (`composeApi`), and the process around it: connections,
+ * background work and shutdown (`startApi`). main.ts serves what `startApi`
+ * returns; the route tests' fixture (testing.ts) starts the same thing over a
+ * test database and key prefix and drives it with `inject`.
  */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { Sql } from '../shared/db/connect.js';
+import { connectPostgres, type Sql } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
 import type { Logger } from '../shared/log.js';
-import type { RedisKeys } from '../shared/redis/keys.js';
+import { checkEvictionPolicy, connectRedis } from '../shared/redis/connect.js';
+import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import { createMessaging, type Messaging } from '../shared/broker/wiring.js';
 import { createAccessVerifier, redisRevocationCheck } from '../shared/auth/verify.js';
@@ -110,4 +114,69 @@ export async function composeApi(c: ApiConnections, settings: ApiSettings): Prom
   };
   const app = await buildApp(settings.http, logger, deps, c.registry);
   return { app, deps, uploads, messaging, store, sessions };
+}
+
+/** The settings `startApi` needs: the wiring's, plus where Postgres and Redis are. */
+export type ApiStartSettings = ApiSettings & Pick<ApiConfig, 'postgres' | 'redis'>;
+
+/** What a running api holds besides its components. */
+export interface RunningApi extends ComposedApi {
+  /** The api's own Postgres pool. */
+  sql: Sql;
+  /** The api's own Redis connection. */
+  redis: Redis;
+  keys: RedisKeys;
+  /**
+   * Closes the HTTP app (in-flight requests finish), stops the background
+   * work and closes the connections.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * The api as it runs: pending migrations (when enabled), its own Postgres
+ * pool and Redis connection, the wiring, then the background work (the
+ * partition epoch check, the periodic clean-up of expired uploads).
+ * Listening is the caller's: main.ts listens, tests inject.
+ */
+export async function startApi(
+  settings: ApiStartSettings,
+  runtime: Pick<ApiConnections, 'logger' | 'registry' | 'signingKeys'>,
+): Promise<RunningApi> {
+  const { logger } = runtime;
+  if (settings.postgres.migrate) await migrate(settings.postgres.url, logger);
+  const sql = await connectPostgres(settings.postgres, logger, 'parley-api');
+  let redis: Redis | undefined;
+  try {
+    redis = await connectRedis(settings.redis, logger, 'parley-api', { autoPipelining: true });
+    await checkEvictionPolicy(redis, settings.redis.evictionCheck, logger);
+    const keys = redisKeys(settings.redis.keyPrefix);
+    const composed = await composeApi({ ...runtime, sql, redis, keys }, settings);
+    const { app, uploads, messaging } = composed;
+    await messaging.epochs.start(settings.redis.epochCheckMs);
+    const cleanUpTimer = setInterval(
+      () => void uploads.cleanUp().catch((err: unknown) => logger.warn({ err }, 'expired upload clean-up failed')),
+      Math.min(settings.uploads.expireAfterMs, 3_600_000),
+    );
+    cleanUpTimer.unref();
+    const connection = redis;
+    return {
+      ...composed,
+      sql,
+      redis: connection,
+      keys,
+      async stop() {
+        await app.close();
+        clearInterval(cleanUpTimer);
+        messaging.epochs.stop();
+        uploads.close();
+        await Promise.allSettled([sql.end({ timeout: 5 }), connection.quit()]);
+      },
+    };
+  } catch (err) {
+    // A half-started api must not keep the process (or a test run) alive.
+    redis?.disconnect();
+    await sql.end({ timeout: 5 });
+    throw err;
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * An in-process api over real Postgres and Redis, for route tests driven by
- * Fastify's `inject`. Wired like main.ts, but with a fresh database, its own
- * Redis key prefix and a freshly generated signing key.
+ * Fastify's `inject`. Started by the same `startApi` as main.ts (its own
+ * pool and connection, the wiring, the background work), but on a fresh
+ * database, its own Redis key prefix and a freshly generated signing key,
+ * with limits small enough for tests to reach.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,20 +12,20 @@ import { Redis } from 'ioredis';
 import type { Static } from 'typebox';
 import { decodeControlEvent, type ControlEvent } from '../shared/broker/control.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
-import { connectPostgres, type Sql } from '../shared/db/connect.js';
+import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
-import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
+import type { RedisKeys } from '../shared/redis/keys.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PgMessageStore } from '../shared/store/pg-message-store.js';
 import type { Messaging } from '../shared/broker/wiring.js';
 import { Registry } from 'prom-client';
-import { composeApi } from './compose.js';
-import { testLogger } from '../shared/testing/logger.js';
-import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
+import { startApi } from './compose.js';
+import { testLogger } from '../testkit/logger.js';
+import { createTestDatabase, type TestDatabase } from '../testkit/postgres.js';
+import { createTestRedis, type TestRedis } from '../testkit/redis.js';
 import { generateSigningJwk, signingKeysFromJwks, type SigningKeys } from './auth/keys.js';
 import type { Sessions } from './auth/sessions.js';
 import { loadUploadsConfig, type AuthConfig, type HttpConfig, type UploadsConfig } from './config.js';
@@ -36,6 +38,7 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 export interface ApiFixture {
   app: App;
   db: TestDatabase;
+  /** The test's own pool on the database (the api has another). */
   sql: Sql;
   /** The api's own connection; pub/sub needs a separate one (a subscribed connection refuses commands). */
   redis: Redis;
@@ -83,7 +86,7 @@ export async function createApiFixture(
     announcementsKeepLatest?: number;
     presenceRoomEventsMaxMembers?: number;
     uploads?: Partial<UploadsConfig>;
-    /** DATABASE_STATEMENT_TIMEOUT_MS for the api's own pool (the fixture's `sql` has none). */
+    /** DATABASE_STATEMENT_TIMEOUT_MS for the api's own pool (default none; the fixture's `sql` has none). */
     statementTimeoutMs?: number;
   } = {},
 ): Promise<ApiFixture> {
@@ -91,22 +94,17 @@ export async function createApiFixture(
   let testRedis: TestRedis | undefined;
   try {
     testRedis = await createTestRedis();
-    const { redis } = testRedis;
     const logger = testLogger();
-    const keys = redisKeys(testRedis.config.keyPrefix);
     const signingKeys = await signingKeysFromJwks({ keys: [await generateSigningJwk()] }, 'test key set');
     const auth = { issuer: 'parley-test', audience: 'parley-test', accessTtlSeconds: 900, refreshTtlSeconds: 3600 };
     // Small body limit so the 413 path is reachable with a modest payload.
     const http: HttpConfig = { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096, maxMessageBytes: 4096, trustProxy: false, ...options.http };
 
     const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
-    const apiSql =
-      options.statementTimeoutMs === undefined
-        ? db.sql
-        : await connectPostgres({ url: db.url, poolSize: 4, statementTimeoutMs: options.statementTimeoutMs }, logger, 'parley-api-test');
-    const { app, deps, uploads, sessions, store, messaging } = await composeApi(
-      { sql: apiSql, redis, keys, logger, registry: new Registry(), signingKeys },
+    const api = await startApi(
       {
+        postgres: { url: db.url, poolSize: 4, migrate: false, statementTimeoutMs: options.statementTimeoutMs ?? 0 },
+        redis: testRedis.config,
         http,
         auth,
         uploads: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
@@ -114,7 +112,12 @@ export async function createApiFixture(
         announcements: { keepLatest: options.announcementsKeepLatest ?? 5 },
         presence: { heartbeatMs: 5000, leaseHeartbeats: 3, roomEventsMaxMembers: options.presenceRoomEventsMaxMembers ?? 1000 },
       },
-    );
+      { logger, registry: new Registry(), signingKeys },
+    ).catch((err: unknown) => {
+      rmSync(uploadsDir, { recursive: true, force: true });
+      throw err;
+    });
+    const { app, deps, sessions, store, messaging, redis, keys } = api;
     const owned = testRedis;
     const recorders = new Set<ControlRecorder>();
 
@@ -164,9 +167,7 @@ export async function createApiFixture(
       },
       async cleanup() {
         for (const r of recorders) await r.close();
-        await app.close();
-        uploads.close();
-        if (apiSql !== db.sql) await apiSql.end({ timeout: 5 });
+        await api.stop();
         rmSync(uploadsDir, { recursive: true, force: true });
         await owned.cleanup();
         await db.drop();

@@ -16,9 +16,9 @@ import * as k8sModels from 'kubernetes-models';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IConfigMap, IContainer, IPodSpec, IProbe, IService } from 'kubernetes-models/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import * as apiConfigModule from '../api/config.js';
-import * as gatewayConfigModule from '../gateway/config.js';
-import * as workerConfigModule from '../worker/config.js';
+import * as apiEntry from '../api/index.js';
+import * as gatewayEntry from '../gateway/index.js';
+import * as workerEntry from '../worker/index.js';
 
 /** dist/deploy/ → repository root, so the test reads the YAML sources, not copies. */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,11 +45,10 @@ interface Setting {
 }
 
 /**
- * Walks every exported value of a compiled config module and collects the
- * `env` annotations of its schemas. Walking all exports rather than one named
- * schema keeps the test independent of how a module groups its slices (the
- * worker's `WorkerConfig` is only its own knobs; `WorkerServiceConfig` adds
- * the shared slices).
+ * Walks every exported value of a service's public entry (api/index.ts and
+ * the like, which export its config schema) and collects the `env`
+ * annotations of its schemas. Walking all exports rather than one named
+ * schema keeps the test independent of how a service groups its slices.
  */
 function envSettings(module: object): Map<string, Setting> {
   const out = new Map<string, Setting>();
@@ -68,9 +67,9 @@ function envSettings(module: object): Map<string, Setting> {
 }
 
 const settings: Record<ServiceName, Map<string, Setting>> = {
-  api: envSettings(apiConfigModule),
-  gateway: envSettings(gatewayConfigModule),
-  worker: envSettings(workerConfigModule),
+  api: envSettings(apiEntry),
+  gateway: envSettings(gatewayEntry),
+  worker: envSettings(workerEntry),
 };
 
 test('config schemas expose the env names this test relies on', () => {

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Problem, TokenResponse } from '../shared/http/schemas.js';
 import type { ErrorCode } from '../shared/errors.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 const ACTIONS = ['get', 'update', 'list_members', 'invite', 'kick', 'history', 'subscribe', 'publish', 'delete'] as const;
 const KINDS = ['owner', 'admin', 'member', 'invited', 'kicked', 'banned', 'stranger'] as const;

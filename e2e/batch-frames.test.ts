@@ -10,8 +10,8 @@ import type { TokenResponse } from '../shared/http/schemas.js';
 import { ParleySocket } from '../shared/client/socket.js';
 import { ResumingClient } from '../shared/client/resuming.js';
 import type { ServerFrame } from '../shared/protocol/frames.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('multi-message frames (?batch=1)', () => {
   let c: Cluster;

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TokenResponse } from '../shared/http/schemas.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 let c: Cluster;
 let users: TokenResponse[];

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../shared/http/schemas.js';
 import type { ParleySocket } from '../shared/client/socket.js';
-import { startCluster, type Cluster } from './cluster.js';
-import { freePort, startService } from '../shared/processes.js';
-import { startTestS3, type TestS3 } from '../api/uploads/testing/s3-server.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
+import { freePort, startService } from '../testkit/processes.js';
+import { startTestS3, type TestS3 } from '../testkit/s3-server.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -10,7 +10,7 @@ import { ERRORS } from '../shared/errors.js';
 import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import type { ParleySocket } from '../shared/client/socket.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('limits, typing and announcements on the gateway', () => {
   let c: Cluster;

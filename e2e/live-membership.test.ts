@@ -16,8 +16,8 @@ import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
 import type { ControlEvent, MembershipChange } from '../shared/broker/control.js';
 import type { ParleySocket } from '../shared/client/socket.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('live membership across gateways', () => {
   let c: Cluster;

@@ -11,8 +11,8 @@ import { SignJWT, importJWK } from 'jose';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
 import { ParleySocket } from '../shared/client/socket.js';
-import { eventually, startService } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually, startService } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('presence', () => {
   let c: Cluster;

@@ -27,8 +27,8 @@ import assert from 'node:assert/strict';
 import type { ParleySocket } from '../shared/client/socket.js';
 import type { ServerFrameOf } from '../shared/protocol/frames.js';
 import type { MyRoom, TokenResponse } from '../shared/http/schemas.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 const SEED = Number(process.env.PUBLISH_PROPERTIES_SEED ?? 0x5eed1e55) >>> 0;
 const GATEWAYS = 3;

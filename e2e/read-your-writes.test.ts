@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParleySocket } from '../shared/client/socket.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type TokenResponse } from '../shared/http/schemas.js';
-import { eventually, startService, type ServiceProcess } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually, startService, type ServiceProcess } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('read-your-writes history', () => {
   let c: Cluster;

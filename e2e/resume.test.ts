@@ -10,8 +10,8 @@ import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { ParleySocket } from '../shared/client/socket.js';
 import { ResumingClient } from '../shared/client/resuming.js';
 import type { ChatMessage } from '../shared/protocol/frames.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('gapless resume', () => {
   let c: Cluster;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBAL_ROOM_ID, type Problem, type TokenResponse } from '../shared/http/schemas.js';
 import type { ParleySocket } from '../shared/client/socket.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 interface RoomBody {
   id: string;

@@ -6,13 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT, importJWK } from 'jose';
-import { generateSigningJwk } from '../api/auth/keys.js';
+import { generateSigningJwk } from '../api/index.js';
 import { UpgradeRejected, type ParleySocket } from '../shared/client/socket.js';
 import { GLOBAL_ROOM_ID, type HistoryResponse, type MeResponse, type Problem, type TokenResponse } from '../shared/http/schemas.js';
 import type { Static } from 'typebox';
 import { ERRORS } from '../shared/errors.js';
-import { eventually } from '../shared/processes.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { eventually } from '../testkit/processes.js';
+import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 async function rejected(promise: Promise<unknown>): Promise<UpgradeRejected> {
   try {

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys } from '../shared/redis/keys.js';
-import { testMessaging } from '../shared/testing/messaging.js';
-import { createTestDatabase } from '../shared/testing/postgres.js';
-import { createTestRedis } from '../shared/testing/redis.js';
-import { eventually, startService, type ServiceProcess } from '../shared/processes.js';
+import { testMessaging } from '../testkit/messaging.js';
+import { createTestDatabase } from '../testkit/postgres.js';
+import { createTestRedis } from '../testkit/redis.js';
+import { eventually, startService, type ServiceProcess } from '../testkit/processes.js';
 
 const GLOBAL_ROOM = '00000000-0000-4000-8000-000000000001';
 const PER_ROOM = 40;

@@ -1,6 +1,6 @@
 /**
- * The gateway's composition root: connections, components and their wiring,
- * built once from a config. main.ts runs what this returns.
+ * The gateway's composition root: migrations, connections, components and
+ * their wiring, built once from a config. main.ts runs what this returns.
  *
  * Shutdown order matters (`stop`): stop accepting, let publishes in flight
  * finish, close the sockets spread over a window, announce their users'
@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet } from 'jose';
 import type { Registry } from 'prom-client';
 import { connectPostgres } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
 import type { Logger } from '../shared/log.js';
 import { checkEvictionPolicy, connectRedis } from '../shared/redis/connect.js';
 import { redisKeys } from '../shared/redis/keys.js';
@@ -52,6 +53,7 @@ export interface ComposedGateway {
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, registry: Registry): Promise<ComposedGateway> {
+  if (config.postgres.migrate) await migrate(config.postgres.url, logger);
   const sql = await connectPostgres(config.postgres, logger, 'parley-gateway');
   const redis = await connectRedis(config.redis, logger, 'parley-gateway', { autoPipelining: true });
   const subscriber = await connectRedis(config.redis, logger, 'parley-gateway-sub');

@@ -1,5 +1,4 @@
-/** The gateway service: config, logging, ops endpoints and lifecycle; the wiring is compose.ts. */
-import { migrate } from '../shared/db/migrate.js';
+/** The gateway service: config, logging, ops endpoints and lifecycle; the wiring and its connections are compose.ts. */
 import { createLogger } from '../shared/log.js';
 import { createRegistry } from '../shared/metrics.js';
 import { startOpsServer } from '../shared/ops-server.js';
@@ -12,7 +11,6 @@ runMain(async () => {
   const logger = createLogger(config.log, 'gateway');
   installCrashLogging(logger);
 
-  if (config.postgres.migrate) await migrate(config.postgres.url, logger);
   const registry = createRegistry('gateway');
   const gateway = await composeGateway(config, logger, registry);
   const ops = await startOpsServer(config.ops, { registry, logger, ready: () => gateway.ready() });

@@ -1,5 +1,6 @@
 /**
- * The only module that imports uWebSockets.js.
+ * The only module that imports uWebSockets.js, and a public entry of the
+ * gateway (see index.ts): the benchmark's bare relay builds on it too.
  *
  * The official uWebSockets.js is published on GitHub only, and its recent
  * builds need glibc 2.38 (newer than Debian 12). package.json installs the

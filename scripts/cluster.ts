@@ -3,15 +3,15 @@
  * one WebSocket port (SO_REUSEPORT), one api, one worker. Creates the
  * database and a signing key on first use. Ctrl-C drains and stops everything.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import postgres from 'postgres';
 import { connectRedis, DependencyUnavailableError, redactUrl } from '../shared/redis/connect.js';
 import { POSTGRES_HINT } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
 import { runMain } from '../shared/process.js';
-import { startService, type ServiceProcess } from '../shared/processes.js';
-import { generateSigningJwk } from '../api/auth/keys.js';
+import { startService, type ServiceProcess } from '../testkit/processes.js';
+import { writeSigningKeys } from '../testkit/signing-keys.js';
 
 const env = process.env;
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -44,13 +44,10 @@ async function ensureDatabase(): Promise<void> {
   process.stdout.write(`created database ${name}\n`);
 }
 
-function ensureKeys(): Promise<void> | void {
+async function ensureKeys(): Promise<void> {
   if (existsSync(KEYS_FILE)) return;
-  mkdirSync(KEYS_FILE.split('/').slice(0, -1).join('/') || '.', { recursive: true });
-  return generateSigningJwk().then((jwk) => {
-    writeFileSync(KEYS_FILE, `${JSON.stringify({ keys: [jwk] }, null, 2)}\n`, { mode: 0o600 });
-    process.stdout.write(`created signing key ${KEYS_FILE}\n`);
-  });
+  await writeSigningKeys(KEYS_FILE);
+  process.stdout.write(`created signing key ${KEYS_FILE}\n`);
 }
 
 runMain(async () => {

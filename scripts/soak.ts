@@ -12,7 +12,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startService } from '../shared/processes.js';
+import { startService } from '../testkit/processes.js';
 import { PARTITIONS, PERSIST_GROUP, redisKeys } from '../shared/redis/keys.js';
 import { Observer, Publisher, inRanges, persisted, recordedGaps, seqsIn, startFaultCluster, type FaultCluster } from '../e2e/faults/harness.js';
 

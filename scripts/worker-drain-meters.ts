@@ -4,8 +4,8 @@
  * the test database), and the worker's own Prometheus series.
  */
 import { readFileSync } from 'node:fs';
-import type { ServiceProcess } from '../shared/processes.js';
-import type { TestDatabase } from '../shared/testing/postgres.js';
+import type { ServiceProcess } from '../testkit/processes.js';
+import type { TestDatabase } from '../testkit/postgres.js';
 
 const TICKS = 100; // USER_HZ on Linux
 

@@ -1,6 +1,6 @@
 /**
  * `node dist/scripts/worker-drain.js [options]`: measures the persistence
- * worker alone, on a fresh database and Redis key prefix (shared/testing/).
+ * worker alone, on a fresh database and Redis key prefix (testkit/).
  *
  * - drain: fills the persistence streams with --messages envelopes through
  *   the real publish path (RedisPublisher, publish.lua), then starts a real
@@ -22,11 +22,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startService, type ServiceProcess } from '../shared/processes.js';
+import { startService, type ServiceProcess } from '../testkit/processes.js';
 import { PARTITIONS, redisKeys } from '../shared/redis/keys.js';
-import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
-import { testMessaging } from '../shared/testing/messaging.js';
+import { createTestDatabase, type TestDatabase } from '../testkit/postgres.js';
+import { createTestRedis, type TestRedis } from '../testkit/redis.js';
+import { testMessaging } from '../testkit/messaging.js';
 import { CpuMeter, batchStats, latency, pct, perK, workerMetrics } from './worker-drain-meters.js';
 
 const { values } = parseArgs({

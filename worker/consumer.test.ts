@@ -4,22 +4,20 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
-import { testMessaging } from '../shared/testing/messaging.js';
+import { testMessaging } from '../testkit/messaging.js';
 import type { Messaging } from '../shared/broker/wiring.js';
 import { decodeEnvelope, type Envelope } from '../shared/broker/envelope.js';
 import type { Sql } from '../shared/db/connect.js';
 import { PARTITIONS, PERSIST_GROUP, partitionOf, redisKeys, type RedisKeys } from '../shared/redis/keys.js';
-import { registerScripts, type Scripts } from '../shared/redis/scripts.js';
 import { PgMessageStore } from '../shared/store/pg-message-store.js';
-import type { MessageStore } from '../shared/ports.js';
 import type { FileRef } from '../shared/protocol/frames.js';
-import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
-import { eventually } from '../shared/processes.js';
-import { testLogger } from '../shared/testing/logger.js';
+import { createTestDatabase, type TestDatabase } from '../testkit/postgres.js';
+import { createTestRedis, type TestRedis } from '../testkit/redis.js';
+import { eventually } from '../testkit/processes.js';
+import { testLogger } from '../testkit/logger.js';
 import type { WorkerConfig } from './config.js';
-import { startConsumers, type PartitionConsumer } from './consumer.js';
-import { createWorkerMetrics, registerBacklogGauges } from './metrics.js';
+import type { PartitionConsumer } from './consumer.js';
+import { composeWorker, type ComposedWorker } from './compose.js';
 
 const GLOBAL_ROOM = '00000000-0000-4000-8000-000000000001';
 const WAIT_MS = 30_000;
@@ -28,14 +26,17 @@ interface Harness {
   db: TestDatabase;
   r: TestRedis;
   keys: RedisKeys;
-  scripts: Scripts;
   store: PgMessageStore;
   publisher: Messaging['publisher'];
   messaging: Messaging;
   userId: string;
   registry: Registry;
-  /** Runs consumers on every partition; stopped automatically after the test. */
-  run(config?: Partial<WorkerConfig>, store?: MessageStore): Promise<PartitionConsumer[]>;
+  /**
+   * Starts the worker as main.ts composes it (compose.ts), on every partition,
+   * persisting through `sql` (the test database's pool unless given);
+   * stopped automatically after the test. Resolves with its consumers.
+   */
+  run(config?: Partial<WorkerConfig>, sql?: Sql): Promise<PartitionConsumer[]>;
   publish(room: string, count: number, author?: { id: string; username: string }): Promise<void>;
   createRoom(): Promise<string>;
   persistedCount(): Promise<number>;
@@ -48,20 +49,17 @@ async function harness(t: TestContext): Promise<Harness> {
   const db = await createTestDatabase();
   const r = await createTestRedis();
   const keys = redisKeys(r.config.keyPrefix);
-  const scripts = registerScripts(r.redis);
   const store = new PgMessageStore(db.sql);
   const messaging = testMessaging(r, db);
   const publisher = messaging.publisher;
   const [user] = await db.sql<{ id: string }[]>`insert into users (username, password_hash) values ('alice', 'x') returning id`;
   const userId = user!.id;
   const registry = new Registry();
-  const metrics = createWorkerMetrics(registry);
-  registerBacklogGauges(registry, r.redis, keys);
-  const running: PartitionConsumer[][] = [];
+  const running: ComposedWorker[] = [];
   const connections: Redis[] = [];
 
   t.after(async () => {
-    await Promise.all(running.flat().map((c) => c.stop()));
+    await Promise.all(running.map((w) => w.stop()));
     for (const c of connections) c.disconnect();
     await r.cleanup();
     await db.drop();
@@ -72,33 +70,37 @@ async function harness(t: TestContext): Promise<Harness> {
     (await Promise.all(allPartitions.map((n) => f(keys.persistStream(n))))).reduce((a, b) => a + b, 0);
 
   return {
-    db, r, keys, scripts, store, publisher, messaging, userId, registry,
-    async run(config = {}, useStore = store) {
-      const consumers = await startConsumers({
-        connect: async () => {
-          const c = new Redis(r.config.url);
-          connections.push(c);
-          return c;
+    db, r, keys, store, publisher, messaging, userId, registry,
+    async run(config = {}, sql = db.sql) {
+      const worker = composeWorker(
+        {
+          sql,
+          redis: r.redis,
+          connect: async () => {
+            const c = new Redis(r.config.url);
+            connections.push(c);
+            return c;
+          },
+          keys,
+          logger: testLogger(),
+          registry,
         },
-        store: useStore,
-        scripts,
-        keys,
-        config: {
-          batchSize: 50,
-          blockMs: 200,
-          lingerMs: 5,
-          claimMinIdleMs: 30_000,
-          claimIntervalMs: 100,
-          retryBackoffMs: 50,
-          consumerName: 'worker-a',
-          ...config,
+        {
+          worker: {
+            batchSize: 50,
+            blockMs: 200,
+            lingerMs: 5,
+            claimMinIdleMs: 30_000,
+            claimIntervalMs: 100,
+            retryBackoffMs: 50,
+            consumerName: 'worker-a',
+            ...config,
+          },
+          epochCheckMs: r.config.epochCheckMs,
         },
-        logger: testLogger(),
-        metrics,
-        regressed: (partition, epoch, why) => messaging.epochs.bump(partition, epoch, why),
-      });
-      running.push(consumers);
-      return consumers;
+      );
+      running.push(worker);
+      return worker.start();
     },
     async publish(room, count, author = { id: userId, username: 'alice' }) {
       for (let i = 0; i < count; i++) {
@@ -365,7 +367,7 @@ test('when Postgres fails, entries stay pending and persist after it recovers', 
   await blocker`begin`;
   await blocker`lock table messages in access exclusive mode`;
 
-  await h.run({}, new PgMessageStore(workerSql));
+  await h.run({}, workerSql);
   await eventually('appends to fail', async () => ((await h.counter('parley_worker_errors_total')) >= 3 ? true : undefined), WAIT_MS);
   assert.equal(await h.pendingCount(), 30);
   assert.equal(await h.streamLength(), 30);

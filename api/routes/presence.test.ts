@@ -17,7 +17,7 @@ import type {
   TokenResponse,
 } from '../../shared/http/schemas.js';
 import { GLOBAL_ROOM_ID } from '../../shared/http/schemas.js';
-import { testLogger } from '../../shared/testing/logger.js';
+import { testLogger } from '../../testkit/logger.js';
 import { buildApp } from '../http/app.js';
 import { encodeCursor } from '../rooms/cursor.js';
 import { assertProblem, createApiFixture, type ApiFixture, type ControlRecorder } from '../testing.js';

@@ -4,16 +4,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../../shared/testing/redis.js';
-import { testLogger } from '../../shared/testing/logger.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
+import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
+import { testLogger } from '../../testkit/logger.js';
 import { redisKeys } from '../../shared/redis/keys.js';
-import { eventually } from '../../shared/processes.js';
+import { eventually } from '../../testkit/processes.js';
 import { RoomRepository } from '../rooms/repository.js';
 import { Upload } from '@tus/utils';
 import { createUploads, type Uploads } from './wiring.js';
 import { loadUploadsConfig } from '../config.js';
-import { testMessaging } from '../../shared/testing/messaging.js';
+import { testMessaging } from '../../testkit/messaging.js';
 
 describe('upload expiry', () => {
   let db: TestDatabase;

@@ -5,7 +5,7 @@
 import { MemoryLocker } from '@tus/server';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../../shared/redis/keys.js';
-import { createTestRedis } from '../../shared/testing/redis.js';
+import { createTestRedis } from '../../testkit/redis.js';
 import { lockerContract } from './locker.contract.js';
 import { RedisLocker } from './redis-locker.js';
 

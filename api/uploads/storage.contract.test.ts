@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisKeys } from '../../shared/redis/keys.js';
-import { createTestRedis } from '../../shared/testing/redis.js';
+import { createTestRedis } from '../../testkit/redis.js';
 import { loadUploadsConfig } from '../config.js';
 import { createUploadStorage } from './storage.js';
 import { uploadStorageContract } from './storage.contract.js';
-import { startTestS3 } from './testing/s3-server.js';
+import { startTestS3 } from '../../testkit/s3-server.js';
 
 const MIN_S3_PART = 5 * 1024 * 1024;
 /** Longer than the suite takes to set up its finished upload, short enough to wait out. */

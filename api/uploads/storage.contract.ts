@@ -9,7 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { Upload } from '@tus/utils';
-import { eventually } from '../../shared/processes.js';
+import { eventually } from '../../testkit/processes.js';
 import { ContentMissing } from './content.js';
 import type { UploadStorage } from './storage.js';
 

@@ -9,9 +9,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Counter, Histogram, Summary, type Registry } from 'prom-client';
 import { createRegistry } from '../../shared/metrics.js';
 import { redisKeys } from '../../shared/redis/keys.js';
-import { instrument } from '../../api/metrics.js';
-import { createGatewayMetrics } from '../../gateway/metrics.js';
-import { createWorkerMetrics, registerBacklogGauges } from '../../worker/metrics.js';
+import { instrument } from '../../api/index.js';
+import { createGatewayMetrics } from '../../gateway/index.js';
+import { createWorkerMetrics, registerBacklogGauges } from '../../worker/index.js';
 import { createRedisSafetyMetrics } from '../../shared/broker/metrics.js';
 
 export const SERVICES = ['api', 'gateway', 'worker'] as const;

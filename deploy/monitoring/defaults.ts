@@ -4,8 +4,8 @@
  * services do not export as a metric read it from here, so they follow the
  * code's defaults instead of repeating numbers.
  */
-import { loadGatewayConfig } from '../../gateway/config.js';
-import { loadWorkerConfig } from '../../worker/config.js';
+import { loadGatewayConfig } from '../../gateway/index.js';
+import { loadWorkerConfig } from '../../worker/index.js';
 
 const gateway = loadGatewayConfig({});
 const worker = loadWorkerConfig({});

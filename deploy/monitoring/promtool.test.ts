@@ -13,10 +13,10 @@ import { stringify } from 'yaml';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Registry } from 'prom-client';
-import { instrument } from '../../api/metrics.js';
+import { instrument } from '../../api/index.js';
 import { DASHBOARDS } from '../grafana/dashboards/index.js';
-import { createGatewayMetrics } from '../../gateway/metrics.js';
-import { createWorkerMetrics } from '../../worker/metrics.js';
+import { createGatewayMetrics } from '../../gateway/index.js';
+import { createWorkerMetrics } from '../../worker/index.js';
 import { RULES_FILE } from './artifacts.js';
 import { dashboardExpressions, withoutGrafanaVariables } from './expressions.js';
 

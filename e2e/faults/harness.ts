@@ -6,8 +6,8 @@
  * (ResumingClient) and reconnect the same way.
  */
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from '../cluster.js';
-import { startRedisServer, type OwnRedis } from '../../shared/testing/redis-server.js';
+import { startCluster, type Cluster } from '../../testkit/cluster.js';
+import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
 import { ParleySocket } from '../../shared/client/socket.js';
 import { ResumingClient } from '../../shared/client/resuming.js';
 import type { ChatMessage, SeqRange, ServerFrame } from '../../shared/protocol/frames.js';

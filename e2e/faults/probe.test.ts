@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster } from '../cluster.js';
-import { startRedisServer } from '../../shared/testing/redis-server.js';
-import { eventually } from '../../shared/processes.js';
+import { startCluster } from '../../testkit/cluster.js';
+import { startRedisServer } from '../../testkit/redis-server.js';
+import { eventually } from '../../testkit/processes.js';
 import { FAST_ENV, scrape } from './harness.js';
 
 test('a gateway whose pub/sub stops delivering fails /readyz, and recovers by itself', { timeout: 120_000 }, async () => {

@@ -8,7 +8,7 @@
 import Type, { type Static } from 'typebox';
 import { loadConfig, setting } from '../../shared/config/env.js';
 import { LogConfig, RedisConfig } from '../../shared/config/slices.js';
-import { SocketConfig } from '../../gateway/config.js';
+import { SocketConfig } from '../../gateway/index.js';
 
 export const BaselineConfig = Type.Object({
   log: LogConfig,

@@ -4,7 +4,7 @@
  * concurrent runs and tests never hear each other's traffic.
  */
 import { randomBytes } from 'node:crypto';
-import { freePort, startScript, type ServiceProcess } from '../../shared/processes.js';
+import { freePort, startScript, type ServiceProcess } from '../../testkit/processes.js';
 import type { PreparedWorkload, ServerProcessInfo, TargetKind, TargetServer } from '../bench/target.js';
 
 export interface BaselineOptions {

@@ -10,7 +10,7 @@
  * might wrongly get back from Redis for its own publishes.
  */
 import assert from 'node:assert/strict';
-import { eventually } from '../../shared/processes.js';
+import { eventually } from '../../testkit/processes.js';
 import type { BenchSocket, ClientSpec, TargetClient, TargetServer } from '../bench/target.js';
 
 interface Probe {

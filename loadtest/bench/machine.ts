@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { ADMIN_URL } from '../../shared/testing/postgres.js';
-import { TEST_REDIS_URL } from '../../shared/testing/redis.js';
+import { ADMIN_URL } from '../../testkit/postgres.js';
+import { TEST_REDIS_URL } from '../../testkit/redis.js';
 
 export interface MachineInfo {
   cpuModel: string;

@@ -10,7 +10,7 @@ export const BENCH_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'warn',
   // The open-file limit (20,000 per process here), not a configured cap, should bound scenario 3.
   GATEWAY_MAX_CONNECTIONS: '1000000',
-  // Benchmark publishers send far faster than a person types (e2e/cluster.ts raises these the same way).
+  // Benchmark publishers send far faster than a person types (testkit/cluster.ts raises these the same way).
   GATEWAY_PUBLISH_RATE_PER_CONNECTION: '100000',
   GATEWAY_PUBLISH_BURST_PER_CONNECTION: '100000',
   GATEWAY_PUBLISH_RATE_PER_USER: '100000',

@@ -2,12 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { createTestRedis, type TestRedis } from '../testing/redis.js';
-import { testLogger } from '../testing/logger.js';
+import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
+import { testLogger } from '../../testkit/logger.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
-import { testMessaging } from '../testing/messaging.js';
-import { eventually } from '../processes.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
+import { testMessaging } from '../../testkit/messaging.js';
+import { eventually } from '../../testkit/processes.js';
 import { RedisBus } from './redis-bus.js';
 import type { ChatMessage, FileRef } from '../protocol/frames.js';
 import { decodeServerFrame, encodeServerFrame } from '../protocol/codec.js';

@@ -7,9 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestRedis, type TestRedis } from '../testing/redis.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
-import { testMessaging } from '../testing/messaging.js';
+import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
+import { testMessaging } from '../../testkit/messaging.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { decodeServerFrame, encodeServerFrame } from '../protocol/codec.js';
 import type { FileRef } from '../protocol/frames.js';

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { readdirSync } from 'node:fs';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
-import { ADMIN_URL } from '../testing/postgres.js';
-import { testLogger } from '../testing/logger.js';
+import { ADMIN_URL } from '../../testkit/postgres.js';
+import { testLogger } from '../../testkit/logger.js';
 
 test('migrations started by several processes at once apply exactly once', async () => {
   const name = `parley_t_${randomBytes(6).toString('hex')}`;

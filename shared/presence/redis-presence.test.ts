@@ -1,7 +1,7 @@
 /** RedisPresence over real Redis: transitions once per user, leases, reaping, reads. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestRedis, type TestRedis } from '../testing/redis.js';
+import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
 import { redisKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts.js';
 import { RedisPresence } from './redis-presence.js';

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { startRedisServer, type OwnRedis } from '../testing/redis-server.js';
+import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
 import { checkEvictionPolicy, EvictionPolicyError } from './connect.js';
 
 describe('checkEvictionPolicy', () => {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Envelope } from '../broker/envelope.js';
 import type { FileRef } from '../protocol/frames.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
 import { AnnotatedHistory } from './annotated-history.js';
 import { PgMessageStore } from './pg-message-store.js';
 

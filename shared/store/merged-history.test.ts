@@ -18,9 +18,9 @@ import type { Logger } from '../log.js';
 import type { HistoryPage } from '../ports.js';
 import type { FileRef } from '../protocol/frames.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
-import { testMessaging } from '../testing/messaging.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../testing/redis.js';
+import { testMessaging } from '../../testkit/messaging.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
+import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
 import { MergedHistory } from './merged-history.js';
 import { PgMessageStore } from './pg-message-store.js';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectPostgres, type Sql } from '../db/connect.js';
 import type { Envelope } from '../broker/envelope.js';
-import { testLogger } from '../testing/logger.js';
-import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
+import { testLogger } from '../../testkit/logger.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
 import { PgMessageStore } from './pg-message-store.js';
 
 let db: TestDatabase;

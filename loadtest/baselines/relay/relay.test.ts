@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { TEST_REDIS_URL } from '../../../shared/testing/redis.js';
+import { TEST_REDIS_URL } from '../../../testkit/redis.js';
 import type { BaselineServer } from '../launch.js';
 import { checkFanOut } from '../testing.js';
 import { relayClient, startRelayTarget } from './target.js';

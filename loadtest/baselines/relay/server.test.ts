@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { Redis } from 'ioredis';
-import { freePort, eventually } from '../../../shared/processes.js';
-import { createTestRedis, type TestRedis } from '../../../shared/testing/redis.js';
-import { testLogger } from '../../../shared/testing/logger.js';
+import { freePort, eventually } from '../../../testkit/processes.js';
+import { createTestRedis, type TestRedis } from '../../../testkit/redis.js';
+import { testLogger } from '../../../testkit/logger.js';
 import { RELAY_READY_FRAME } from '../frames.js';
 import { createRelay, type Relay } from './server.js';
 

@@ -6,8 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { eventually } from '../../../shared/processes.js';
-import { TEST_REDIS_URL } from '../../../shared/testing/redis.js';
+import { eventually } from '../../../testkit/processes.js';
+import { TEST_REDIS_URL } from '../../../testkit/redis.js';
 import type { BaselineServer } from '../launch.js';
 import { checkFanOut } from '../testing.js';
 import { CONNECT_FRAME, PONG_FRAME, decodePacket, type Packet } from './codec.js';

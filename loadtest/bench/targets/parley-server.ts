@@ -9,11 +9,9 @@
  */
 import { UPGRADE_OPTIONS } from '../../../shared/protocol/frames.js';
 import { randomBytes } from 'node:crypto';
-import { startCluster, type Cluster } from '../../../e2e/cluster.js';
-import { startRedisServer, type OwnRedis } from '../../../shared/testing/redis-server.js';
-import { loadApiConfig } from '../../../api/config.js';
-import { loadSigningKeys } from '../../../api/auth/keys.js';
-import { createTokenIssuer } from '../../../api/auth/tokens.js';
+import { startCluster, type Cluster } from '../../../testkit/cluster.js';
+import { startRedisServer, type OwnRedis } from '../../../testkit/redis-server.js';
+import { accessTokenIssuer } from '../../../api/index.js';
 import { GLOBAL_ROOM_ID } from '../../../shared/http/schemas.js';
 import { PARTITIONS, redisKeys } from '../../../shared/redis/keys.js';
 import type { Sql } from '../../../shared/db/connect.js';
@@ -47,8 +45,7 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
     throw err;
   }
   try {
-    const apiConfig = loadApiConfig({ ...cluster.env, AUTH_KEYS_FILE: cluster.keysFile });
-    const issue = createTokenIssuer(await loadSigningKeys(cluster.keysFile), apiConfig.auth);
+    const issue = await accessTokenIssuer({ ...cluster.env, AUTH_KEYS_FILE: cluster.keysFile });
     let prepared = 0;
 
     const server: ParleyServer = {

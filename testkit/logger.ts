@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

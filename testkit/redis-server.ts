@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../processes.js';
+import { freePort } from './processes.js';
 
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. ['--appendonly', 'yes']. */

@@ -4,8 +4,8 @@
  * factory the services use (broker/wiring.ts).
  */
 import { Registry } from 'prom-client';
-import { createMessaging, type Messaging, type MessagingDeps } from '../broker/wiring.js';
-import { redisKeys, type RedisKeys } from '../redis/keys.js';
+import { createMessaging, type Messaging, type MessagingDeps } from '../shared/broker/wiring.js';
+import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
 import { testLogger } from './logger.js';
 import type { TestDatabase } from './postgres.js';
 import type { TestRedis } from './redis.js';

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { connectPostgres, type Sql } from '../db/connect.js';
-import { migrate } from '../db/migrate.js';
+import { connectPostgres, type Sql } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
 import { testLogger } from './logger.js';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://root@127.0.0.1:5432/postgres';

@@ -3,14 +3,14 @@
  * key prefix, a fresh signing key, and real api, gateway and worker processes
  * (each gateway on its own port, so a test can choose which one a client uses).
  */
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { createTestDatabase, type TestDatabase } from '../shared/testing/postgres.js';
-import { createTestRedis, type TestRedis } from '../shared/testing/redis.js';
-import { freePort, startService, type ServiceProcess } from '../shared/processes.js';
-import { generateSigningJwk } from '../api/auth/keys.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { createTestRedis, type TestRedis } from './redis.js';
+import { freePort, startService, type ServiceProcess } from './processes.js';
+import { writeSigningKeys } from './signing-keys.js';
 import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
 import type { Problem, TokenResponse } from '../shared/http/schemas.js';
 
@@ -62,9 +62,8 @@ export async function startCluster(
   const db = await createTestDatabase();
   const redis = await createTestRedis(options.redisUrl);
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
-  const signingJwk = await generateSigningJwk();
   const keysFile = join(dir, 'jwks.json');
-  writeFileSync(keysFile, JSON.stringify({ keys: [signingJwk] }));
+  const signingJwk = await writeSigningKeys(keysFile);
 
   const env = {
     // Tests that are not about rate limits publish far faster than a person
