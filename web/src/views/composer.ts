@@ -4,6 +4,7 @@
  * file picker takes several files at once.
  */
 import { h } from '../dom.js';
+import { icon } from '../icons.js';
 
 /** The server rate-limits typing frames (1/s, burst 3); one every 3 s keeps an indicator alive. */
 const TYPING_EVERY_MS = 3000;
@@ -38,8 +39,9 @@ export function composer(label: string, actions: ComposerActions): { el: HTMLFor
     h('label', { for: 'composer', class: 'sr-only' }, `Message ${label}`),
     input,
     h('span', { id: 'composer-hint', class: 'sr-only' }, 'Enter sends; Shift+Enter adds a line.'),
-    h('label', { for: 'upload-input', class: 'button file-button', title: 'Attach files' }, h('span', { 'aria-hidden': 'true' }, '📎'), h('span', { class: 'sr-only' }, 'Attach files')),
+    // The input first: its focus outlines the visible label that follows it.
     files,
+    h('label', { for: 'upload-input', class: 'button file-button', title: 'Attach files' }, icon('clip'), h('span', { class: 'sr-only' }, 'Attach files')),
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send'),
   );
   let lastTyping = 0;

@@ -6,6 +6,7 @@
 import type { ChatMessage } from '@parley/client';
 import { formatBytes, formatTime, h, replace } from '../dom.js';
 import { reacted } from '../room-state.js';
+import { icon } from '../icons.js';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '👀'];
 
@@ -66,7 +67,7 @@ function fileLink(message: ChatMessage, actions: MessageActions): HTMLElement {
   const link = h(
     'a',
     { href: '#', class: 'download', 'data-testid': 'download-link', 'data-filename': file.name, 'data-file-id': file.id },
-    h('span', { 'aria-hidden': 'true' }, '📄 '),
+    icon('file'),
     file.name,
   );
   link.addEventListener('click', (e) => {

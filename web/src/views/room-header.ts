@@ -67,6 +67,7 @@ export function roomHeader(store: ChatStore, state: RoomState, onLeave: () => vo
       () => {
         inviteStatus.textContent = `Invited ${username}.`;
         input.value = '';
+        setTimeout(() => inviteStatus.textContent === `Invited ${username}.` && (inviteStatus.textContent = ''), 6000);
       },
       (err: unknown) => (inviteStatus.textContent = `Could not invite ${username}: ${errorText(err)}`),
     );

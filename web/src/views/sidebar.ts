@@ -5,6 +5,7 @@
  */
 import type { Invite } from '@parley/client';
 import { errorText, h, replace } from '../dom.js';
+import { icon } from '../icons.js';
 import type { ChatStore } from '../store.js';
 import type { RoomState } from '../room-state.js';
 
@@ -116,7 +117,7 @@ export class Sidebar {
         },
         peerOnline === null ? null : h('span', { class: `presence-dot ${peerOnline ? 'online' : 'offline'}`, 'aria-hidden': 'true' }),
         h('span', { class: 'room-name' }, roomLabel(state)),
-        room.kind === 'private' ? h('span', { class: 'lock', 'aria-hidden': 'true', title: 'Private' }, '🔒') : null,
+        room.kind === 'private' ? icon('lock') : null,
         unread > 0 ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)) : null,
       ),
     );
