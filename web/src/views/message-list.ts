@@ -29,6 +29,8 @@ export class MessageList {
   private readonly items = new Map<number, HTMLLIElement>();
   private readonly pending = new Map<string, HTMLLIElement>();
   private initialised = false;
+  /** The view was at the bottom at its last scroll. */
+  private pinned = true;
 
   constructor(
     private readonly state: RoomState,
@@ -44,8 +46,11 @@ export class MessageList {
       this.pendingList,
     );
     this.el.addEventListener('scroll', () => {
+      this.pinned = this.atBottom();
       if (this.el.scrollTop < LOAD_OLDER_PX) this.loadOlder();
     }, { passive: true });
+    // A view at the bottom stays there when it changes size (window resized, uploads panel shown).
+    new ResizeObserver(() => this.pinned && this.scrollToBottom()).observe(this.el);
   }
 
   atBottom(): boolean {

@@ -62,6 +62,11 @@ export class Shell {
 
     this.navToggle = h('button', { type: 'button', class: 'nav-toggle', 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, 'Rooms');
     this.navToggle.addEventListener('click', () => this.toggleNav());
+    this.sidebar.el.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || this.navToggle.getAttribute('aria-expanded') !== 'true') return;
+      this.setNav(false);
+      this.navToggle.focus();
+    });
     const search = h(
       'form',
       { class: 'search-form', role: 'search', 'data-testid': 'search-form' },
