@@ -37,7 +37,7 @@ export interface SequencerDeps {
   history(room: string, before: number, limit: number): Promise<HistoryResponse>;
   deliver(message: ChatMessage): void;
   skip(room: string, range: SeqRange): void;
-  fill(room: string, range: SeqRange, reason: FillReason): void;
+  fill(room: string, range: SeqRange, reason: FillReason, done: Promise<void>): void;
   error(error: Error): void;
 }
 
@@ -55,8 +55,6 @@ interface RoomState {
 
 export class Sequencer {
   private readonly rooms = new Map<string, RoomState>();
-  private readonly fills = new Set<Promise<void>>();
-  private stopped = false;
 
   constructor(
     private readonly deps: SequencerDeps,
@@ -89,15 +87,9 @@ export class Sequencer {
     this.rooms.delete(room);
   }
 
-  /** Resolves once every history read started so far has finished (and those they started). */
-  async settled(): Promise<void> {
-    while (this.fills.size > 0) await Promise.allSettled([...this.fills]);
-  }
-
-  /** Stops the timers and the fills (for good: the client is done). */
-  stop(): void {
-    this.stopped = true;
-    for (const state of this.rooms.values()) if (state.timer) clearTimeout(state.timer);
+  /** Forgets every room (logout, another user): timers stop, fills in flight deliver nothing. */
+  reset(): void {
+    for (const room of [...this.rooms.keys()]) this.forget(room);
   }
 
   /** A message, live, replayed or from anywhere else. */
@@ -110,11 +102,8 @@ export class Sequencer {
 
   /** Reads `range` from history (a `gap` frame, `resumed.missing`). */
   fill(room: string, range: SeqRange, reason: FillReason): void {
-    if (this.stopped) return;
-    this.deps.fill(room, range, reason);
     const work = this.read(room, range).catch((err: unknown) => this.deps.error(err instanceof Error ? err : new Error(String(err))));
-    this.fills.add(work);
-    void work.finally(() => this.fills.delete(work));
+    this.deps.fill(room, range, reason, work);
   }
 
   private state(room: string, firstSeq: number): RoomState {
@@ -147,7 +136,7 @@ export class Sequencer {
     if (state.buffer.size === 0) {
       if (state.timer) clearTimeout(state.timer);
       state.timer = null;
-    } else if (!state.timer && !this.stopped) {
+    } else if (!state.timer) {
       // Something newer is here and the next seq is not: give the gateway a moment, then read history.
       const waitingFor = state.last;
       const timer = setTimeout(() => {
@@ -164,7 +153,6 @@ export class Sequencer {
   /** Reads seqs from..to (inclusive) from the history API into the reorder buffer, retrying until complete. */
   private async read(room: string, range: SeqRange): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (this.stopped) return;
       const state = this.state(room, range.from);
       if (range.to <= state.last) return;
       const from = Math.max(range.from, state.last + 1);
@@ -201,6 +189,7 @@ export class Sequencer {
         const timer = setTimeout(resolve, this.options.historyRetryMs);
         (timer as { unref?: () => void }).unref?.();
       });
+      if (this.rooms.get(room) !== state) return;
     }
   }
 
