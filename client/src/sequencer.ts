@@ -175,26 +175,26 @@ export class Sequencer {
       for (const m of got.values()) if (m.seq > state.last) state.buffer.set(m.seq, m);
       for (const gap of empty) if (gap.to > state.last) state.empty.push(gap);
       this.advance(room, state);
-      const missing = this.firstMissing(state, from, range.to);
-      if (missing === null) return;
+      const missing = this.missing(state, from, range.to);
+      if (missing.length === 0) return;
       if (attempt >= this.options.historyAttempts) {
-        // Never stall: what history still lacks is skipped, and said so.
-        const skipped = { from: missing, to: range.to };
-        state.empty.push(skipped);
-        this.deps.skip(room, skipped);
+        // Never stall: what history still lacks is skipped, and said so; what it had is delivered.
+        for (const skipped of missing) {
+          state.empty.push(skipped);
+          this.deps.skip(room, skipped);
+        }
         this.advance(room, state);
         return;
       }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, this.options.historyRetryMs);
-        (timer as { unref?: () => void }).unref?.();
-      });
+      // A fill in progress is work to finish: this timer keeps a Node process alive (bounded by historyAttempts).
+      await new Promise((resolve) => setTimeout(resolve, this.options.historyRetryMs));
       if (this.rooms.get(room) !== state) return;
     }
   }
 
-  /** The lowest seq in [from, to] above `last` that is neither buffered nor known empty, or null. */
-  private firstMissing(state: RoomState, from: number, to: number): number | null {
+  /** The runs of seqs in [from, to] above `last` that are neither buffered nor known empty. */
+  private missing(state: RoomState, from: number, to: number): SeqRange[] {
+    const runs: SeqRange[] = [];
     for (let seq = Math.max(from, state.last + 1); seq <= to; seq++) {
       if (state.buffer.has(seq)) continue;
       const empty = state.empty.find((r) => r.from <= seq && r.to >= seq);
@@ -202,8 +202,10 @@ export class Sequencer {
         seq = empty.to;
         continue;
       }
-      return seq;
+      const run = runs.at(-1);
+      if (run && run.to === seq - 1) run.to = seq;
+      else runs.push({ from: seq, to: seq });
     }
-    return null;
+    return runs;
   }
 }
