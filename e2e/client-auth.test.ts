@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { ParleyClient, ParleyRequestError, SessionEndedError, type ConnectionState, type Session } from '../client/src/node.js';
 import { eventually } from '../shared/processes.js';
 import { startCluster, type Cluster } from './cluster.js';
+import { sessionOf } from './sdk-recorder.js';
 
 describe('client SDK: sessions', () => {
   let c: Cluster;
@@ -66,18 +67,25 @@ describe('client SDK: sessions', () => {
   });
 
   test('an HTTP 401 unauthorized is answered by one refresh and one retry', async () => {
-    const carol = await c.user('carol');
-    const stale: Session = {
-      accessToken: 'not-a-token',
-      refreshToken: carol.refreshToken,
-      accessExpiresAt: Date.now() + 10_000,
-      refreshExpiresAt: Date.now() + 60_000,
-      user: { id: carol.user.id, username: carol.user.username },
-    };
+    const stale: Session = { ...sessionOf(await c.user('carol')), accessToken: 'not-a-token' };
     const resumed = client({ session: stale });
     const rooms = await resumed.myRooms();
     assert.equal(rooms.rooms.length, 1);
     assert.notEqual(resumed.session!.accessToken, 'not-a-token');
+  });
+
+  test('refused upgrades: after two in a row the token is checked over HTTP, refreshed on its 401, and the socket opens', async () => {
+    const gus = await c.user('gus');
+    const states: string[] = [];
+    const rejected = client({
+      // The token looks valid for hours, but the gateway refuses it.
+      session: { ...sessionOf(gus), accessToken: 'not-a-token', accessExpiresAt: Date.now() + 3_600_000 },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    });
+    rejected.on('state', (s, info) => states.push(s === 'reconnecting' ? `${s}:${info.attempt}` : s));
+    await rejected.connect();
+    assert.deepEqual(states, ['connecting', 'reconnecting:1', 'reconnecting:2', 'open']);
+    assert.notEqual(rejected.session!.accessToken, 'not-a-token');
   });
 
   test('logout elsewhere in the same session ends it here: session_ended, state closed, no reconnect', async () => {

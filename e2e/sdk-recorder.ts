@@ -35,11 +35,16 @@ export class Recorder {
   /** Every frame received (messages unpacked), across reconnects. */
   readonly frames: ServerFrame[] = [];
   welcomes = 0;
+  private readonly fills = new Set<Promise<void>>();
 
   constructor(readonly client: ParleyClient) {
     client.on('message', (m) => push(this.delivered, m.room, m));
     client.on('skip', (room, range) => push(this.skipped, room, range));
-    client.on('fill', (room, range, why) => this.reads.push({ room, range, why }));
+    client.on('fill', (room, range, why, done) => {
+      this.reads.push({ room, range, why });
+      this.fills.add(done);
+      void done.finally(() => this.fills.delete(done));
+    });
     client.on('event', (e) => this.events.push(e));
     client.on('removed', (e) => this.removed.push(e));
     client.on('invited', (e) => this.invited.push(e));
@@ -49,6 +54,11 @@ export class Recorder {
     client.on('presence', (p) => this.presence.push(p));
     client.on('frame', (f) => this.frames.push(f));
     client.on('welcome', () => this.welcomes++);
+  }
+
+  /** Resolves once every history fill started so far has finished (and those they started). */
+  async settled(): Promise<void> {
+    while (this.fills.size > 0) await Promise.allSettled([...this.fills]);
   }
 
   seqs(room: string): number[] {

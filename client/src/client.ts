@@ -54,6 +54,8 @@ export class ParleyClient extends ParleyApi {
   private readonly announcementsSeen: string[] = [];
   /** While logout() runs, the server's answers about the session ending are expected, not news. */
   private loggingOut = false;
+  /** The user whose room positions the sequencer holds. */
+  private positionsOf: string | null;
 
   constructor(options: ParleyClientOptions = {}) {
     super();
@@ -61,6 +63,7 @@ export class ParleyClient extends ParleyApi {
     const apiUrl = (options.apiUrl ?? origin)?.replace(/\/+$/, '');
     if (!apiUrl) throw new Error('ParleyClient: options.apiUrl is required outside a browser');
     this.apiUrl = apiUrl;
+    this.positionsOf = options.session?.user.id ?? null;
     const wsUrl = options.wsUrl ?? `${apiUrl.replace(/^http/, 'ws')}${WS_PATH}`;
     // Called through a wrapper: a bare `fetch` called as another object's method throws in browsers.
     const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
@@ -70,7 +73,12 @@ export class ParleyClient extends ParleyApi {
       {
         http: () => this.http,
         marginMs: options.refreshMarginMs ?? 60_000,
-        changed: (session) => this.emitter.emit('session', session),
+        changed: (session) => {
+          // Another user's positions mean nothing: start afresh.
+          if (session && session.user.id !== this.positionsOf) this.sequencer.reset();
+          if (session) this.positionsOf = session.user.id;
+          this.emitter.emit('session', session);
+        },
         ended: (error) => this.ended(error),
         error: (error) => this.emitter.emit('error', error),
       },
@@ -88,7 +96,7 @@ export class ParleyClient extends ParleyApi {
         history: (room, before, limit) => this.history(room, { before, limit }),
         deliver: (message) => this.emitter.emit('message', message),
         skip: (room, range) => this.emitter.emit('skip', room, range),
-        fill: (room, range, reason) => this.emitter.emit('fill', room, range, reason),
+        fill: (room, range, reason, done) => this.emitter.emit('fill', room, range, reason, done),
         error: (error) => this.emitter.emit('error', error),
       },
       {
@@ -169,6 +177,8 @@ export class ParleyClient extends ParleyApi {
     } finally {
       this.loggingOut = false;
       this.auth.clear();
+      this.sequencer.reset();
+      this.positionsOf = null;
     }
   }
 

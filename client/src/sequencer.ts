@@ -37,7 +37,7 @@ export interface SequencerDeps {
   history(room: string, before: number, limit: number): Promise<HistoryResponse>;
   deliver(message: ChatMessage): void;
   skip(room: string, range: SeqRange): void;
-  fill(room: string, range: SeqRange, reason: FillReason): void;
+  fill(room: string, range: SeqRange, reason: FillReason, done: Promise<void>): void;
   error(error: Error): void;
 }
 
@@ -55,8 +55,6 @@ interface RoomState {
 
 export class Sequencer {
   private readonly rooms = new Map<string, RoomState>();
-  private readonly fills = new Set<Promise<void>>();
-  private stopped = false;
 
   constructor(
     private readonly deps: SequencerDeps,
@@ -89,15 +87,9 @@ export class Sequencer {
     this.rooms.delete(room);
   }
 
-  /** Resolves once every history read started so far has finished (and those they started). */
-  async settled(): Promise<void> {
-    while (this.fills.size > 0) await Promise.allSettled([...this.fills]);
-  }
-
-  /** Stops the timers and the fills (for good: the client is done). */
-  stop(): void {
-    this.stopped = true;
-    for (const state of this.rooms.values()) if (state.timer) clearTimeout(state.timer);
+  /** Forgets every room (logout, another user): timers stop, fills in flight deliver nothing. */
+  reset(): void {
+    for (const room of [...this.rooms.keys()]) this.forget(room);
   }
 
   /** A message, live, replayed or from anywhere else. */
@@ -110,11 +102,8 @@ export class Sequencer {
 
   /** Reads `range` from history (a `gap` frame, `resumed.missing`). */
   fill(room: string, range: SeqRange, reason: FillReason): void {
-    if (this.stopped) return;
-    this.deps.fill(room, range, reason);
     const work = this.read(room, range).catch((err: unknown) => this.deps.error(err instanceof Error ? err : new Error(String(err))));
-    this.fills.add(work);
-    void work.finally(() => this.fills.delete(work));
+    this.deps.fill(room, range, reason, work);
   }
 
   private state(room: string, firstSeq: number): RoomState {
@@ -147,7 +136,7 @@ export class Sequencer {
     if (state.buffer.size === 0) {
       if (state.timer) clearTimeout(state.timer);
       state.timer = null;
-    } else if (!state.timer && !this.stopped) {
+    } else if (!state.timer) {
       // Something newer is here and the next seq is not: give the gateway a moment, then read history.
       const waitingFor = state.last;
       const timer = setTimeout(() => {
@@ -164,7 +153,6 @@ export class Sequencer {
   /** Reads seqs from..to (inclusive) from the history API into the reorder buffer, retrying until complete. */
   private async read(room: string, range: SeqRange): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (this.stopped) return;
       const state = this.state(room, range.from);
       if (range.to <= state.last) return;
       const from = Math.max(range.from, state.last + 1);
@@ -187,25 +175,26 @@ export class Sequencer {
       for (const m of got.values()) if (m.seq > state.last) state.buffer.set(m.seq, m);
       for (const gap of empty) if (gap.to > state.last) state.empty.push(gap);
       this.advance(room, state);
-      const missing = this.firstMissing(state, from, range.to);
-      if (missing === null) return;
+      const missing = this.missing(state, from, range.to);
+      if (missing.length === 0) return;
       if (attempt >= this.options.historyAttempts) {
-        // Never stall: what history still lacks is skipped, and said so.
-        const skipped = { from: missing, to: range.to };
-        state.empty.push(skipped);
-        this.deps.skip(room, skipped);
+        // Never stall: what history still lacks is skipped, and said so; what it had is delivered.
+        for (const skipped of missing) {
+          state.empty.push(skipped);
+          this.deps.skip(room, skipped);
+        }
         this.advance(room, state);
         return;
       }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, this.options.historyRetryMs);
-        (timer as { unref?: () => void }).unref?.();
-      });
+      // A fill in progress is work to finish: this timer keeps a Node process alive (bounded by historyAttempts).
+      await new Promise((resolve) => setTimeout(resolve, this.options.historyRetryMs));
+      if (this.rooms.get(room) !== state) return;
     }
   }
 
-  /** The lowest seq in [from, to] above `last` that is neither buffered nor known empty, or null. */
-  private firstMissing(state: RoomState, from: number, to: number): number | null {
+  /** The runs of seqs in [from, to] above `last` that are neither buffered nor known empty. */
+  private missing(state: RoomState, from: number, to: number): SeqRange[] {
+    const runs: SeqRange[] = [];
     for (let seq = Math.max(from, state.last + 1); seq <= to; seq++) {
       if (state.buffer.has(seq)) continue;
       const empty = state.empty.find((r) => r.from <= seq && r.to >= seq);
@@ -213,8 +202,10 @@ export class Sequencer {
         seq = empty.to;
         continue;
       }
-      return seq;
+      const run = runs.at(-1);
+      if (run && run.to === seq - 1) run.to = seq;
+      else runs.push({ from: seq, to: seq });
     }
-    return null;
+    return runs;
   }
 }

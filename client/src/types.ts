@@ -91,7 +91,8 @@ export interface ParleyClientOptions {
   apiUrl?: string;
   /**
    * Gateway WebSocket URL, e.g. "ws://127.0.0.1:8081/v1/ws". Default: apiUrl with ws(s):// and WS_PATH.
-   * A function is called before every connection attempt (e.g. to rotate over gateways).
+   * A function is called before every connection attempt with the attempt number (0 for the first
+   * connection, n for the n-th reconnect since the last welcome), e.g. to rotate over gateways.
    */
   wsUrl?: string | ((attempt: number) => string);
   /** A saved session to start from (from storage). */
@@ -157,8 +158,8 @@ export interface ParleyEvents {
   session_ended: (error: { code: ErrorCode; message: string }) => void;
   /** A non-fatal error (a refused frame without a pending promise, a failed history fill attempt, ...). */
   error: (error: Error) => void;
-  /** Diagnostics: a range the client reads from history to fill a gap, and why. */
-  fill: (room: string, range: SeqRange, reason: FillReason) => void;
+  /** Diagnostics: a range the client reads from history to fill a gap, and why; `done` settles when that read ends. */
+  fill: (room: string, range: SeqRange, reason: FillReason, done: Promise<void>) => void;
   /** Diagnostics: every frame received from the gateway (`messages` frames unpacked), after the SDK handled it. */
   frame: (frame: ServerFrame) => void;
 }
