@@ -21,7 +21,7 @@ import { MergedHistory } from '../shared/store/merged-history.js';
 import { RedisPresence } from '../shared/presence/redis-presence.js';
 import { presenceRooms } from '../shared/presence/rooms.js';
 import { registerScripts } from '../shared/redis/scripts.js';
-import type { ApiConfig } from './config.js';
+import type { ApiConfig, WebSettings } from './config.js';
 import type { SigningKeys } from './auth/keys.js';
 import { createTokenIssuer } from './auth/tokens.js';
 import { Sessions } from './auth/sessions.js';
@@ -46,6 +46,8 @@ export interface ApiConnections {
 
 export type ApiSettings = Pick<ApiConfig, 'http' | 'uploads' | 'streams' | 'announcements' | 'presence'> & {
   auth: Omit<ApiConfig['auth'], 'keysFile'>;
+  /** CORS, the web client and its settings; none of them when absent. */
+  web?: WebSettings;
 };
 
 export interface ComposedApi {
@@ -88,6 +90,7 @@ export async function composeApi(c: ApiConnections, settings: ApiSettings): Prom
     rooms,
     logger,
     trustProxy: settings.http.trustProxy,
+    corsOrigins: settings.web?.corsOrigins ?? [],
   });
   const store = new PgMessageStore(sql);
   const deps: RouteDeps = {
@@ -111,8 +114,9 @@ export async function composeApi(c: ApiConnections, settings: ApiSettings): Prom
     presenceRooms: (userId) => presenceRooms(sql, userId, settings.presence.roomEventsMaxMembers),
     accessTtlSeconds: settings.auth.accessTtlSeconds,
     refreshTtlSeconds: settings.auth.refreshTtlSeconds,
+    publicWsUrl: settings.web?.publicWsUrl ?? null,
   };
-  const app = await buildApp(settings.http, logger, deps, c.registry);
+  const app = await buildApp(settings.http, logger, deps, c.registry, settings.web);
   return { app, deps, uploads, messaging, store, sessions };
 }
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../shared/config/env.js';
-import { loadApiConfig } from './config.js';
+import { tmpdir } from 'node:os';
+import { DEFAULT_WEB_DIR, loadApiConfig } from './config.js';
 
 const base = { DATABASE_URL: 'postgres://127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379', AUTH_KEYS_FILE: '/nonexistent/jwks.json' };
 
@@ -21,4 +22,38 @@ test('UPLOADS_STORE=s3 without a bucket, or with half a credential pair, fails a
 test('a complete S3 configuration parses', () => {
   const s3 = loadApiConfig({ ...base, UPLOADS_STORE: 's3', UPLOADS_S3_BUCKET: 'files', UPLOADS_S3_FORCE_PATH_STYLE: 'true' }).uploads.s3;
   assert.deepEqual({ bucket: s3.bucket, forcePathStyle: s3.forcePathStyle, partBytes: s3.partBytes }, { bucket: 'files', forcePathStyle: true, partBytes: 8_388_608 });
+});
+
+test('API_CORS_ORIGINS: empty by default (same origin only); a list of exact origins; anything else fails naming the variable', () => {
+  assert.deepEqual(loadApiConfig(base).web.corsOrigins, []);
+  assert.deepEqual(
+    loadApiConfig({ ...base, API_CORS_ORIGINS: 'https://chat.example.com, http://127.0.0.1:5173' }).web.corsOrigins,
+    ['https://chat.example.com', 'http://127.0.0.1:5173'],
+  );
+  for (const bad of ['chat.example.com', 'https://chat.example.com/', 'https://chat.example.com/app', 'ftp://x.example.com', '*', 'https://Chat.example.com', 'https://chat.example.com:443']) {
+    assert.throws(
+      () => loadApiConfig({ ...base, API_CORS_ORIGINS: `https://ok.example.com,${bad}` }),
+      (e: unknown) => e instanceof ConfigError && /API_CORS_ORIGINS/.test(e.message),
+      bad,
+    );
+  }
+});
+
+test('API_WEB_DIR: unset is the built web/dist when present, empty serves none, a missing directory fails', () => {
+  assert.equal(loadApiConfig({ ...base, API_WEB_DIR: '' }).web.webDir, null);
+  const dir = loadApiConfig(base).web.webDir;
+  assert.ok(dir === null || dir === DEFAULT_WEB_DIR);
+  assert.equal(loadApiConfig({ ...base, API_WEB_DIR: tmpdir() }).web.webDir, tmpdir());
+  assert.throws(() => loadApiConfig({ ...base, API_WEB_DIR: '/nonexistent/web' }), (e: unknown) => e instanceof ConfigError && /API_WEB_DIR/.test(e.message));
+});
+
+test('API_WEB_CONNECT_SRC and API_PUBLIC_WS_URL are checked', () => {
+  const web = loadApiConfig(base).web;
+  assert.equal(web.connectSrc, "'self' ws: wss:");
+  assert.equal(web.publicWsUrl, null);
+  assert.equal(loadApiConfig({ ...base, API_PUBLIC_WS_URL: 'wss://chat.example.com/v1/ws' }).web.publicWsUrl, 'wss://chat.example.com/v1/ws');
+  for (const bad of ['https://chat.example.com/v1/ws', 'not a url', 'wss://user:pw@chat.example.com/v1/ws']) {
+    assert.throws(() => loadApiConfig({ ...base, API_PUBLIC_WS_URL: bad }), (e: unknown) => e instanceof ConfigError && /API_PUBLIC_WS_URL/.test(e.message), bad);
+  }
+  assert.throws(() => loadApiConfig({ ...base, API_WEB_CONNECT_SRC: "'self'; script-src *" }), (e: unknown) => e instanceof ConfigError && /API_WEB_CONNECT_SRC/.test(e.message));
 });

@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Type, { type Static } from 'typebox';
 import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
 import { StreamsConfig, LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
@@ -62,6 +65,47 @@ export const UploadsConfig = Type.Object({
 });
 export type UploadsConfig = Static<typeof UploadsConfig>;
 
+/**
+ * Browsers: which other origins may call the api (CORS), and the web client the
+ * api serves at `/`. Raw strings here; `loadApiConfig` parses them into
+ * `WebSettings` and refuses malformed values at startup.
+ */
+export const WebConfig = Type.Object({
+  /**
+   * Comma-separated exact origins (`scheme://host[:port]`, no path) whose pages
+   * may call the api and upload through tus; empty (default): same origin only,
+   * and the api sends no CORS headers.
+   */
+  corsOrigins: setting.string('API_CORS_ORIGINS', { default: '' }),
+  /**
+   * Directory of the built web client (index.html, assets/) served at `/`.
+   * Unset: `web/dist` of the api's install, when it was built; empty: serve no web client.
+   */
+  webDir: setting.optionalString('API_WEB_DIR'),
+  /** The Content-Security-Policy `connect-src` of the web client's page: it must allow the gateway's WebSocket URL. */
+  connectSrc: setting.string('API_WEB_CONNECT_SRC', { default: "'self' ws: wss:" }),
+  /**
+   * The gateway URL `/config.json` gives the web client (`ws://` or `wss://`, with
+   * the path, e.g. `wss://chat.example.com/v1/ws`). Unset: the page's own origin
+   * with `/v1/ws`, for a load balancer that routes that path to the gateways.
+   */
+  publicWsUrl: setting.optionalString('API_PUBLIC_WS_URL'),
+});
+
+/** The web slice as the api uses it. */
+export interface WebSettings {
+  /** Exact origins allowed by CORS; empty: none (no CORS headers at all). */
+  corsOrigins: string[];
+  /** Absolute directory of the web client, or null for none. */
+  webDir: string | null;
+  connectSrc: string;
+  /** Null: derived from each request's origin. */
+  publicWsUrl: string | null;
+}
+
+/** Where `npm run build` puts the web client, relative to this module once compiled (dist/api/config.js). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
 export const ApiConfig = Type.Object({
   log: LogConfig,
   redis: RedisConfig,
@@ -74,8 +118,9 @@ export const ApiConfig = Type.Object({
   announcements: AnnouncementsConfig,
   /** The api reads presence and publishes status changes; only roomEventsMaxMembers matters here. */
   presence: PresenceConfig,
+  web: WebConfig,
 });
-export type ApiConfig = Static<typeof ApiConfig>;
+export type ApiConfig = Omit<Static<typeof ApiConfig>, 'web'> & { web: WebSettings };
 
 /** The uploads slice alone, parsed the same way (tests build upload machinery from it). */
 export const loadUploadsConfig = (env: Record<string, string | undefined>): UploadsConfig =>
@@ -89,6 +134,63 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
   if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) {
     problems.push('UPLOADS_S3_ACCESS_KEY_ID and UPLOADS_S3_SECRET_ACCESS_KEY: set both or neither');
   }
+  const web = parseWebSettings(config.web, env.API_WEB_DIR, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { ...config, web };
+}
+
+/** The web settings of `env` alone (tests build the api's browser-facing parts from them). */
+export function loadWebSettings(env: Record<string, string | undefined>): WebSettings {
+  const problems: string[] = [];
+  const web = parseWebSettings(loadConfig(Type.Object({ web: WebConfig }), env).web, env.API_WEB_DIR, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return web;
+}
+
+/**
+ * Parses the web slice. `rawWebDir` is the variable itself, because the
+ * loader reads an empty value as unset and here the two differ: unset means
+ * the default directory, empty means none.
+ */
+function parseWebSettings(web: Static<typeof WebConfig>, rawWebDir: string | undefined, problems: string[]): WebSettings {
+  const corsOrigins: string[] = [];
+  for (const item of web.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean)) {
+    const origin = exactOrigin(item);
+    if (origin) corsOrigins.push(origin);
+    else problems.push(`API_CORS_ORIGINS: ${JSON.stringify(item)} is not an origin (scheme://host[:port], http or https, no path or trailing slash)`);
+  }
+  let webDir: string | null;
+  if (rawWebDir === undefined) {
+    // The default is optional: an api built without the web client serves none.
+    webDir = isDirectory(DEFAULT_WEB_DIR) ? DEFAULT_WEB_DIR : null;
+  } else if (rawWebDir === '') {
+    webDir = null;
+  } else {
+    webDir = resolve(rawWebDir);
+    if (!isDirectory(webDir)) problems.push(`API_WEB_DIR=${JSON.stringify(rawWebDir)}: no such directory`);
+  }
+  // A CSP source list: a `;` or `,` would end the directive or the policy, a line break the header.
+  if (/[;,\r\n]/.test(web.connectSrc)) problems.push('API_WEB_CONNECT_SRC: a space-separated CSP source list, without ";" or ","');
+  let publicWsUrl: string | null = null;
+  if (web.publicWsUrl !== undefined) {
+    const url = URL.canParse(web.publicWsUrl) ? new URL(web.publicWsUrl) : null;
+    if (url && (url.protocol === 'ws:' || url.protocol === 'wss:') && !url.username && !url.password && !url.hash) {
+      publicWsUrl = url.href;
+    } else {
+      problems.push(`API_PUBLIC_WS_URL=${JSON.stringify(web.publicWsUrl)}: a ws:// or wss:// URL, e.g. wss://chat.example.com/v1/ws`);
+    }
+  }
+  return { corsOrigins, webDir, connectSrc: web.connectSrc.trim(), publicWsUrl };
+}
+
+/** `value` when it is exactly a serialized http(s) origin (what browsers send in `Origin`), else null. */
+function exactOrigin(value: string): string | null {
+  if (!URL.canParse(value)) return null;
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return url.origin === value ? value : null;
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

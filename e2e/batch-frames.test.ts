@@ -8,10 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TokenResponse } from '../shared/http/schemas.js';
 import { ParleySocket } from '../shared/client/socket.js';
-import { ResumingClient } from '../shared/client/resuming.js';
 import type { ServerFrame } from '../shared/protocol/frames.js';
 import { eventually } from '../testkit/processes.js';
+import { ParleyClient } from '../client/src/node.js';
 import { startCluster, type Cluster } from '../testkit/cluster.js';
+import { Recorder, sessionOf } from './sdk-recorder.js';
 
 describe('multi-message frames (?batch=1)', () => {
   let c: Cluster;
@@ -57,17 +58,20 @@ describe('multi-message frames (?batch=1)', () => {
 
   test('resuming a batching socket while messages flow delivers every seq exactly once', async () => {
     const r = await room('batch-resume');
-    const bobClient = new ResumingClient({ url: `${c.gatewayUrls[0]!}?batch=1`, apiUrl: c.apiUrl, token: bob.accessToken });
-    await bobClient.connect();
+    // The SDK asks for ?batch=1 by default and unpacks `messages` frames.
+    const bobClient = new Recorder(new ParleyClient({ apiUrl: c.apiUrl, wsUrl: c.gatewayUrls[0]!, session: sessionOf(bob) }));
+    await bobClient.client.connect();
     await burst(r, 20);
-    await eventually('bob to have 1..20', () => (bobClient.lastSeq(r) === 20 ? true : undefined));
-    await bobClient.socket!.close();
+    await eventually('bob to have 1..20', () => (bobClient.client.lastSeq(r) === 20 ? true : undefined));
+    bobClient.client.disconnect();
     await burst(r, 30);
     // Reconnect while bursts keep coming: the replay, the buffered live
     // messages and the batch topic must not overlap.
-    const [ws] = await Promise.all([bobClient.connect(), burst(r, 50), burst(r, 50)]);
-    await eventually('bob to have 1..150', () => (bobClient.lastSeq(r) === 150 ? true : undefined));
-    assert.deepEqual(seqsIn(ws.frames, r), range(21, 150), 'each seq once, in order, on the resumed socket');
-    await bobClient.socket!.close();
+    const mark = bobClient.frames.length;
+    await Promise.all([bobClient.client.connect(), burst(r, 50), burst(r, 50)]);
+    await eventually('bob to have 1..150', () => (bobClient.client.lastSeq(r) === 150 ? true : undefined));
+    assert.deepEqual(seqsIn(bobClient.frames.slice(mark), r), range(21, 150), 'each seq once, in order, on the resumed socket');
+    assert.deepEqual(bobClient.seqs(r), range(1, 150));
+    bobClient.client.disconnect();
   });
 });

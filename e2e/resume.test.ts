@@ -1,6 +1,6 @@
 /**
  * Gapless resume, tested as a client lives it: the documented procedure
- * (ResumingClient) against real gateways, api and worker. The room log is
+ * (the client SDK, client/src) against real gateways, api and worker. The room log is
  * kept tiny (ROOM_LOG_MAXLEN=10; Redis trims approximately, in nodes of about
  * 100 entries) so that gaps older than the window are easy to make.
  */
@@ -8,10 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { ParleySocket } from '../shared/client/socket.js';
-import { ResumingClient } from '../shared/client/resuming.js';
-import type { ChatMessage } from '../shared/protocol/frames.js';
+import type { ChatMessage, ServerFrame, ServerFrameOf } from '../shared/protocol/frames.js';
 import { eventually } from '../testkit/processes.js';
+import { ParleyClient } from '../client/src/node.js';
 import { startCluster, type Cluster } from '../testkit/cluster.js';
+import { Recorder, sessionOf } from './sdk-recorder.js';
 
 describe('gapless resume', () => {
   let c: Cluster;
@@ -29,8 +30,22 @@ describe('gapless resume', () => {
     }
   };
   const room = (name: string) => c.publicRoom(name, alice, [bob]);
-  const client = (gateway = 0) =>
-    new ResumingClient({ url: c.gatewayUrls[gateway]!, apiUrl: c.apiUrl, token: bob.accessToken });
+  const clients: ParleyClient[] = [];
+  /** Bob through the SDK, on the gateway `gateway()` names at each connect. */
+  const client = (gateway: () => number = () => 0) => {
+    const made = new ParleyClient({ apiUrl: c.apiUrl, wsUrl: () => c.gatewayUrls[gateway()]!, session: sessionOf(bob) });
+    clients.push(made);
+    return new Recorder(made);
+  };
+  /** Reconnects: resolves with the frames of the new socket's first `resumed` for `room`, and those before it. */
+  const reconnect = async (rec: Recorder, room: string): Promise<{ resumed: ServerFrameOf<'resumed'>; before: ServerFrame[] }> => {
+    const mark = rec.frames.length;
+    await rec.client.connect();
+    const resumed = await eventually('the resumed frame', () =>
+      rec.frames.slice(mark).find((f): f is ServerFrameOf<'resumed'> => f.type === 'resumed' && f.room === room),
+    );
+    return { resumed, before: rec.frames.slice(mark, rec.frames.indexOf(resumed)) };
+  };
   const seqs = (messages: ChatMessage[] | undefined) => (messages ?? []).map((m) => m.seq);
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -42,59 +57,57 @@ describe('gapless resume', () => {
     await aliceWs.next('welcome');
   });
   after(async () => {
+    for (const made of clients) made.disconnect();
     await c?.stop();
   });
 
   test('a client that missed N messages gets exactly those N, in order, then live ones', async () => {
     const r = await room('resume-exact');
-    const bobClient = client(1);
-    await bobClient.connect();
+    const bobClient = client(() => 1);
+    await bobClient.client.connect();
     await publish(r, 5);
-    await eventually('bob to have 1..5', () => (bobClient.lastSeq(r) === 5 ? true : undefined));
-    await bobClient.socket!.close();
+    await eventually('bob to have 1..5', () => (bobClient.client.lastSeq(r) === 5 ? true : undefined));
+    bobClient.client.disconnect();
 
     await publish(r, 7);
-    const ws = await bobClient.connect();
-    const resumed = await ws.next('resumed', (f) => f.room === r);
+    const { resumed, before: beforeResumed } = await reconnect(bobClient, r);
     assert.deepEqual({ recovered: resumed.recovered, replayed: resumed.replayed, seq: resumed.seq }, { recovered: true, replayed: 7, seq: 12 });
-    const beforeResumed = ws.frames.slice(0, ws.frames.indexOf(resumed));
     assert.deepEqual(
       beforeResumed.flatMap((f) => (f.type === 'message' && f.room === r ? [f.seq] : [])),
       range(6, 12),
       'the replay is exactly the missed messages',
     );
     await publish(r, 2);
-    await eventually('bob to have 1..14', () => (bobClient.lastSeq(r) === 14 ? true : undefined));
+    await eventually('bob to have 1..14', () => (bobClient.client.lastSeq(r) === 14 ? true : undefined));
     assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, 14));
   });
 
   test('a gap older than the window is reported (recovered: false) and filled from history', async () => {
     const r = await room('resume-window');
-    const bobClient = client(0);
-    await bobClient.connect();
+    const bobClient = client();
+    await bobClient.client.connect();
     await publish(r, 3);
-    await eventually('bob to have 1..3', () => (bobClient.lastSeq(r) === 3 ? true : undefined));
-    await bobClient.socket!.close();
+    await eventually('bob to have 1..3', () => (bobClient.client.lastSeq(r) === 3 ? true : undefined));
+    bobClient.client.disconnect();
 
     await publish(r, 400, 16);
-    const ws = await bobClient.connect();
-    const resumed = await ws.next('resumed', (f) => f.room === r);
+    const { resumed } = await reconnect(bobClient, r);
     assert.equal(resumed.recovered, false);
     assert.equal(resumed.missing?.from, 4);
     assert.ok(resumed.missing!.to >= 4 && resumed.missing!.to < 403, JSON.stringify(resumed.missing));
     assert.equal(resumed.replayed, 403 - resumed.missing!.to);
     await bobClient.settled();
-    await eventually('bob to have 1..403', () => (bobClient.lastSeq(r) === 403 ? true : undefined));
+    await eventually('bob to have 1..403', () => (bobClient.client.lastSeq(r) === 403 ? true : undefined));
     assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, 403));
   });
 
   test('after Redis lost its data, a resume from before the loss answers recovered: false, and history fills it, lost seqs as gaps', async () => {
     const r = await room('resume-after-loss');
-    const bobClient = client(0);
-    await bobClient.connect();
+    const bobClient = client();
+    await bobClient.client.connect();
     await publish(r, 5);
-    await eventually('bob to have 1..5', () => (bobClient.lastSeq(r) === 5 ? true : undefined));
-    await bobClient.socket!.close();
+    await eventually('bob to have 1..5', () => (bobClient.client.lastSeq(r) === 5 ? true : undefined));
+    bobClient.client.disconnect();
     await publish(r, 3);
     // Everything under this cluster's key prefix is gone, as after a Redis restart without persistence.
     const keys = await c.redis.redis.keys(`${c.redis.config.keyPrefix}*`);
@@ -104,12 +117,11 @@ describe('gapless resume', () => {
     assert.ok(ack.type === 'ack');
     assert.ok(ack.seq > 8, `no seq given out before the loss comes back (got ${ack.seq})`);
 
-    const ws = await bobClient.connect();
-    const resumed = await ws.next('resumed', (f) => f.room === r);
+    const { resumed } = await reconnect(bobClient, r);
     assert.equal(resumed.recovered, false);
     assert.deepEqual(resumed.missing, { from: 6, to: ack.seq - 1 });
     await bobClient.settled();
-    await eventually('bob to reach the new message', () => (bobClient.lastSeq(r) === ack.seq ? true : undefined));
+    await eventually('bob to reach the new message', () => (bobClient.client.lastSeq(r) === ack.seq ? true : undefined));
     // What Postgres had is delivered; what was only in Redis is reported lost, not waited for.
     const kept = await c.db.sql<{ seq: number }[]>`select seq from messages where room_id = ${r} and seq > 5 and seq < ${ack.seq} order by seq`;
     assert.deepEqual(seqs(bobClient.delivered.get(r)), [...range(1, 5), ...kept.map((k) => k.seq), ack.seq]);
@@ -146,22 +158,24 @@ describe('gapless resume', () => {
 
   test('while messages keep coming, reconnecting again and again on either gateway loses and repeats nothing', async () => {
     const r = await room('resume-storm');
-    const bobClient = client(0);
-    await bobClient.connect();
+    let gateway = 0;
+    const bobClient = client(() => gateway);
+    await bobClient.client.connect();
     const burst = 40;
     const cycles = 6;
     const total = burst * cycles;
     for (let i = 0; i < cycles; i++) {
       // A burst is in flight while bob sees part of it, drops, and comes back on the other gateway.
-      const seen = bobClient.lastSeq(r) ?? 0;
+      const seen = bobClient.client.lastSeq(r) ?? 0;
       const publishing = publish(r, burst, 2);
-      await eventually('part of the burst to arrive', () => ((bobClient.lastSeq(r) ?? 0) > seen ? true : undefined), 20_000);
-      await bobClient.socket!.close();
-      await bobClient.connect(c.gatewayUrls[i % 2]!);
+      await eventually('part of the burst to arrive', () => ((bobClient.client.lastSeq(r) ?? 0) > seen ? true : undefined), 20_000);
+      bobClient.client.disconnect();
+      gateway = i % 2;
+      await bobClient.client.connect();
       await publishing;
     }
     await bobClient.settled();
-    await eventually(`bob to have all ${total}`, () => (bobClient.lastSeq(r) === total ? true : undefined), 30_000);
+    await eventually(`bob to have all ${total}`, () => (bobClient.client.lastSeq(r) === total ? true : undefined), 30_000);
     assert.deepEqual(seqs(bobClient.delivered.get(r)), range(1, total));
   });
 });

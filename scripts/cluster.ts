@@ -85,7 +85,9 @@ runMain(async () => {
   });
 
   try {
-    await start('api', { ...common, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: '9200' }, { name: 'api' });
+    // The web client at / connects to the gateways' shared port (the api cannot tell it from the request).
+    const API_PUBLIC_WS_URL = env.API_PUBLIC_WS_URL ?? `ws://127.0.0.1:${GATEWAY_PORT}/v1/ws`;
+    await start('api', { ...common, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: '9200', API_PUBLIC_WS_URL }, { name: 'api' });
     const gw = { ...common, GATEWAY_PORT, AUTH_JWKS_URL: `http://127.0.0.1:${API_PORT}/.well-known/jwks.json` };
     await start('gateway', { ...gw, OPS_PORT: '9101' }, { name: 'gateway-1' });
     await start('gateway', { ...gw, OPS_PORT: '9102' }, { name: 'gateway-2' });
@@ -97,6 +99,7 @@ runMain(async () => {
 
   process.stdout.write(`
 parley is up.
+  web client http://127.0.0.1:${API_PORT}/     (built by npm run build into web/dist)
   api        http://127.0.0.1:${API_PORT}      (POST /v1/auth/register, /v1/auth/login, GET /v1/me, …)
   websocket  ws://127.0.0.1:${GATEWAY_PORT}/v1/ws   (2 gateway processes share this port)
   metrics    http://127.0.0.1:9200/metrics (api), :9101 and :9102 (gateways), :9300 (worker)

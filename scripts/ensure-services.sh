@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Redis and PostgreSQL are reachable for parley's tests and local
-# cluster, and that the deploy validators are installed. When one points at this machine and is missing or stopped, it is
+# cluster, and that the deploy validators and chromium (the browser test) are installed. When one points at this machine and is missing or stopped, it is
 # installed (apt-get, as root) and started. Remote URLs are only checked.
 set -euo pipefail
 
@@ -83,7 +83,19 @@ ensure_redis_server_binary() {
   apt_install redis-server
 }
 
+# The browser test (e2e/web-browser.test.ts) drives Debian's chromium
+# headless through playwright-core; without it, that test is skipped.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "chromium missing: the browser test will be skipped"; return
+  fi
+  say "installing chromium (the browser test drives it headless)"
+  apt_install chromium || say "could not install chromium: the browser test will be skipped"
+}
+
 ensure_redis
 ensure_redis_server_binary
 ensure_postgres
 ensure_validators
+ensure_chromium

@@ -82,11 +82,11 @@ async function main(): Promise<void> {
   const { cluster: c, rooms, users } = fc;
   const urls = (first: number) => [c.gatewayUrls[first]!, c.gatewayUrls[1 - first]!];
   const observers = ['resuming0', 'resuming1', 'plain0', 'plain1'].map(
-    (name, i) => new Observer(name, users.get(name)!.accessToken, urls(i % 2), c.apiUrl, name.startsWith('resuming')),
+    (name, i) => new Observer(name, users.get(name)!, urls(i % 2), c.apiUrl, name.startsWith('resuming')),
   );
   const durationMs = minutes * 60_000;
   const total = Math.round((perSecond * durationMs) / 1000);
-  const publishers = ['pub0', 'pub1'].map((name, i) => new Publisher(name, users.get(name)!.accessToken, urls(i), rooms, { total, perSecond, window: 8 }));
+  const publishers = ['pub0', 'pub1'].map((name, i) => new Publisher(name, users.get(name)!, urls(i), c.apiUrl, rooms, { total, perSecond, window: 8 }));
   const series = new Map<string, [number, number][]>();
   const record = (name: string, t: number, v: number) => {
     if (!Number.isFinite(v)) return;
@@ -154,13 +154,13 @@ async function main(): Promise<void> {
   const rows = new Map((await persisted(c, rooms)).map((r) => [`${r.room}:${r.seq}`, r.id]));
   for (const [key, id] of bySeq) if (rows.get(key) !== id) problems.push(`acked ${key} is not in Postgres as acked`);
   for (const o of observers) {
-    await o.client.settled();
+    await o.seen.settled();
     for (const room of rooms) {
       const gaps = await recordedGaps(c, room);
-      const got = new Set((o.client.delivered.get(room) ?? []).map((m) => m.seq));
+      const got = new Set((o.seen.delivered.get(room) ?? []).map((m) => m.seq));
       const missing = seqsIn(acks, room).filter((s) => !got.has(s) && !inRanges(s, gaps));
       if (missing.length > 0) problems.push(`${o.name} lacks ${missing.length} acked messages of ${room}`);
-      if ((o.client.skipped.get(room) ?? []).length > 0) problems.push(`${o.name} had to skip ranges in ${room}`);
+      if ((o.seen.skipped.get(room) ?? []).length > 0) problems.push(`${o.name} had to skip ranges in ${room}`);
     }
   }
   stop = true;

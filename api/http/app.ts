@@ -8,7 +8,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/log.js';
-import type { HttpConfig } from '../config.js';
+import type { HttpConfig, WebSettings } from '../config.js';
+import { registerCors } from './cors.js';
+import { registerWebClient } from './web-client.js';
 import { errorHandler, sendProblem } from './problem.js';
 import { problem } from '../../shared/http/problem.js';
 import type { RouteDeps } from '../routes/deps.js';
@@ -46,10 +48,22 @@ const OPENAPI = {
     { name: 'search', description: 'Full-text message search' },
     { name: 'announcements', description: 'Server announcements' },
     { name: 'presence', description: 'Who is online, and custom statuses' },
+    { name: 'web', description: 'The web client served at /' },
   ],
 };
 
-export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDeps, registry?: Registry): Promise<App> {
+/** What browsers get: CORS for other origins, the web client at `/`. None of it unless configured. */
+export type BrowserSettings = Pick<WebSettings, 'corsOrigins' | 'webDir' | 'connectSrc'>;
+
+export const NO_BROWSER_SETTINGS: BrowserSettings = { corsOrigins: [], webDir: null, connectSrc: "'self'" };
+
+export async function buildApp(
+  config: HttpConfig,
+  logger: Logger,
+  deps: RouteDeps,
+  registry?: Registry,
+  browser: BrowserSettings = NO_BROWSER_SETTINGS,
+): Promise<App> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -66,10 +80,13 @@ export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDe
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );
+  // Before the routes: its hook answers preflights before any authentication.
+  await registerCors(app, browser.corsOrigins);
   // Before the routes: swagger collects them as they are added.
   await app.register(swagger, { openapi: OPENAPI });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerRoutes(app, deps);
+  if (browser.webDir) await registerWebClient(app, { dir: browser.webDir, connectSrc: browser.connectSrc });
   await app.ready();
   return app;
 }

@@ -27,7 +27,13 @@ interface OpenApiDocument {
 }
 
 /** Routes that do not take an access token. */
-const ANONYMOUS = new Set(['POST /v1/auth/register', 'POST /v1/auth/login', 'POST /v1/auth/refresh', 'GET /.well-known/jwks.json']);
+const ANONYMOUS = new Set([
+  'POST /v1/auth/register',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'GET /.well-known/jwks.json',
+  'GET /config.json',
+]);
 
 describe('OpenAPI document', () => {
   let f: ApiFixture;

@@ -40,4 +40,6 @@ export interface RouteDeps {
   publishControl: (event: ControlEvent) => Promise<void>;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** The gateway URL /config.json gives the web client (API_PUBLIC_WS_URL); null: derived from the request. */
+  publicWsUrl: string | null;
 }

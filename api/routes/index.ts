@@ -42,6 +42,7 @@ import { meStatusClearRoute } from './me-status-clear.js';
 
 import { uploadsRoute } from './uploads.js';
 import { fileDownloadRoute } from './file-download.js';
+import { webConfigRoute } from './web-config.js';
 export function registerRoutes(app: App, deps: RouteDeps): void {
   for (const route of [
     registerRoute,
@@ -86,6 +87,7 @@ export function registerRoutes(app: App, deps: RouteDeps): void {
     meStatusClearRoute,
     uploadsRoute,
     fileDownloadRoute,
+    webConfigRoute,
   ]) {
     route(app, deps);
   }

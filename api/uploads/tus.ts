@@ -28,6 +28,7 @@ import type { RoomRepository } from '../rooms/repository.js';
 import { decide } from '../rooms/policy.js';
 import type { UploadsConfig } from '../config.js';
 import type { UploadContent } from './content.js';
+import { tusCors } from '../http/cors.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 
@@ -44,6 +45,8 @@ export interface TusDeps {
   publisher: MessagePublisher;
   logger: Logger;
   trustProxy: boolean;
+  /** Origins allowed by CORS; tus writes its own responses, so it sets their CORS headers itself. */
+  corsOrigins: readonly string[];
 }
 
 /** A tus hook rejection: status and a problem+json body the client can read. */
@@ -74,6 +77,7 @@ export function createTusServer(deps: TusDeps): Server {
     locker: deps.locker,
     maxSize: config.maxBytes,
     respectForwardedHeaders: deps.trustProxy,
+    ...tusCors(deps.corsOrigins),
     // Authentication on every request; ownership for requests about an existing upload.
     async onIncomingRequest(req, uploadId) {
       const me = await principalOf(req);

@@ -38,6 +38,8 @@ export function createUploads(deps: {
   rooms: RoomRepository;
   logger: Logger;
   trustProxy: boolean;
+  /** Origins allowed by CORS (API_CORS_ORIGINS); tus answers them itself. */
+  corsOrigins?: readonly string[];
 }): Uploads {
   const { store, content } = createUploadStorage(deps);
   const locker = new RedisLocker({ redis: deps.redis, keys: deps.keys });
@@ -53,6 +55,7 @@ export function createUploads(deps: {
     publisher: deps.publisher,
     logger: deps.logger,
     trustProxy: deps.trustProxy,
+    corsOrigins: deps.corsOrigins ?? [],
   });
   return {
     tus,

@@ -13,7 +13,7 @@ test('a gateway drained mid-run: no message lost, every offline event delivered'
       assert.equal(bystanderClosedAt.length, 4);
       assert.ok(Math.max(...bystanderClosedAt) - Math.min(...bystanderClosedAt) >= 100, `closes spread: ${bystanderClosedAt}`);
       // The plain observer that was on it came back without resume: it read what it missed from history itself.
-      assert.ok(observers.find((o) => o.name === 'plain1')!.client.reads.some((r) => r.why === 'timer'), 'a hole filled after the gap wait');
+      assert.ok(observers.find((o) => o.name === 'plain1')!.seen.reads.some((r) => r.why === 'timer'), 'a hole filled after the gap wait');
     },
     faultedGateway: 1,
     fault: async ({ cluster }) => {

@@ -1,16 +1,16 @@
 /**
  * The fault suite's moving parts: a cluster (2 gateways, api, worker) on a
  * redis-server of the test's own, publishers that keep publishing through any
- * fault (retrying unacked publishes with the same cmid, reconnecting to a
- * live gateway), and observers that follow the documented client procedure
- * (ResumingClient) and reconnect the same way.
+ * fault and observers that follow the documented client procedure, both
+ * through the client SDK (client/src): it retries unacked publishes with the
+ * same cmid, reconnects to a live gateway, resumes and fills gaps.
  */
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster } from '../../testkit/cluster.js';
 import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
-import { ParleySocket } from '../../shared/client/socket.js';
-import { ResumingClient } from '../../shared/client/resuming.js';
-import type { ChatMessage, SeqRange, ServerFrame } from '../../shared/protocol/frames.js';
+import { ParleyClient, type ParleyClientOptions } from '../../client/src/node.js';
+import { Recorder, sessionOf } from '../sdk-recorder.js';
+import type { ChatMessage, SeqRange } from '../../shared/protocol/frames.js';
 import type { PresenceResponse, TokenResponse } from '../../shared/http/schemas.js';
 import { partitionOf } from '../../shared/redis/keys.js';
 
@@ -40,135 +40,97 @@ export const FAST_ENV: Record<string, string> = {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Connects to the first gateway in `order` that accepts, retrying with backoff until one does. */
-async function connectAny(urls: readonly string[], connect: (url: string) => Promise<ParleySocket>, stopped: () => boolean): Promise<ParleySocket | null> {
-  for (let attempt = 0; !stopped(); attempt++) {
-    for (const url of urls) {
-      try {
-        return await connect(url);
-      } catch {
-        // down, draining, or refusing: try the next one
-      }
-    }
-    await sleep(Math.min(1000, 50 * 2 ** attempt));
-  }
-  return null;
+/** A client of the SDK for one user that tries the gateways in turn: `urls[attempt % urls.length]`. */
+function client(token: TokenResponse, urls: readonly string[], apiUrl: string, options: ParleyClientOptions = {}): ParleyClient {
+  return new ParleyClient({
+    apiUrl,
+    wsUrl: (attempt) => urls[attempt % urls.length]!,
+    session: sessionOf(token),
+    reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+    ...options,
+  });
 }
 
 /**
  * Publishes `total` messages across `rooms` at about `perSecond`, with up to
- * `window` unacked at once. An unacked publish is sent again, with the same
- * cmid, after a retryable error or on the new socket after a reconnect, so
- * every message is acked exactly once in the end (duplicates: same seq).
+ * `window` unacked at once, through the SDK: an unacked publish is sent
+ * again, with the same cmid, after a retryable error or on the next socket
+ * after a reconnect, so every message is acked exactly once in the end
+ * (duplicates: same seq). A publish the SDK rejects fails the run.
  */
 export class Publisher {
   readonly acks: Ack[] = [];
-  private socket: ParleySocket | null = null;
-  private readonly unacked = new Map<string, { room: string; body: string }>();
-  private next = 0;
-  private stopped = false;
+  readonly client: ParleyClient;
+  private inFlight = 0;
+  private failure: Error | null = null;
 
   constructor(
     private readonly name: string,
-    private readonly token: string,
-    private readonly urls: readonly string[],
+    token: TokenResponse,
+    urls: readonly string[],
+    apiUrl: string,
     private readonly rooms: readonly string[],
     private readonly options: { total: number; perSecond: number; window: number },
-  ) {}
+  ) {
+    this.client = client(token, urls, apiUrl, { publishTimeoutMs: 60_000 });
+  }
 
   async run(): Promise<void> {
-    await this.reconnect();
+    await this.client.connect();
     const interval = 1000 / this.options.perSecond;
-    while (this.acked() < this.options.total) {
-      if (this.next < this.options.total && this.unacked.size < this.options.window) {
-        const cmid = `${this.name}-${this.next}`;
-        const message = { room: this.rooms[this.next % this.rooms.length]!, body: `${this.name} #${this.next}` };
-        this.next++;
-        this.unacked.set(cmid, message);
-        this.send(cmid);
+    for (let next = 0; this.acks.length < this.options.total; ) {
+      if (this.failure) throw this.failure;
+      if (next < this.options.total && this.inFlight < this.options.window) {
+        const cmid = `${this.name}-${next}`;
+        const room = this.rooms[next % this.rooms.length]!;
+        const body = `${this.name} #${next}`;
+        next++;
+        this.inFlight++;
+        this.client.publish(room, body, { cmid }).then(
+          (ack) => this.acks.push({ room: ack.room, seq: ack.seq, id: ack.id, cmid: ack.cmid }),
+          (err: unknown) => (this.failure = new Error(`${this.name}: publish ${cmid} refused for good: ${String(err)}`)),
+        ).finally(() => this.inFlight--);
       }
       await sleep(interval);
     }
   }
 
   stop(): void {
-    this.stopped = true;
-    void this.socket?.close();
+    this.client.disconnect();
   }
 
   acked(): number {
-    return new Set(this.acks.map((a) => a.cmid)).size;
-  }
-
-  private send(cmid: string): void {
-    const message = this.unacked.get(cmid);
-    if (!message || !this.socket) return;
-    try {
-      this.socket.send({ type: 'publish', ref: cmid, room: message.room, cmid, body: message.body });
-    } catch {
-      // The socket is closing; the reconnect resends.
-    }
-  }
-
-  private onFrame(frame: ServerFrame): void {
-    if (frame.type === 'ack') {
-      if (!this.unacked.delete(frame.cmid)) return;
-      this.acks.push({ room: frame.room, seq: frame.seq, id: frame.id, cmid: frame.cmid });
-    } else if (frame.type === 'error' && frame.ref && this.unacked.has(frame.ref)) {
-      assert.ok(frame.retryable, `${this.name}: publish ${frame.ref} refused for good: ${frame.code} ${frame.message}`);
-      const ref = frame.ref;
-      setTimeout(() => this.send(ref), frame.retryAfterMs ?? 200);
-    }
-  }
-
-  private async reconnect(): Promise<void> {
-    const socket = await connectAny(this.urls, (url) => ParleySocket.connect(url, this.token), () => this.stopped);
-    if (!socket) return;
-    this.socket = socket;
-    socket.onFrame((frame) => this.onFrame(frame));
-    await socket.next('welcome', () => true, 10_000).catch(() => undefined);
-    for (const cmid of this.unacked.keys()) this.send(cmid);
-    void socket.closed.then(() => {
-      if (!this.stopped) void this.reconnect();
-    });
+    return this.acks.length;
   }
 }
 
-/** An observer following the documented client procedure, reconnecting to a live gateway whenever its socket closes. */
+/**
+ * An observer following the documented client procedure (the SDK), reconnecting
+ * to a live gateway whenever its socket closes. `resume: false` observers
+ * rely on gap detection and history alone.
+ */
 export class Observer {
-  readonly client: ResumingClient;
-  private stopped = false;
+  readonly client: ParleyClient;
+  /** What the SDK delivered: messages per room, skips, history reads, frames. */
+  readonly seen: Recorder;
 
   constructor(
     readonly name: string,
-    token: string,
-    private readonly urls: readonly string[],
+    token: TokenResponse,
+    urls: readonly string[],
     apiUrl: string,
     resume: boolean,
   ) {
-    this.client = new ResumingClient({ url: urls[0]!, apiUrl, token, resume, gapWaitMs: 500, historyRetryMs: 200, historyAttempts: 60 });
+    this.client = client(token, urls, apiUrl, { resume, gapWaitMs: 500, historyRetryMs: 200, historyAttempts: 60 });
+    this.seen = new Recorder(this.client);
   }
 
   async start(): Promise<void> {
-    await this.client.connect(this.urls[0]);
-    this.watch();
+    await this.client.connect();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.client.stop();
-    void this.client.socket?.close();
-  }
-
-  private watch(): void {
-    const socket = this.client.socket!;
-    void socket.closed.then(async () => {
-      if (this.stopped) return;
-      // The small delay every client should wait before reconnecting (docs/protocol.md, 1012); messages go on meanwhile.
-      await sleep(200);
-      const again = await connectAny(this.urls, (url) => this.client.connect(url), () => this.stopped);
-      if (again) this.watch();
-    });
+    this.client.disconnect();
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ParleySocket } from '../../shared/client/socket.js';
-import type { SeqRange, ServerFrame } from '../../shared/protocol/frames.js';
+import type { SeqRange } from '../../shared/protocol/frames.js';
 import {
   Observer,
   Publisher,
@@ -61,8 +61,8 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
   const fc = await startFaultCluster(names, redisArgs);
   const { cluster: c, rooms, users } = fc;
   const urls = (first: number) => [c.gatewayUrls[first]!, c.gatewayUrls[1 - first]!];
-  const observers = OBSERVERS.map((o) => new Observer(o.name, users.get(o.name)!.accessToken, urls(o.gateway), c.apiUrl, o.resume));
-  const publishers = PUBLISHERS.map((p, i) => new Publisher(p, users.get(p)!.accessToken, urls(i), rooms, { total: PER_PUBLISHER, perSecond: 150, window: 8 }));
+  const observers = OBSERVERS.map((o) => new Observer(o.name, users.get(o.name)!, urls(o.gateway), c.apiUrl, o.resume));
+  const publishers = PUBLISHERS.map((p, i) => new Publisher(p, users.get(p)!, urls(i), c.apiUrl, rooms, { total: PER_PUBLISHER, perSecond: 150, window: 8 }));
   const bystanders: ParleySocket[] = [];
   const bystanderClosedAt: number[] = [];
   try {
@@ -123,13 +123,13 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
         }
         return true;
       });
-      await o.client.settled();
+      await o.seen.settled();
       for (const room of rooms) {
-        const delivered = o.client.delivered.get(room) ?? [];
+        const delivered = o.seen.delivered.get(room) ?? [];
         const seqs = delivered.map((m) => m.seq);
         assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${o.name}: in seq order`);
         assert.equal(new Set(seqs).size, seqs.length, `${o.name}: no message twice`);
-        assert.deepEqual(o.client.skipped.get(room) ?? [], [], `${o.name}: nothing had to be skipped unexplained`);
+        assert.deepEqual(o.seen.skipped.get(room) ?? [], [], `${o.name}: nothing had to be skipped unexplained`);
         const byDelivered = new Map(delivered.map((m) => [m.seq, m.id]));
         for (const a of acks.filter((x) => x.room === room)) {
           const got = byDelivered.get(a.seq);
@@ -141,10 +141,9 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
 
     // Presence: the faulted gateway's bystanders went offline for everyone, and no one is a ghost.
     if (scenario.faultedGateway !== undefined) {
-      const frames = () => (watcher.client.socket?.frames ?? []).filter((f): f is Extract<ServerFrame, { type: 'presence' }> => f.type === 'presence');
       for (const b of BYSTANDERS) {
         const id = users.get(b)!.user.id;
-        await eventuallyTrue(`the offline event of ${b}`, 15_000, async () => frames().some((f) => f.user.id === id && !f.online));
+        await eventuallyTrue(`the offline event of ${b}`, 15_000, async () => watcher.seen.presence.some((f) => f.user.id === id && !f.online));
       }
     }
     const asker = users.get('resuming0')!;

@@ -375,3 +375,12 @@ export const StatusResponse = Type.Object({
   status: Type.Union([PresenceStatus, Type.Null()]),
 });
 export type StatusResponse = Static<typeof StatusResponse>;
+
+// ---------------------------------------------------------------- web client
+
+/** `GET /config.json`: what the web client needs at run time, so one build serves any deployment. */
+export const WebClientConfig = Type.Object({
+  /** The gateway WebSocket URL to connect to (API_PUBLIC_WS_URL, or the page's origin with /v1/ws). */
+  wsUrl: Type.String(),
+});
+export type WebClientConfig = Static<typeof WebClientConfig>;
