@@ -32,6 +32,14 @@ describe('client SDK: rooms, presence, typing, files', () => {
     return made;
   };
 
+  /** Bob joins `room`; resolves once his socket follows it (his copy of member_joined marks that). */
+  const bobJoins = async (room: string) => {
+    await bob.client.join(room);
+    await eventually('bob to follow the room', () =>
+      bob.events.some((e) => e.room === room && e.event === 'member_joined' && e.user?.id === bob.client.user!.id) ? true : undefined,
+    );
+  };
+
   before(async () => {
     c = await startCluster({ gateways: 2, env: { UPLOADS_DIR: uploadsDir, PRESENCE_HEARTBEAT_MS: '200' } });
     aliceTokens = await c.user('alice');
@@ -92,7 +100,7 @@ describe('client SDK: rooms, presence, typing, files', () => {
 
   test('presence: frames for a shared room, a custom status, and reads over HTTP', async () => {
     const room = await alice.client.createRoom({ name: 'sdk-presence', visibility: 'public' });
-    await bob.client.join(room.id);
+    await bobJoins(room.id);
     const carolTokens = await c.user('carol');
     await c.post(`/v1/rooms/${room.id}/join`, undefined, carolTokens.accessToken);
     const carol = sdk(carolTokens);
@@ -114,10 +122,7 @@ describe('client SDK: rooms, presence, typing, files', () => {
 
   test('typing: the indicator reaches the room, and repeats within 2 s are not sent', async () => {
     const room = await alice.client.createRoom({ name: 'sdk-typing', visibility: 'public' });
-    await bob.client.join(room.id);
-    await eventually('bob to follow the room', () =>
-      alice.events.some((e) => e.room === room.id && e.event === 'member_joined') ? true : undefined,
-    );
+    await bobJoins(room.id);
     const sent = () => alice.frames.filter((f) => f.type === 'pong').length;
     const before = sent();
     alice.client.typing(room.id);
@@ -131,7 +136,7 @@ describe('client SDK: rooms, presence, typing, files', () => {
 
   test('an upload reports progress, posts a file message, and downloads byte-identical (bytes and a Blob)', async () => {
     const room = await alice.client.createRoom({ name: 'sdk-files', visibility: 'public' });
-    await bob.client.join(room.id);
+    await bobJoins(room.id);
     const data = new Uint8Array(randomBytes(3 * MiB + 123));
     const progress: [number, number][] = [];
     const handle = alice.client.upload(room.id, data, {

@@ -37,6 +37,8 @@ export class Auth {
   private current: Session | null;
   private refreshing: Promise<Session> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Every access token of the current session (it changes with each refresh). */
+  private readonly tokens = new Set<string>();
   /** The access token's lifetime when we received it (ms), for the "half its lifetime" margin. */
   private lifetimeMs: number | null = null;
 
@@ -45,6 +47,7 @@ export class Auth {
     initial: Session | null,
   ) {
     this.current = initial ? { ...initial, user: { ...initial.user } } : null;
+    if (initial) this.tokens.add(initial.accessToken);
     this.lifetimeMs = initial ? jwtLifetimeMs(initial.accessToken) : null;
     this.schedule();
   }
@@ -55,6 +58,11 @@ export class Auth {
 
   token(): string | null {
     return this.current?.accessToken ?? null;
+  }
+
+  /** Whether `accessToken` belongs to the current session (an answer about an older session is stale news). */
+  owns(accessToken: string): boolean {
+    return this.tokens.has(accessToken);
   }
 
   /** The margin before expiry at which the access token is refreshed. */
@@ -70,7 +78,7 @@ export class Auth {
 
   async login(username: string, password: string): Promise<Session> {
     const tokens = await this.deps.http().json<TokenResponse>('POST', '/v1/auth/login', { body: { username, password }, auth: false });
-    return this.adopt(tokens);
+    return this.adopt(tokens, true);
   }
 
   async register(username: string, password: string): Promise<Session> {
@@ -91,7 +99,7 @@ export class Auth {
         });
         // Logged out or in again meanwhile: these tokens belong to a session that is gone.
         if (this.current !== session) throw new ParleyRequestError('unauthorized', 'The session changed during the refresh');
-        return this.adopt(tokens);
+        return this.adopt(tokens, false);
       } catch (err) {
         if (this.current === session && err instanceof ParleyRequestError) {
           if (SESSION_ENDING_CODES.has(err.code)) {
@@ -114,6 +122,7 @@ export class Auth {
   clear(): void {
     if (!this.current) return;
     this.current = null;
+    this.tokens.clear();
     this.lifetimeMs = null;
     this.stopTimer();
     this.deps.changed(null);
@@ -131,8 +140,10 @@ export class Auth {
     this.timer = null;
   }
 
-  private adopt(tokens: TokenResponse): Session {
+  private adopt(tokens: TokenResponse, fresh: boolean): Session {
     const now = Date.now();
+    if (fresh) this.tokens.clear();
+    this.tokens.add(tokens.accessToken);
     this.current = {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,

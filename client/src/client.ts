@@ -5,13 +5,14 @@
  * composed behind one object and one typed event emitter. The rules each
  * part follows are in its module; docs/client.md is the user's guide.
  */
-import { WS_PATH, type ServerFrame, type ServerFrameOf } from '../../shared/protocol/frames.js';
+import { WS_PATH } from '../../shared/protocol/frames.js';
 import { ParleyApi } from './api.js';
 import { Auth } from './auth.js';
 import { backoffDelay, backoffOptions } from './backoff.js';
-import { ParleyRequestError, SessionEndedError, fromErrorFrame } from './errors.js';
+import { ParleyRequestError, SessionEndedError } from './errors.js';
 import { Emitter } from './events.js';
 import { Http } from './http.js';
+import { Inbound, TYPING_REF } from './inbound.js';
 import { Link } from './link.js';
 import { Publisher } from './publisher.js';
 import { SEQUENCER_DEFAULTS, Sequencer } from './sequencer.js';
@@ -37,9 +38,6 @@ export function setDefaultWebSocket(impl: WebSocketConstructor | undefined): voi
 
 /** The shortest interval between two `typing` frames of one room (the server rate-limits them, 1/s). */
 const TYPING_INTERVAL_MS = 2_000;
-/** Announcement ids remembered to drop the copy that can arrive twice around connect time. */
-const ANNOUNCEMENTS_REMEMBERED = 200;
-const REMOVED = new Set<string>(['member_kicked', 'member_banned', 'member_left']);
 
 export class ParleyClient extends ParleyApi {
   protected readonly http: Http;
@@ -50,8 +48,8 @@ export class ParleyClient extends ParleyApi {
   private readonly publisher: Publisher;
   private readonly apiUrl: string;
   private currentState: ConnectionState = 'idle';
+  private readonly inbound: Inbound;
   private readonly typingSent = new Map<string, number>();
-  private readonly announcementsSeen: string[] = [];
   /** While logout() runs, the server's answers about the session ending are expected, not news. */
   private loggingOut = false;
   /** The user whose room positions the sequencer holds. */
@@ -89,7 +87,9 @@ export class ParleyClient extends ParleyApi {
       fetch: fetchImpl,
       token: () => this.auth.token(),
       refresh: () => this.auth.refresh(),
-      ended: (error) => this.revoked(error),
+      ended: (error, token) => {
+        if (this.auth.owns(token)) this.auth.end(error);
+      },
     });
     this.sequencer = new Sequencer(
       {
@@ -129,10 +129,11 @@ export class ParleyClient extends ParleyApi {
       },
       ready: () => this.publisher.connected(),
       down: () => this.publisher.disconnected(),
-      frame: (frame) => this.onFrame(frame),
-      revoked: (code, message) => this.revoked(new SessionEndedError(code, message)),
+      frame: (frame) => this.inbound.frame(frame),
+      revoked: (code, message) => this.auth.end(new SessionEndedError(code, message)),
       error: (error) => this.emitter.emit('error', error),
     });
+    this.inbound = new Inbound(this.emitter, this.sequencer, this.publisher, () => this.auth.session?.user.id);
   }
 
   on<E extends keyof ParleyEvents>(event: E, listener: ParleyEvents[E]): () => void {
@@ -207,7 +208,7 @@ export class ParleyClient extends ParleyApi {
   typing(room: string): void {
     const now = Date.now();
     if (now - (this.typingSent.get(room) ?? 0) < TYPING_INTERVAL_MS) return;
-    if (this.link.send({ type: 'typing', ref: 'typing', room })) this.typingSent.set(room, now);
+    if (this.link.send({ type: 'typing', ref: TYPING_REF, room })) this.typingSent.set(room, now);
   }
 
   /** The last seq delivered through 'message' for a room (undefined if none yet). */
@@ -243,69 +244,6 @@ export class ParleyClient extends ParleyApi {
 
   // ---------------------------------------------------------------- internals
 
-  private onFrame(frame: ServerFrame): void {
-    switch (frame.type) {
-      case 'message': {
-        const { type: _type, ...message } = frame;
-        this.sequencer.accept(message);
-        break;
-      }
-      case 'gap':
-        this.sequencer.fill(frame.room, frame.missing, 'gap');
-        break;
-      case 'resumed':
-        if (frame.missing) this.sequencer.fill(frame.room, frame.missing, 'resumed');
-        break;
-      case 'ack':
-        this.publisher.onAck(frame);
-        break;
-      case 'error':
-        this.onError(frame);
-        break;
-      case 'event':
-        this.onEvent(frame);
-        break;
-      case 'typing':
-        this.emitter.emit('typing', frame);
-        break;
-      case 'presence':
-        this.emitter.emit('presence', frame);
-        break;
-      case 'announcement': {
-        if (this.announcementsSeen.includes(frame.id)) break;
-        this.announcementsSeen.push(frame.id);
-        if (this.announcementsSeen.length > ANNOUNCEMENTS_REMEMBERED) this.announcementsSeen.shift();
-        const { type: _type, ...announcement } = frame;
-        this.emitter.emit('announcement', announcement);
-        break;
-      }
-      default:
-        break;
-    }
-    this.emitter.emit('frame', frame);
-  }
-
-  private onError(frame: ServerFrameOf<'error'>): void {
-    if (this.publisher.onError(frame)) return;
-    // A typing indicator over its rate is not worth telling; the session's end comes with the close.
-    if (frame.ref === 'typing' && frame.retryable) return;
-    if (frame.code === 'session_revoked') return;
-    this.emitter.emit('error', fromErrorFrame(frame));
-  }
-
-  private onEvent(frame: ServerFrameOf<'event'>): void {
-    this.emitter.emit('event', frame);
-    const me = this.auth.session?.user.id;
-    if (frame.event === 'room_deleted') this.sequencer.forget(frame.room);
-    if (!me || frame.user?.id !== me) return;
-    if (frame.event === 'invited') this.emitter.emit('invited', frame);
-    else if (REMOVED.has(frame.event)) {
-      // A later rejoin starts afresh instead of filling everything said meanwhile.
-      this.sequencer.forget(frame.room);
-      this.emitter.emit('removed', frame);
-    }
-  }
-
   private setState(state: ConnectionState, info: StateInfo): void {
     this.currentState = state;
     this.emitter.emit('state', state, info);
@@ -313,22 +251,14 @@ export class ParleyClient extends ParleyApi {
 
   /** Stops the link and rejects pending publishes with `reason`; state 'closed'. */
   private stop(reason: ParleyRequestError): void {
-    const wasActive = this.currentState !== 'idle' && this.currentState !== 'closed';
     this.link.stop(reason);
     this.publisher.rejectAll(reason);
-    if (wasActive) this.setState('closed', {});
-  }
-
-  /** The session was revoked (a close, an HTTP 401 session_revoked): end it. */
-  private revoked(error: SessionEndedError): void {
-    if (this.auth.session) this.auth.end(error);
-    else this.ended(error);
+    if (this.currentState !== 'closed') this.setState('closed', {});
   }
 
   /** The session is over: stop, and say so once. */
   private ended(error: SessionEndedError): void {
     this.stop(error);
-    this.currentState = 'closed';
     if (this.loggingOut) return;
     this.emitter.emit('session_ended', { code: error.code, message: error.message });
   }

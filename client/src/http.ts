@@ -25,8 +25,8 @@ export interface HttpDeps {
   token(): string | null;
   /** Refreshes the access token (single flight); rejects when that is impossible. */
   refresh(): Promise<unknown>;
-  /** Called when an answer says the session is over (401 session_revoked). */
-  ended(error: ParleyRequestError): void;
+  /** Called when an answer to a request made with `token` says its session is over (401 session_revoked). */
+  ended(error: SessionEndedError, token: string): void;
 }
 
 export class Http {
@@ -54,28 +54,29 @@ export class Http {
   /** The successful Response itself (for downloads). */
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const auth = options.auth ?? true;
-    let res = await this.once(method, path, options, auth);
+    let [res, token] = await this.once(method, path, options, auth);
     if (res.ok) return res;
     let error = await toError(res);
     // An expired or unknown access token: refresh once (shared), then retry once.
     if (auth && error.code === 'unauthorized') {
       await this.deps.refresh();
-      res = await this.once(method, path, options, auth);
+      [res, token] = await this.once(method, path, options, auth);
       if (res.ok) return res;
       error = await toError(res);
     }
     if (auth && error.code === 'session_revoked') {
       const ended = new SessionEndedError(error.code, error.message, errorInit(error));
-      this.deps.ended(ended);
+      this.deps.ended(ended, token!);
       throw ended;
     }
     throw error;
   }
 
-  private async once(method: string, path: string, options: RequestOptions, auth: boolean): Promise<Response> {
+  /** One request; resolves with the response and the access token it carried. */
+  private async once(method: string, path: string, options: RequestOptions, auth: boolean): Promise<[Response, string | null]> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    const token = auth ? this.deps.token() : null;
     if (auth) {
-      const token = this.deps.token();
       if (!token) throw new ParleyRequestError('unauthorized', 'Not logged in', { status: null });
       headers.authorization = `Bearer ${token}`;
     }
@@ -86,7 +87,7 @@ export class Http {
       init.body = JSON.stringify(options.body);
     }
     try {
-      return await this.deps.fetch(this.url(path, options.query), init);
+      return [await this.deps.fetch(this.url(path, options.query), init), token];
     } catch (err) {
       throw new ParleyRequestError('unavailable', `${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, {
         status: null,
