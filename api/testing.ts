@@ -40,6 +40,8 @@ export interface ApiFixture {
   db: TestDatabase;
   /** The test's own pool on the database (the api has another). */
   sql: Sql;
+  /** The api's own pool (ending it makes Postgres unreachable for the api, not for the test). */
+  apiSql: Sql;
   /** The api's own connection; pub/sub needs a separate one (a subscribed connection refuses commands). */
   redis: Redis;
   testRedis: TestRedis;
@@ -136,6 +138,7 @@ export async function createApiFixture(
       app,
       db,
       sql: db.sql,
+      apiSql: api.sql,
       redis,
       testRedis: owned,
       keys,

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ParleyClient, type ChatMessage, type ParleyClientOptions } from '../client/src/node.js';
@@ -167,5 +167,26 @@ describe('client SDK: rooms, presence, typing, files', () => {
     const closed = await alice.client.createRoom({ name: 'sdk-files-private', visibility: 'private' });
     await assert.rejects(bob.client.upload(closed.id, data, { filename: 'x.bin' }).done, { code: 'room_not_found', status: 404 });
     await assert.rejects(bob.client.download('00000000-0000-4000-8000-000000000000'), { code: 'not_found', status: 404 });
+  });
+
+  test('cancel() stops an upload and deletes what the server holds of it at once', async () => {
+    const room = await alice.client.createRoom({ name: 'sdk-files-cancel', visibility: 'public' });
+    const before = new Set(readdirSync(uploadsDir, { recursive: true }).map(String));
+    const data = new Uint8Array(randomBytes(4 * MiB));
+    let cancelling: Promise<void> | null = null;
+    const handle = alice.client.upload(room.id, data, {
+      filename: 'cancelled.bin',
+      chunkSize: MiB / 4,
+      // Cancel once the server holds part of it.
+      onProgress: (sent) => {
+        if (sent >= MiB / 2 && !cancelling) cancelling = handle.cancel();
+      },
+    });
+    await assert.rejects(handle.done, { name: 'AbortError' });
+    await cancelling;
+    const left = () => readdirSync(uploadsDir, { recursive: true }).map(String).filter((f) => !before.has(f));
+    await eventually('the partial upload deleted', () => left().length === 0 || undefined);
+    handle.start();
+    assert.equal((await alice.client.history(room.id)).messages.length, 0, 'no file message');
   });
 });

@@ -8,7 +8,7 @@ describe('when Postgres is unreachable', () => {
   before(async () => {
     f = await createApiFixture();
     await f.register('alice');
-    await f.sql.end({ timeout: 1 });
+    await f.apiSql.end({ timeout: 1 });
   });
   after(async () => {
     await f.cleanup();

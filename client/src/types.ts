@@ -175,7 +175,14 @@ export interface UploadOptions {
 export interface UploadHandle {
   /** Resolves when the upload completed and the file message exists in the room. */
   readonly done: Promise<void>;
+  /** Pauses: stops sending; start() resumes from the server's offset. */
   abort(): Promise<void>;
   /** resume after abort()/a network failure */
   start(): void;
+  /**
+   * Gives the upload up: stops it and deletes what the server holds of it
+   * (tus termination), at once rather than at UPLOADS_EXPIRE_MS. `done`
+   * rejects with a DOMException named AbortError; start() does nothing afterwards.
+   */
+  cancel(): Promise<void>;
 }

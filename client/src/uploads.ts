@@ -111,6 +111,7 @@ export function startUpload(deps: UploadDeps, room: string, file: Blob | Uint8Ar
   let finished = false;
   let failed = false;
   let aborted = false;
+  let cancelled = false;
   const fresh = () => {
     done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     // Nobody may be listening yet: a rejection is theirs to see, not an unhandled one.
@@ -175,8 +176,18 @@ export function startUpload(deps: UploadDeps, room: string, file: Blob | Uint8Ar
       aborted = true;
       await upload?.abort();
     },
+    async cancel() {
+      if (finished || cancelled) return;
+      cancelled = true;
+      aborted = true;
+      // abort(true) also sends the tus DELETE for an upload the server created.
+      await upload?.abort(true);
+      // Not a server error: the standard cancellation error, as fetch's AbortSignal gives.
+      failed = true;
+      settle?.reject(new DOMException('The upload was cancelled', 'AbortError'));
+    },
     start() {
-      if (finished) return;
+      if (finished || cancelled) return;
       // After a failure the old promise has rejected: the resumed upload gets a new one.
       if (failed) {
         failed = false;

@@ -91,7 +91,7 @@ export class UploadsPanel {
       }
     });
     cancel.addEventListener('click', () => {
-      void handle.abort();
+      void handle.cancel();
       this.removeRow(row);
     });
     watch();
