@@ -7,6 +7,14 @@
  * Recording is one array increment. Histograms from several threads merge by
  * summing their counts, so percentiles of the merge are exact up to bucket
  * width, unlike averaging per-thread percentiles.
+ *
+ * Why not hdr-histogram-js: its JavaScript build records in ~65-140 ns, its
+ * WebAssembly build in ~20 ns (and needs an async init per thread and an
+ * explicit destroy() per histogram), against ~5-12 ns here; the generator
+ * records once per delivered message, on the cores the servers under test
+ * use. Sending one between threads also means its compressed encoding
+ * (~13 ms per histogram) instead of a structured clone of the counts.
+ * histogram.test.ts checks our percentiles against it.
  */
 
 const SUB_BITS = 8;

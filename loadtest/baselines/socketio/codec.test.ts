@@ -1,7 +1,13 @@
-/** The hand codec on the packets the Socket.IO 4.8 server sends (seen on the wire in socketio.test.ts). */
+/**
+ * The hand codec on the packets the Socket.IO 4.8 server sends (seen on the
+ * wire in socketio.test.ts), and against engine.io-parser and
+ * socket.io-parser, which Socket.IO itself reads and writes with.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePacket, encodeEvent } from './codec.js';
+import { decodePacket as decodeEio, encodePacket as encodeEio, type Packet as EioPacket } from 'engine.io-parser';
+import { Decoder, Encoder, PacketType, type Packet as SioPacket } from 'socket.io-parser';
+import { CONNECT_FRAME, PONG_FRAME, decodePacket, encodeEvent } from './codec.js';
 
 test('decodes the handshake, heartbeat and teardown packets', () => {
   assert.deepEqual(decodePacket('0{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":65536}'), { type: 'open' });
@@ -28,4 +34,52 @@ test('anything else is other: noop, binary, other namespaces, malformed JSON', (
 test('encodes an event with its only argument and an optional ack id', () => {
   assert.equal(encodeEvent('publish', { room: 'r1', body: 'a "b"' }, 0), '420["publish",{"room":"r1","body":"a \\"b\\""}]');
   assert.equal(encodeEvent('publish', { room: 'r1', body: 'x' }), '42["publish",{"room":"r1","body":"x"}]');
+});
+
+/** One Engine.IO packet as engine.io-parser frames it (string packets are encoded synchronously). */
+function eio(packet: EioPacket): string {
+  let frame = '';
+  encodeEio(packet, false, (encoded) => {
+    frame = encoded as string;
+  });
+  return frame;
+}
+
+/** One Socket.IO packet as socket.io-parser writes it, in its Engine.IO message. */
+const sio = (packet: SioPacket) => eio({ type: 'message', data: new Encoder().encode(packet)[0] as string });
+
+/** A client frame as the Socket.IO server reads it: engine.io-parser, then socket.io-parser. */
+function serverReads(frame: string): { eio: EioPacket; sio?: SioPacket } {
+  const packet = decodeEio(frame);
+  if (packet.type !== 'message') return { eio: packet };
+  const decoder = new Decoder();
+  let decoded: SioPacket | undefined;
+  decoder.on('decoded', (p: SioPacket) => {
+    decoded = p;
+  });
+  decoder.add(packet.data as string);
+  return { eio: packet, sio: decoded };
+}
+
+test('reads what engine.io-parser and socket.io-parser write, the libraries the Socket.IO server uses', () => {
+  assert.deepEqual(decodePacket(eio({ type: 'open', data: '{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000}' })), { type: 'open' });
+  assert.deepEqual(decodePacket(eio({ type: 'ping' })), { type: 'ping' });
+  assert.deepEqual(decodePacket(eio({ type: 'close' })), { type: 'disconnect' });
+  assert.deepEqual(decodePacket(eio({ type: 'noop' })), { type: 'other' });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.CONNECT, nsp: '/', data: { sid: 'abc' } })), { type: 'connect' });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.CONNECT_ERROR, nsp: '/', data: { message: 'nope' } })), { type: 'connect_error', message: 'nope' });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.DISCONNECT, nsp: '/' })), { type: 'disconnect' });
+  const data = { room: 'r0', body: 'hé "quoted" \\ \n 🙂 42[]' };
+  assert.deepEqual(decodePacket(sio({ type: PacketType.EVENT, nsp: '/', data: ['message', data] })), { type: 'event', name: 'message', data });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.EVENT, nsp: '/', id: 9, data: ['message', data] })), { type: 'event', name: 'message', data });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.ACK, nsp: '/', id: 1234, data: [] })), { type: 'ack', id: 1234 });
+  assert.deepEqual(decodePacket(sio({ type: PacketType.EVENT, nsp: '/chat', data: ['message', data] })), { type: 'other' });
+});
+
+test('writes what engine.io-parser and socket.io-parser read', () => {
+  assert.deepEqual(serverReads(CONNECT_FRAME).sio, { type: PacketType.CONNECT, nsp: '/' });
+  assert.deepEqual(serverReads(PONG_FRAME).eio, { type: 'pong' });
+  const data = { room: 'r1', body: 'a "b" \\ \n 🙂' };
+  assert.deepEqual(serverReads(encodeEvent('publish', data, 7)).sio, { type: PacketType.EVENT, nsp: '/', id: 7, data: ['publish', data] });
+  assert.deepEqual(serverReads(encodeEvent('publish', data)).sio, { type: PacketType.EVENT, nsp: '/', data: ['publish', data] });
 });
