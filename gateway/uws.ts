@@ -4,9 +4,10 @@
  *
  * The official uWebSockets.js is published on GitHub only, and its recent
  * builds need glibc 2.38 (newer than Debian 12). package.json installs the
- * `uwebsockets@3.0.6` republish under the name `uWebSockets.js`, which loads
- * on Debian 12 / Node 20 and exposes the v20 API. To use another build, change
- * the alias in package.json (or this import) and nothing else.
+ * `uwebsockets@3.0.6` republish under the name `uWebSockets.js`, which exposes
+ * the v20 API; its Node 20 binary loads on Debian 12, its Node 22 and 24
+ * binaries need glibc 2.38 (the image is Debian 13). To use another build,
+ * change the alias in package.json (or this import) and nothing else.
  */
 import uWS from 'uWebSockets.js';
 
