@@ -19,9 +19,10 @@ up: services build
 	node dist/scripts/cluster.js
 
 # Test files are listed, not passed as dist/: Node 22 and later take a
-# directory argument for a file. The smoke under Node 22 and 24 (about a
-# minute, after the suite so it competes with nothing) is scripts/other-node.sh;
-# `npm run test:node` runs its longer set.
+# directory argument for a file. Then a smoke under Node 22 and 24
+# (scripts/other-node.sh: ~1 min, ~1.5 min on a fresh clone, which fetches
+# both Nodes; after the suite, so it competes with nothing); `npm run
+# test:node` runs its longer set.
 test: services build
 	node --test --test-concurrency=1 $$(find dist -name '*.test.js' | sort)
 	bash scripts/other-node.sh --smoke 22 24

@@ -83,8 +83,8 @@ uws_loads() {
 # The first `URIs:`/`deb` address of the system's own Debian sources.
 debian_mirror() {
   local uri
-  uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}') || true
-  [ -n "$uri" ] || uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -1 | sed -E 's/^deb (\[[^]]*\] )?([^ ]+).*/\2/') || true
+  uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1 | awk '{print $2}') || true
+  [ -n "$uri" ] || uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | grep -v security | head -1 | sed -E 's/^deb (\[[^]]*\] )?([^ ]+).*/\2/') || true
   echo "$uri"
 }
 
@@ -104,13 +104,18 @@ fetch_glibc() {
   apt=(-q -o "Dir::Etc::SourceList=$g/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$g/apt/lists" -o "Dir::Cache=$g/apt/cache" -o Dir::State::Status=/dev/null
     -o APT::Sandbox::User=root)
-  apt-get "${apt[@]}" update >/dev/null
-  (cd "$g/deb" && apt-get "${apt[@]}" download libc6/trixie "patchelf/$host" >/dev/null)
+  if ! apt-get "${apt[@]}" update >/dev/null || ! (cd "$g/deb" && apt-get "${apt[@]}" download libc6/trixie "patchelf/$host" >/dev/null); then
+    log "could not fetch Debian 13's libc6 from $mirror: run under Node 20, or on glibc >= 2.38"
+    exit 1
+  fi
   for deb in "$g"/deb/*.deb; do dpkg-deb -x "$deb" "$g/x"; done
-  local libdir
-  libdir=$(dirname "$(find "$g/x" -name 'ld-linux*.so.*' | head -1)")
+  # The libraries sit in the multiarch folder; the loader may sit beside them or in /usr/lib.
+  local libdir ld
+  libdir=$(dirname "$(find "$g/x" -name libc.so.6 | head -1)")
+  ld=$(find "$g/x" -name 'ld-linux*.so.*' | head -1)
+  cp -L "$ld" "$g/ld-linux.so"
   mv "$libdir" "$g/lib"
-  ln -sf "$(basename "$(ls "$g"/lib/ld-linux*.so.* | head -1)")" "$g/lib/ld-linux.so"
+  mv "$g/ld-linux.so" "$g/lib/ld-linux.so"
   mv "$g/x/usr/bin/patchelf" "$g/patchelf"
   rm -rf "$g/x" "$g/deb" "$g/apt"
 }
@@ -119,6 +124,8 @@ fetch_glibc() {
 prepare() {
   local major=$1 node=$CACHE/$1/bin/node abi err
   fetch_node "$major"
+  # A binary patched earlier needs the glibc it points at.
+  [ -f "$CACHE/$major/patched" ] && fetch_glibc
   abi=$("$node" -p process.versions.modules)
   [ -f "node_modules/uWebSockets.js/uws_${os}_${arch}_${abi}.node" ] ||
     { log "uWebSockets.js has no binary for Node $major (ABI $abi) on $os-$arch"; exit 1; }
@@ -127,6 +134,7 @@ prepare() {
     fetch_glibc
     "$CACHE/glibc/patchelf" --set-interpreter "$CACHE/glibc/lib/ld-linux.so" \
       --force-rpath --set-rpath "$CACHE/glibc/lib" "$node"
+    touch "$CACHE/$major/patched"
     err=$(uws_loads "$node") && { log "Node $major runs on Debian 13's glibc (.local/node/glibc)"; return 0; }
   fi
   log "uWebSockets.js does not load under Node $major:"
