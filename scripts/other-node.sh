@@ -10,7 +10,7 @@
 # delete that folder to take a newer release. The default run is the unit
 # tests, every api test (routes included) and a few end-to-end tests that start
 # gateways, api and worker processes; --smoke is the short run that `make test`
-# adds (scripts/ci-other-node.sh). dist/ must be built first (npm run build);
+# ends with (see the Makefile). dist/ must be built first (npm run build);
 # tsc's output does not depend on the Node version that runs it.
 #
 # uWebSockets.js: the uwebsockets@3.0.6 alias ships a binary per Node ABI
@@ -18,9 +18,9 @@
 # 2.38, newer than Debian 12's 2.36 (the Node 20 one needs 2.27). Where the
 # gateway's binary does not load for that reason, this script takes Debian
 # 13's glibc (libc6, the image's own, through apt-get with a private package
-# list) into .local/node/glibc and points a copy of that Node binary at it
-# (patchelf: interpreter and rpath), so the gateways run under it exactly
-# as they do in the image. Nothing on the system changes; only that node
+# list) into .local/node/glibc and points the cached Node binary at it
+# (patchelf: interpreter and rpath), so the gateways run on the glibc they
+# have in the image. Nothing on the system changes; only that node
 # process and its children (which start through process.execPath) use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
