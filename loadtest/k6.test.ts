@@ -20,8 +20,12 @@ import type { BuildResult } from 'esbuild';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const k6Dir = join(repoRoot, 'loadtest', 'k6');
 
-/** One script per scenario of the Node bench, except persistence throughput (see loadtest/README.md). */
-const SCENARIOS = ['big-room', 'connect-storm', 'idle', 'small-rooms'];
+/**
+ * One script per scenario of the Node bench, except persistence throughput
+ * (see loadtest/README.md), and two for what production adds: the HTTP api
+ * under load, and reconnect-and-resume under a rolling restart.
+ */
+const SCENARIOS = ['big-room', 'connect-storm', 'http-api', 'idle', 'reconnect-resume', 'small-rooms'];
 
 interface K6Build {
   scenarioEntries(): string[];
@@ -81,7 +85,8 @@ test('each script bundles into one k6 module with only k6 imports and no typebox
       assert.doesNotMatch(code, /typebox/i, `${name} mentions typebox`);
       assert.match(code, /from "k6\/websockets"/, `${name} does not use k6/websockets`);
       assert.doesNotMatch(code, /k6\/experimental/, `${name} uses an experimental k6 module`);
-      assert.match(code, /new Trend\("parley_delivery_latency", true\)/, `${name} defines no delivery latency Trend`);
+      // esbuild renames imports that collide across modules (Trend2).
+      assert.match(code, /new Trend\d*\("parley_delivery_latency", true\)/, `${name} defines no delivery latency Trend`);
       assert.match(code, /\bthresholds\s*:/, `${name} sets no thresholds`);
 
       const exported = /export \{([^}]*)\};\s*$/.exec(code)?.[1]?.split(',').map((s) => s.trim()) ?? [];
@@ -92,6 +97,21 @@ test('each script bundles into one k6 module with only k6 imports and no typebox
       for (const [, executor] of code.matchAll(/\bexecutor: "([^"]+)"/g)) executors.add(executor);
     }
     for (const executor of ['ramping-vus', 'constant-arrival-rate']) assert.ok(executors.has(executor), `no script uses ${executor}`);
+
+    // Reconnect and resume: sockets opt in to resume, send `resume` frames, and judge what comes back.
+    const resume = readFileSync(join(outdir, 'reconnect-resume.js'), 'utf8');
+    assert.match(resume, /resume: "resume"/, 'reconnect-resume should use the shared UPGRADE_OPTIONS');
+    assert.match(resume, /type: "resume"/, 'reconnect-resume sends no resume frame');
+    for (const metric of ['parley_resume_recovered', 'parley_missing_announced', 'parley_duplicates', 'parley_silent_gaps', 'parley_reconnects']) {
+      assert.match(resume, new RegExp(`new \\w+\\("${metric}"`), `reconnect-resume does not record ${metric}`);
+      assert.match(resume, new RegExp(`${metric}: \\[`), `reconnect-resume sets no threshold on ${metric}`);
+    }
+
+    // The HTTP api: tus over plain requests, and latency thresholds per route.
+    const api = readFileSync(join(outdir, 'http-api.js'), 'utf8');
+    for (const header of ['Tus-Resumable', 'Upload-Length', 'Upload-Metadata', 'Upload-Offset']) assert.match(api, new RegExp(`"${header}"`), `http-api sends no ${header}`);
+    assert.match(api, /http_req_duration\{name:/, 'http-api sets no per-route latency threshold');
+    for (const route of ['/v1/auth/login', '/v1/rooms/{id}/messages', '/v1/search/messages']) assert.ok(api.includes(`"${route}"`), `http-api does not tag ${route}`);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -59,7 +59,7 @@ ensure_postgres() {
 }
 
 # The deploy tests validate the compose file with docker-compose, the
-# kustomize base with kubectl, and alert rules and dashboard queries with
+# kustomize base and overlays with kubectl (`kubectl kustomize`), and alert rules and dashboard queries with
 # promtool (Debian's packages; none needs an engine, a cluster or a running
 # Prometheus). Where they cannot be installed, those checks are skipped.
 ensure_validators() {

@@ -135,10 +135,10 @@ test('the PrometheusRule and the plain rules file carry the same groups, and the
   assert.doesNotThrow(() => new PrometheusRule(resource as ConstructorParameters<typeof PrometheusRule>[0]).validate());
 });
 
-test('memory alert thresholds use the containers’ limits in deploy/k8s', () => {
+test('memory alert thresholds use the containers’ limits in deploy/k8s/base', () => {
   const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
   for (const service of SERVICES) {
-    const deployment = parseAllDocuments(read(`deploy/k8s/${service}.yaml`))
+    const deployment = parseAllDocuments(read(`deploy/k8s/base/${service}.yaml`))
       .map((d) => d.toJS() as IDeployment)
       .find((o) => o.kind === 'Deployment');
     const limit = String(deployment?.spec?.template.spec?.containers[0]?.resources?.limits?.memory);

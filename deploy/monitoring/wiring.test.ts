@@ -20,6 +20,7 @@ import { SERVICES, type Service } from './catalog.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const k8sDir = `${repoRoot}deploy/k8s/`;
+const baseDir = `${k8sDir}base/`;
 const monitoringDir = `${k8sDir}monitoring/`;
 const read = (path: string) => readFileSync(`${repoRoot}${path}`, 'utf8');
 
@@ -49,8 +50,8 @@ const monitoringDocs = monitoringFiles.flatMap((f) => documents(monitoringDir, f
 
 const deployments = new Map<Service, IDeployment>(
   SERVICES.map((service) => {
-    const found = documents(k8sDir, `${service}.yaml`).map((d) => d.object as unknown as IDeployment).find((o) => o.kind === 'Deployment');
-    assert.ok(found, `deploy/k8s/${service}.yaml has no Deployment`);
+    const found = documents(baseDir, `${service}.yaml`).map((d) => d.object as unknown as IDeployment).find((o) => o.kind === 'Deployment');
+    assert.ok(found, `deploy/k8s/base/${service}.yaml has no Deployment`);
     return [service, found];
   }),
 );
@@ -69,7 +70,7 @@ test('the monitoring kustomization lists every file, in old-kustomize syntax, an
   for (const key of Object.keys(kustomization)) assert.ok(['apiVersion', 'kind', 'resources'].includes(key), `${key} is not old-kustomize syntax`);
   assert.deepEqual([...(kustomization.resources as string[])].sort(), monitoringFiles);
   // The base must install on clusters without the Prometheus Operator's CRDs.
-  const base = parse(readFileSync(`${k8sDir}${KUSTOMIZATION}`, 'utf8')) as { resources: string[] };
+  const base = parse(readFileSync(`${baseDir}${KUSTOMIZATION}`, 'utf8')) as { resources: string[] };
   assert.ok(!base.resources.some((r) => r.startsWith('monitoring')));
 });
 

@@ -53,6 +53,14 @@ export function positive(name: string, fallback: number, bounds: Bounds = {}): n
   return bounded(name, value, Number(value), bounds, 'a positive number');
 }
 
+/** A rate or count that may be zero (zero turns something off). */
+export function nonNegative(name: string, fallback: number, bounds: Bounds = {}): number {
+  const value = raw(name);
+  if (value === null) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw invalid(name, value, 'a number ≥ 0');
+  return bounded(name, value, Number(value), bounds, 'a number ≥ 0');
+}
+
 export function fraction(name: string, fallback: number): number {
   const value = raw(name);
   if (value === null) return fallback;

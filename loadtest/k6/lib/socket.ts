@@ -41,12 +41,14 @@ let socketsOpened = 0;
 /** One socket error is logged per VU, so a refused upgrade is explained without flooding the log. */
 let errorLogged = false;
 
-function connectArgs(token: string): [string, Params] {
+/** The URL and parameters of a socket for `token`, with the upgrade `options` (UPGRADE_OPTIONS values) turned on. */
+export function connectArgs(token: string, options: readonly string[] = []): [string, Params] {
   // `name` replaces the URL tag on k6's ws_* metrics: a token in the query must not become a tag value.
   const tags = { name: WS_PATH };
-  const url = `${common.gatewayUrl}${WS_PATH}${common.batchFrames ? `?${UPGRADE_OPTIONS.batch}=1` : ''}`;
-  const join = common.batchFrames ? '&' : '?';
-  if (common.tokenIn === 'query') return [`${url}${join}token=${encodeURIComponent(token)}`, { tags }];
+  const query = [...options, ...(common.batchFrames ? [UPGRADE_OPTIONS.batch] : [])].map((option) => `${option}=1`);
+  if (common.tokenIn === 'query') query.push(`token=${encodeURIComponent(token)}`);
+  const url = `${common.gatewayUrl}${WS_PATH}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+  if (common.tokenIn === 'query') return [url, { tags }];
   // k6/websockets ignores its `protocols` argument, so the subprotocols go in the header itself.
   return [url, { tags, headers: { 'Sec-WebSocket-Protocol': `${SUBPROTOCOL}, ${AUTH_SUBPROTOCOL_PREFIX}${token}` } }];
 }
