@@ -23,8 +23,8 @@ const pkg = JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8')) as {
 
 /** Node majors the image may use, with their module ABI (uws_<os>_<arch>_<abi>.node). */
 const LTS_ABI: Record<number, number> = { 22: 127, 24: 137 };
-/** The services' entry points: the three mains and the api's two CLIs. */
-const ENTRIES = ['api/main.js', 'gateway/main.js', 'worker/main.js', 'api/keygen.js', 'api/admin-cli.js'];
+/** The image's entry points: the three mains, the api's two CLIs and the migration command (the Kubernetes Job and init containers). */
+const ENTRIES = ['api/main.js', 'gateway/main.js', 'worker/main.js', 'api/keygen.js', 'api/admin-cli.js', 'shared/db/migrate-cli.js'];
 /**
  * Production dependencies no entry point imports yet, each with the reason.
  * Keep this empty: a dependency production does not use is a dev dependency.
