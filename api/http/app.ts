@@ -17,6 +17,7 @@ import type { RouteDeps } from '../routes/deps.js';
 import { registerRoutes } from '../routes/index.js';
 import type { Registry } from 'prom-client';
 import { instrument } from '../metrics.js';
+import { validatorCompiler } from './validation.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -68,9 +69,9 @@ export async function buildApp(
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    // Report every validation problem at once, not only the first.
-    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Bodies are validated as sent (no type coercion), query strings and path parameters converted; see validation.ts.
+  app.setValidatorCompiler(validatorCompiler);
   // Bodies are JSON only; Fastify's built-in text/plain parser would let a
   // string through to validation and answer 400 instead of 415.
   app.removeContentTypeParser('text/plain');
