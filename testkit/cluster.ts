@@ -72,6 +72,11 @@ export async function startCluster(
     GATEWAY_PUBLISH_BURST_PER_CONNECTION: '100000',
     GATEWAY_PUBLISH_RATE_PER_USER: '100000',
     GATEWAY_PUBLISH_BURST_PER_USER: '100000',
+    // Nor do they sign in at a person's pace, all from 127.0.0.1
+    // (api/http/rate-limit.test.ts tests the HTTP limits).
+    API_RATE_LIMIT_AUTH_PER_IP: '0',
+    API_RATE_LIMIT_AUTH_PER_USERNAME: '0',
+    API_RATE_LIMIT_WRITES_PER_USER: '0',
     DATABASE_URL: db.url,
     DATABASE_MIGRATE: 'false',
     REDIS_URL: redis.config.url,

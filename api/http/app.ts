@@ -18,6 +18,7 @@ import { registerRoutes } from '../routes/index.js';
 import type { Registry } from 'prom-client';
 import { instrument } from '../metrics.js';
 import { validatorCompiler } from './validation.js';
+import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -58,13 +59,16 @@ export type BrowserSettings = Pick<WebSettings, 'corsOrigins' | 'webDir' | 'conn
 
 export const NO_BROWSER_SETTINGS: BrowserSettings = { corsOrigins: [], webDir: null, connectSrc: "'self'" };
 
-export async function buildApp(
-  config: HttpConfig,
-  logger: Logger,
-  deps: RouteDeps,
-  registry?: Registry,
-  browser: BrowserSettings = NO_BROWSER_SETTINGS,
-): Promise<App> {
+export interface AppOptions {
+  /** Where the HTTP metrics go; none when absent. */
+  registry?: Registry;
+  browser?: BrowserSettings;
+  /** The cluster-wide HTTP rate limits; none when absent. */
+  rateLimits?: RateLimitSettings;
+}
+
+export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDeps, options: AppOptions = {}): Promise<App> {
+  const { registry, browser = NO_BROWSER_SETTINGS, rateLimits } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -83,6 +87,8 @@ export async function buildApp(
   );
   // Before the routes: its hook answers preflights before any authentication.
   await registerCors(app, browser.corsOrigins);
+  // Before the routes: its hooks count requests to the routes added after them.
+  if (rateLimits) await registerRateLimits(app, rateLimits);
   // Before the routes: swagger collects them as they are added.
   await app.register(swagger, { openapi: OPENAPI });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -49,7 +49,7 @@ describe('browser-facing api', () => {
       trustProxy: false,
       corsOrigins: web.corsOrigins,
     });
-    return buildApp(f.http, testLogger(), { ...f.deps, tus: uploads.tus, publicWsUrl: web.publicWsUrl }, undefined, web);
+    return buildApp(f.http, testLogger(), { ...f.deps, tus: uploads.tus, publicWsUrl: web.publicWsUrl }, { browser: web });
   };
 
   before(async () => {
