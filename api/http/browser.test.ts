@@ -148,6 +148,21 @@ describe('browser-facing api', () => {
       }
     });
 
+    test('tus discovery (OPTIONS without Access-Control-Request-Method) answers the tus headers, readable by an allowed origin only', async () => {
+      const res = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: ALLOWED } });
+      assert.equal(res.statusCode, 204, res.body);
+      assert.equal(header(res, 'tus-version'), '1.0.0');
+      assert.ok(header(res, 'tus-extension')?.includes('creation-defer-length'));
+      assert.equal(header(res, 'access-control-allow-origin'), ALLOWED);
+      const exposed = list(header(res, 'access-control-expose-headers'));
+      for (const h of ['tus-version', 'tus-extension', 'tus-max-size', 'tus-resumable']) assert.ok(exposed.includes(h), `exposes ${h}`);
+      const stranger = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: OTHER } });
+      assert.equal(stranger.statusCode, 204);
+      assert.equal(header(stranger, 'access-control-allow-origin'), undefined);
+      const strangerPreflight = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: OTHER, 'access-control-request-method': 'POST' } });
+      assertProblem(strangerPreflight, 404, 'not_found');
+    });
+
     test('tus answers set CORS headers for an allowed origin only, exposing Location and Upload-Offset', async () => {
       const create = (origin: string) =>
         app.inject({
