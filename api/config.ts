@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
 import { StreamsConfig, LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
 
 export const HttpConfig = Type.Object({
-  host: setting.string('API_HOST', { default: '0.0.0.0' }),
+  /** The address the HTTP listener binds: all interfaces by default, as containers need; `make up` binds 127.0.0.1. */
+  host: setting.host('API_HOST', { default: '0.0.0.0' }),
   port: setting.integer('API_PORT', { default: 8080, minimum: 0, maximum: 65535 }),
   /** Largest accepted JSON request body. */
   bodyLimitBytes: setting.integer('API_BODY_LIMIT_BYTES', { default: 65_536, minimum: 1024 }),
