@@ -64,6 +64,7 @@ describe('HTTP rate limits', () => {
     const refresh = await app.inject({ method: 'POST', url: '/v1/auth/refresh', remoteAddress: '203.0.113.1', payload: { refreshToken: alice.refreshToken } });
     assertLimited(refresh, 60);
     assert.equal((await login(app, 'alice', '203.0.113.2', TEST_PASSWORD)).statusCode, 200, 'another address has its own count');
+    assertProblem(await app.inject({ method: 'POST', url: '/v1/nope', remoteAddress: '203.0.113.1' }), 404, 'not_found');
     const ttl = await f.redis.pttl(`${f.keys.rateLimit('auth-ip')}203.0.113.1`);
     assert.ok(ttl > 0 && ttl <= 60_000, `the counter is under the api's key prefix, expiring with the window (${ttl})`);
   });
