@@ -44,7 +44,7 @@ export interface ApiConnections {
   signingKeys: SigningKeys;
 }
 
-export type ApiSettings = Pick<ApiConfig, 'http' | 'uploads' | 'streams' | 'announcements' | 'presence'> & {
+export type ApiSettings = Pick<ApiConfig, 'http' | 'rateLimit' | 'uploads' | 'streams' | 'announcements' | 'presence'> & {
   auth: Omit<ApiConfig['auth'], 'keysFile'>;
   /** CORS, the web client and its settings; none of them when absent. */
   web?: WebSettings;
@@ -116,7 +116,11 @@ export async function composeApi(c: ApiConnections, settings: ApiSettings): Prom
     refreshTtlSeconds: settings.auth.refreshTtlSeconds,
     publicWsUrl: settings.web?.publicWsUrl ?? null,
   };
-  const app = await buildApp(settings.http, logger, deps, c.registry, settings.web);
+  const app = await buildApp(settings.http, logger, deps, {
+    registry: c.registry,
+    browser: settings.web,
+    rateLimits: { redis, keys, limits: settings.rateLimit },
+  });
   return { app, deps, uploads, messaging, store, sessions };
 }
 

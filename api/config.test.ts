@@ -57,3 +57,23 @@ test('API_WEB_CONNECT_SRC and API_PUBLIC_WS_URL are checked', () => {
   }
   assert.throws(() => loadApiConfig({ ...base, API_WEB_CONNECT_SRC: "'self'; script-src *" }), (e: unknown) => e instanceof ConfigError && /API_WEB_CONNECT_SRC/.test(e.message));
 });
+
+test('API_HOST and OPS_HOST: every interface by default (containers need it), each settable on its own', () => {
+  const defaults = loadApiConfig(base);
+  assert.equal(defaults.http.host, '0.0.0.0');
+  assert.equal(defaults.ops.host, '0.0.0.0');
+  const split = loadApiConfig({ ...base, API_HOST: '127.0.0.1', OPS_HOST: '10.0.0.5' });
+  assert.deepEqual([split.http.host, split.ops.host], ['127.0.0.1', '10.0.0.5']);
+  assert.equal(loadApiConfig({ ...base, API_HOST: '::' }).http.host, '::');
+  assert.throws(() => loadApiConfig({ ...base, API_HOST: '127.0.0.1:8080' }), (e: unknown) => e instanceof ConfigError && /API_HOST/.test(e.message));
+});
+
+test('API_RATE_LIMIT_*: explicit defaults, 0 turns a limit off, negative values fail by name', () => {
+  assert.deepEqual(loadApiConfig(base).rateLimit, { windowMs: 60_000, authPerIp: 60, authPerUsername: 10, writesPerUser: 300 });
+  const off = loadApiConfig({ ...base, API_RATE_LIMIT_AUTH_PER_IP: '0', API_RATE_LIMIT_AUTH_PER_USERNAME: '0', API_RATE_LIMIT_WRITES_PER_USER: '0' }).rateLimit;
+  assert.deepEqual([off.authPerIp, off.authPerUsername, off.writesPerUser], [0, 0, 0]);
+  assert.throws(
+    () => loadApiConfig({ ...base, API_RATE_LIMIT_WRITES_PER_USER: '-1', API_RATE_LIMIT_WINDOW_MS: '10' }),
+    (e: unknown) => e instanceof ConfigError && /API_RATE_LIMIT_WRITES_PER_USER/.test(e.message) && /API_RATE_LIMIT_WINDOW_MS/.test(e.message),
+  );
+});

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
 import { StreamsConfig, LogConfig, PostgresConfig, PresenceConfig, RedisConfig, TokenClaimsConfig, opsConfig } from '../shared/config/slices.js';
 
 export const HttpConfig = Type.Object({
-  host: setting.string('API_HOST', { default: '0.0.0.0' }),
+  /** The address the HTTP listener binds: all interfaces by default, as containers need; `make up` binds 127.0.0.1. */
+  host: setting.host('API_HOST', { default: '0.0.0.0' }),
   port: setting.integer('API_PORT', { default: 8080, minimum: 0, maximum: 65535 }),
   /** Largest accepted JSON request body. */
   bodyLimitBytes: setting.integer('API_BODY_LIMIT_BYTES', { default: 65_536, minimum: 1024 }),
@@ -16,6 +17,24 @@ export const HttpConfig = Type.Object({
   trustProxy: setting.boolean('API_TRUST_PROXY', { default: false }),
 });
 export type HttpConfig = Static<typeof HttpConfig>;
+
+/**
+ * HTTP rate limits, counted in Redis so they hold across api replicas (see
+ * api/http/rate-limit.ts). Each is a number of requests per window; 0 turns
+ * that limit off. Behind a load balancer, set API_TRUST_PROXY so the per-IP
+ * limit counts clients, not the balancer.
+ */
+export const RateLimitConfig = Type.Object({
+  /** The window every limit counts in: it starts at a key's first request, and Retry-After is what is left of it. */
+  windowMs: setting.integer('API_RATE_LIMIT_WINDOW_MS', { default: 60_000, minimum: 1000, maximum: 86_400_000 }),
+  /** Register, login and refresh requests per client IP (IPv6 per /64). */
+  authPerIp: setting.integer('API_RATE_LIMIT_AUTH_PER_IP', { default: 60, minimum: 0 }),
+  /** Register and login requests per username (case-insensitive), from any IP: bounds password guessing against one account. */
+  authPerUsername: setting.integer('API_RATE_LIMIT_AUTH_PER_USERNAME', { default: 10, minimum: 0 }),
+  /** POST, PUT, PATCH and DELETE requests per authenticated user (tus uploads not counted). */
+  writesPerUser: setting.integer('API_RATE_LIMIT_WRITES_PER_USER', { default: 300, minimum: 0 }),
+});
+export type RateLimitConfig = Static<typeof RateLimitConfig>;
 
 export const AuthConfig = Type.Object({
   ...TokenClaimsConfig.properties,
@@ -112,6 +131,7 @@ export const ApiConfig = Type.Object({
   postgres: PostgresConfig,
   ops: opsConfig(9200),
   http: HttpConfig,
+  rateLimit: RateLimitConfig,
   uploads: UploadsConfig,
   streams: StreamsConfig,
   auth: AuthConfig,

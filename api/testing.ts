@@ -28,7 +28,7 @@ import { createTestDatabase, type TestDatabase } from '../testkit/postgres.js';
 import { createTestRedis, type TestRedis } from '../testkit/redis.js';
 import { generateSigningJwk, signingKeysFromJwks, type SigningKeys } from './auth/keys.js';
 import type { Sessions } from './auth/sessions.js';
-import { loadUploadsConfig, type AuthConfig, type HttpConfig, type UploadsConfig } from './config.js';
+import { loadUploadsConfig, type AuthConfig, type HttpConfig, type RateLimitConfig, type UploadsConfig } from './config.js';
 import type { App } from './http/app.js';
 import type { RouteDeps } from './routes/deps.js';
 
@@ -88,6 +88,8 @@ export async function createApiFixture(
     announcementsKeepLatest?: number;
     presenceRoomEventsMaxMembers?: number;
     uploads?: Partial<UploadsConfig>;
+    /** HTTP rate limits; every one is off (0) unless given. */
+    rateLimit?: Partial<RateLimitConfig>;
     /** DATABASE_STATEMENT_TIMEOUT_MS for the api's own pool (default none; the fixture's `sql` has none). */
     statementTimeoutMs?: number;
   } = {},
@@ -108,6 +110,7 @@ export async function createApiFixture(
         postgres: { url: db.url, poolSize: 4, migrate: false, statementTimeoutMs: options.statementTimeoutMs ?? 0 },
         redis: testRedis.config,
         http,
+        rateLimit: { windowMs: 60_000, authPerIp: 0, authPerUsername: 0, writesPerUser: 0, ...options.rateLimit },
         auth,
         uploads: { ...loadUploadsConfig({ UPLOADS_DIR: uploadsDir, UPLOADS_MAX_BYTES: String(10 * 1024 * 1024) }), ...options.uploads },
         streams: { roomLogMaxLen: 1000, persistMaxBacklog: 1_000_000, dedupTtlSeconds: 3600, ackReplicas: 0, ackTimeoutMs: 250, publishBatchMax: 128 },

@@ -26,3 +26,11 @@ test('bad values name their variables', () => {
       err instanceof ConfigError && ['GATEWAY_IDLE_TIMEOUT_SECONDS', 'AUTH_JWKS_URL', 'LOG_LEVEL'].every((n) => err.message.includes(n)),
   );
 });
+
+test('GATEWAY_HOST and OPS_HOST: every interface by default (containers need it), each settable on its own', () => {
+  const defaults = loadGatewayConfig({});
+  assert.deepEqual([defaults.socket.host, defaults.ops.host], ['0.0.0.0', '0.0.0.0']);
+  const split = loadGatewayConfig({ GATEWAY_HOST: '127.0.0.1', OPS_HOST: '::1' });
+  assert.deepEqual([split.socket.host, split.ops.host], ['127.0.0.1', '::1']);
+  assert.throws(() => loadGatewayConfig({ GATEWAY_HOST: 'ws://0.0.0.0' }), (e: unknown) => e instanceof ConfigError && /GATEWAY_HOST/.test(e.message));
+});

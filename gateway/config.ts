@@ -11,7 +11,8 @@ import {
 } from '../shared/config/slices.js';
 
 export const SocketConfig = Type.Object({
-  host: setting.string('GATEWAY_HOST', { default: '0.0.0.0' }),
+  /** The address the WebSocket listener binds: all interfaces by default, as containers need; `make up` binds 127.0.0.1. */
+  host: setting.host('GATEWAY_HOST', { default: '0.0.0.0' }),
   /** Several gateway processes may listen on one port (SO_REUSEPORT); the kernel spreads connections. */
   port: setting.integer('GATEWAY_PORT', { default: 8081, minimum: 0, maximum: 65535 }),
   /** Upgrades beyond this many open sockets in this process get 503 too_many_connections. */

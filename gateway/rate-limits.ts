@@ -4,7 +4,10 @@
  * process (a user spread over N gateways gets N times the user rate; the
  * per-socket bucket still bounds every socket). A refusal is a `rate_limited`
  * error carrying the wait; a socket refused `abuseRejections` times in a row
- * is closed with 1008.
+ * is closed with 1008. Per process on purpose: a cluster-wide count would put
+ * a Redis round trip in front of every frame (docs/architecture.md, "Why the
+ * gateway's buckets stay per process"); the api's HTTP limits are the
+ * cluster-wide ones.
  */
 import { ParleyError } from '../shared/errors.js';
 import type { SocketConfig } from './config.js';

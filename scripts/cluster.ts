@@ -2,6 +2,10 @@
  * `make up`: the whole parley cluster on one machine — two gateways sharing
  * one WebSocket port (SO_REUSEPORT), one api, one worker. Creates the
  * database and a signing key on first use. Ctrl-C drains and stops everything.
+ *
+ * Every listener binds 127.0.0.1 unless API_HOST, GATEWAY_HOST or OPS_HOST
+ * say otherwise (the services themselves default to 0.0.0.0, as containers
+ * need): a development cluster is not reachable from the network by accident.
  */
 import { existsSync } from 'node:fs';
 import postgres from 'postgres';
@@ -10,7 +14,7 @@ import { POSTGRES_HINT } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
 import { runMain } from '../shared/process.js';
-import { startService, type ServiceProcess } from '../testkit/processes.js';
+import { connectHost, startService, type ServiceProcess } from '../testkit/processes.js';
 import { writeSigningKeys } from '../testkit/signing-keys.js';
 
 const env = process.env;
@@ -19,6 +23,18 @@ const DATABASE_URL = env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/parley'
 const API_PORT = env.API_PORT ?? '8080';
 const GATEWAY_PORT = env.GATEWAY_PORT ?? '8081';
 const KEYS_FILE = env.AUTH_KEYS_FILE ?? '.local/jwks.json';
+const API_HOST = env.API_HOST || '127.0.0.1';
+const GATEWAY_HOST = env.GATEWAY_HOST || '127.0.0.1';
+const OPS_HOST = env.OPS_HOST || '127.0.0.1';
+const OPS_PORTS = { api: '9200', gateway1: '9101', gateway2: '9102', worker: '9300' };
+
+/** The address and ports a listener bound, and who can therefore connect. */
+function bound(host: string, ports: string[]): string {
+  let reach = 'that address only';
+  if (host === '0.0.0.0' || host === '::') reach = 'every interface: other machines can connect';
+  else if (host.startsWith('127.') || host === '::1' || host === 'localhost') reach = 'this machine only';
+  return `${host}, ${ports.length > 1 ? 'ports' : 'port'} ${ports.join(', ')}  (${reach})`;
+}
 
 const logger = createLogger({ level: 'warn' }, 'cluster');
 
@@ -57,7 +73,16 @@ runMain(async () => {
   await ensureKeys();
   await migrate(DATABASE_URL, logger);
 
-  const common = { REDIS_URL, DATABASE_URL, LOG_LEVEL: env.LOG_LEVEL ?? 'info', ...(env.REDIS_KEY_PREFIX ? { REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX } : {}) };
+  const common = {
+    REDIS_URL,
+    DATABASE_URL,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    OPS_HOST,
+    ...(env.REDIS_KEY_PREFIX ? { REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX } : {}),
+  };
+  const api = `http://${connectHost(API_HOST)}:${API_PORT}`;
+  const ws = `ws://${connectHost(GATEWAY_HOST)}:${GATEWAY_PORT}/v1/ws`;
+  const ops = connectHost(OPS_HOST);
   const procs: ServiceProcess[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -86,12 +111,12 @@ runMain(async () => {
 
   try {
     // The web client at / connects to the gateways' shared port (the api cannot tell it from the request).
-    const API_PUBLIC_WS_URL = env.API_PUBLIC_WS_URL ?? `ws://127.0.0.1:${GATEWAY_PORT}/v1/ws`;
-    await start('api', { ...common, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: '9200', API_PUBLIC_WS_URL }, { name: 'api' });
-    const gw = { ...common, GATEWAY_PORT, AUTH_JWKS_URL: `http://127.0.0.1:${API_PORT}/.well-known/jwks.json` };
-    await start('gateway', { ...gw, OPS_PORT: '9101' }, { name: 'gateway-1' });
-    await start('gateway', { ...gw, OPS_PORT: '9102' }, { name: 'gateway-2' });
-    await start('worker', { ...common, OPS_PORT: '9300' }, { name: 'worker' });
+    const API_PUBLIC_WS_URL = env.API_PUBLIC_WS_URL ?? ws;
+    await start('api', { ...common, API_HOST, API_PORT, AUTH_KEYS_FILE: KEYS_FILE, OPS_PORT: OPS_PORTS.api, API_PUBLIC_WS_URL }, { name: 'api' });
+    const gw = { ...common, GATEWAY_HOST, GATEWAY_PORT, AUTH_JWKS_URL: `${api}/.well-known/jwks.json` };
+    await start('gateway', { ...gw, OPS_PORT: OPS_PORTS.gateway1 }, { name: 'gateway-1' });
+    await start('gateway', { ...gw, OPS_PORT: OPS_PORTS.gateway2 }, { name: 'gateway-2' });
+    await start('worker', { ...common, OPS_PORT: OPS_PORTS.worker }, { name: 'worker' });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     await stopAll(1);
@@ -99,10 +124,15 @@ runMain(async () => {
 
   process.stdout.write(`
 parley is up.
-  web client http://127.0.0.1:${API_PORT}/     (built by npm run build into web/dist)
-  api        http://127.0.0.1:${API_PORT}      (POST /v1/auth/register, /v1/auth/login, GET /v1/me, …)
-  websocket  ws://127.0.0.1:${GATEWAY_PORT}/v1/ws   (2 gateway processes share this port)
-  metrics    http://127.0.0.1:9200/metrics (api), :9101 and :9102 (gateways), :9300 (worker)
+  web client ${api}/     (built by npm run build into web/dist)
+  api        ${api}      (POST /v1/auth/register, /v1/auth/login, GET /v1/me, …)
+  websocket  ${ws}   (2 gateway processes share this port)
+  metrics    http://${ops}:${OPS_PORTS.api}/metrics (api), :${OPS_PORTS.gateway1} and :${OPS_PORTS.gateway2} (gateways), :${OPS_PORTS.worker} (worker)
+Bound to:
+  api        ${bound(API_HOST, [API_PORT])}
+  gateways   ${bound(GATEWAY_HOST, [GATEWAY_PORT])}
+  ops        ${bound(OPS_HOST, Object.values(OPS_PORTS))}
+API_HOST, GATEWAY_HOST and OPS_HOST (e.g. 0.0.0.0) choose other addresses.
 Press Ctrl-C to stop.
 `);
 });

@@ -14,6 +14,8 @@ import type { Logger } from './log.js';
 import type { OpsConfig } from './config/slices.js';
 
 export interface OpsServer {
+  /** The address bound (OPS_HOST resolved: `0.0.0.0`, `127.0.0.1`, …). */
+  readonly host: string;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -55,9 +57,10 @@ export async function startOpsServer(
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  deps.logger.info({ port }, 'ops listener started');
+  const { address: host, port } = server.address() as AddressInfo;
+  deps.logger.info({ host, port }, 'ops listener started');
   return {
+    host,
     port,
     close: () =>
       new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { createTestRedis, type TestRedis } from './redis.js';
-import { freePort, startService, type ServiceProcess } from './processes.js';
+import { connectHost, freePort, startService, type ServiceProcess } from './processes.js';
 import { writeSigningKeys } from './signing-keys.js';
 import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
 import type { Problem, TokenResponse } from '../shared/http/schemas.js';
@@ -72,6 +72,15 @@ export async function startCluster(
     GATEWAY_PUBLISH_BURST_PER_CONNECTION: '100000',
     GATEWAY_PUBLISH_RATE_PER_USER: '100000',
     GATEWAY_PUBLISH_BURST_PER_USER: '100000',
+    // Nor do they sign in at a person's pace, all from 127.0.0.1
+    // (api/http/rate-limit.test.ts tests the HTTP limits).
+    API_RATE_LIMIT_AUTH_PER_IP: '0',
+    API_RATE_LIMIT_AUTH_PER_USERNAME: '0',
+    API_RATE_LIMIT_WRITES_PER_USER: '0',
+    // Like `make up`: every listener on loopback only, unless a test says otherwise.
+    API_HOST: '127.0.0.1',
+    GATEWAY_HOST: '127.0.0.1',
+    OPS_HOST: '127.0.0.1',
     DATABASE_URL: db.url,
     DATABASE_MIGRATE: 'false',
     REDIS_URL: redis.config.url,
@@ -79,6 +88,7 @@ export async function startCluster(
     ...options.env,
   };
   const apiPort = await freePort();
+  const apiUrl = `http://${connectHost(env.API_HOST)}:${apiPort}`;
   const procs: ServiceProcess[] = [];
   const stopAll = async () => {
     await Promise.all(procs.map((p) => p.kill('SIGKILL')));
@@ -92,12 +102,12 @@ export async function startCluster(
       const port = await freePort();
       const gw = await startService(
         'gateway',
-        { ...env, GATEWAY_PORT: String(port), AUTH_JWKS_URL: `http://127.0.0.1:${apiPort}/.well-known/jwks.json` },
+        { ...env, GATEWAY_PORT: String(port), AUTH_JWKS_URL: `${apiUrl}/.well-known/jwks.json` },
         { name: `gateway-${i + 1}` },
       );
       procs.push(gw);
       gateways.push(gw);
-      gatewayUrls.push(`ws://127.0.0.1:${port}/v1/ws`);
+      gatewayUrls.push(`ws://${connectHost(env.GATEWAY_HOST)}:${port}/v1/ws`);
     }
     let worker: ServiceProcess | null = null;
     const startWorker = async (): Promise<ServiceProcess> => {
@@ -109,7 +119,6 @@ export async function startCluster(
     };
     if (options.worker ?? true) await startWorker();
 
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const request = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['content-type'] = 'application/json';

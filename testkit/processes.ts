@@ -15,6 +15,8 @@ export type ServiceName = 'gateway' | 'api' | 'worker';
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
+  /** Where this machine reaches the ops listener (see `connectHost`). */
+  opsHost: string;
   opsPort: number;
   /** Everything the process wrote, for failure messages. */
   output(): string;
@@ -38,6 +40,17 @@ export async function freePort(): Promise<number> {
       return port;
     }
   }
+}
+
+/**
+ * The address to connect to on this machine for a listener bound to `bind`
+ * (a *_HOST setting): loopback for every-interface binds (`0.0.0.0`, `::`)
+ * and for an unset one, the address itself otherwise, IPv6 in brackets as
+ * URLs need it.
+ */
+export function connectHost(bind: string | undefined): string {
+  if (bind === undefined || bind === '' || bind === '0.0.0.0' || bind === '::') return '127.0.0.1';
+  return bind.includes(':') ? `[${bind}]` : bind;
 }
 
 function probePort(): Promise<number> {
@@ -102,6 +115,8 @@ export async function startScript(
   const proc: ServiceProcess = {
     name: options.name ?? script,
     child,
+    // A script serving /readyz on its main listener (readyPort) is polled on loopback.
+    opsHost: options.readyPort === undefined ? connectHost(env.OPS_HOST) : '127.0.0.1',
     opsPort,
     output: () => out,
     exited,
@@ -121,7 +136,7 @@ async function waitReady(proc: ServiceProcess, timeoutMs: number): Promise<void>
   while (Date.now() < deadline) {
     if (dead) throw new Error(`${proc.name} exited before it was ready:\n${proc.output()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${proc.opsPort}/readyz`);
+      const res = await fetch(`http://${proc.opsHost}:${proc.opsPort}/readyz`);
       if (res.status === 200) return;
     } catch {
       // not listening yet

@@ -17,6 +17,8 @@ import type { RouteDeps } from '../routes/deps.js';
 import { registerRoutes } from '../routes/index.js';
 import type { Registry } from 'prom-client';
 import { instrument } from '../metrics.js';
+import { validatorCompiler } from './validation.js';
+import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -57,20 +59,23 @@ export type BrowserSettings = Pick<WebSettings, 'corsOrigins' | 'webDir' | 'conn
 
 export const NO_BROWSER_SETTINGS: BrowserSettings = { corsOrigins: [], webDir: null, connectSrc: "'self'" };
 
-export async function buildApp(
-  config: HttpConfig,
-  logger: Logger,
-  deps: RouteDeps,
-  registry?: Registry,
-  browser: BrowserSettings = NO_BROWSER_SETTINGS,
-): Promise<App> {
+export interface AppOptions {
+  /** Where the HTTP metrics go; none when absent. */
+  registry?: Registry;
+  browser?: BrowserSettings;
+  /** The cluster-wide HTTP rate limits; none when absent. */
+  rateLimits?: RateLimitSettings;
+}
+
+export async function buildApp(config: HttpConfig, logger: Logger, deps: RouteDeps, options: AppOptions = {}): Promise<App> {
+  const { registry, browser = NO_BROWSER_SETTINGS, rateLimits } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    // Report every validation problem at once, not only the first.
-    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Bodies are validated as sent (no type coercion), query strings and path parameters converted; see validation.ts.
+  app.setValidatorCompiler(validatorCompiler);
   // Bodies are JSON only; Fastify's built-in text/plain parser would let a
   // string through to validation and answer 400 instead of 415.
   app.removeContentTypeParser('text/plain');
@@ -82,6 +87,8 @@ export async function buildApp(
   );
   // Before the routes: its hook answers preflights before any authentication.
   await registerCors(app, browser.corsOrigins);
+  // Before the routes: its hooks count requests to the routes added after them.
+  if (rateLimits) await registerRateLimits(app, rateLimits);
   // Before the routes: swagger collects them as they are added.
   await app.register(swagger, { openapi: OPENAPI });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -49,7 +49,7 @@ describe('browser-facing api', () => {
       trustProxy: false,
       corsOrigins: web.corsOrigins,
     });
-    return buildApp(f.http, testLogger(), { ...f.deps, tus: uploads.tus, publicWsUrl: web.publicWsUrl }, undefined, web);
+    return buildApp(f.http, testLogger(), { ...f.deps, tus: uploads.tus, publicWsUrl: web.publicWsUrl }, { browser: web });
   };
 
   before(async () => {
@@ -146,6 +146,21 @@ describe('browser-facing api', () => {
           assert.ok(allowed.includes(h), `${method} ${url} allows ${h}`);
         }
       }
+    });
+
+    test('tus discovery (OPTIONS without Access-Control-Request-Method) answers the tus headers, readable by an allowed origin only', async () => {
+      const res = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: ALLOWED } });
+      assert.equal(res.statusCode, 204, res.body);
+      assert.equal(header(res, 'tus-version'), '1.0.0');
+      assert.ok(header(res, 'tus-extension')?.includes('creation-defer-length'));
+      assert.equal(header(res, 'access-control-allow-origin'), ALLOWED);
+      const exposed = list(header(res, 'access-control-expose-headers'));
+      for (const h of ['tus-version', 'tus-extension', 'tus-max-size', 'tus-resumable']) assert.ok(exposed.includes(h), `exposes ${h}`);
+      const stranger = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: OTHER } });
+      assert.equal(stranger.statusCode, 204);
+      assert.equal(header(stranger, 'access-control-allow-origin'), undefined);
+      const strangerPreflight = await app.inject({ method: 'OPTIONS', url: '/v1/uploads', headers: { origin: OTHER, 'access-control-request-method': 'POST' } });
+      assertProblem(strangerPreflight, 404, 'not_found');
     });
 
     test('tus answers set CORS headers for an allowed origin only, exposing Location and Upload-Offset', async () => {

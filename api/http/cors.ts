@@ -7,10 +7,20 @@
  * allowed. The tus routes write their responses themselves (the reply is
  * hijacked), so @tus/server sets their Access-Control-Allow-Origin from the
  * same origin list (`tusCors`); their preflights are answered here like any
- * other route's.
+ * other route's. `/v1/uploads` answers OPTIONS itself (tus discovery), so
+ * there CORS only adds its headers (`OWN_OPTIONS_CORS`) and the route tells a
+ * preflight from a discovery request (`isPreflight`, `answerPreflight`).
  */
-import cors from '@fastify/cors';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/cors options of one route, over the global ones (the plugin reads them from the route config). */
+    cors?: Partial<FastifyCorsOptions>;
+  }
+}
 
 /** Request headers a browser client may send: JSON calls, downloads and tus. */
 export const CORS_ALLOWED_HEADERS = [
@@ -63,6 +73,30 @@ export async function registerCors(app: App, origins: readonly string[]): Promis
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });
+}
+
+/**
+ * The route config of a URL that answers OPTIONS itself: for an allowed
+ * origin CORS adds its headers and lets every OPTIONS through to the route,
+ * instead of answering it as a preflight (or refusing one without
+ * Access-Control-Request-Method as malformed).
+ */
+export const OWN_OPTIONS_CORS = { cors: { preflightContinue: true, strictPreflight: false } };
+
+/** A CORS preflight, as opposed to an OPTIONS request of the route's own. */
+export function isPreflight(request: FastifyRequest): boolean {
+  return request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
+}
+
+/**
+ * Answers a preflight on such a URL as on any other: 204 with the headers
+ * CORS added for an allowed origin; 404 otherwise (another origin, or no
+ * configured origins), like the preflight of any route.
+ */
+export function answerPreflight(reply: FastifyReply): FastifyReply {
+  if (reply.hasHeader('access-control-allow-origin')) return reply.code(204).header('content-length', '0').send();
+  reply.callNotFound();
+  return reply;
 }
 
 /** The CORS options of the tus server, for the same origins. */

@@ -31,6 +31,7 @@ const ANONYMOUS = new Set([
   'POST /v1/auth/register',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
+  'OPTIONS /v1/uploads',
   'GET /.well-known/jwks.json',
   'GET /config.json',
 ]);

@@ -9,7 +9,11 @@ import { tokenResponse } from './tokens.js';
 export function loginRoute(app: App, deps: RouteDeps): void {
   app.post(
     '/v1/auth/login',
-    { schema: { tags: ['auth'], summary: 'Log in: start a session', security: [], body: Credentials, response: { 200: TokenResponse, 400: Problem, 401: Problem } } },
+    {
+      // Rate-limited per client IP and per username (api/http/rate-limit.ts).
+      config: { authLimit: 'ip+username' },
+      schema: { tags: ['auth'], summary: 'Log in: start a session', security: [], body: Credentials, response: { 200: TokenResponse, 400: Problem, 401: Problem, 429: Problem } },
+    },
     async (request) => {
       const { username, password } = request.body;
       const user = await deps.users.byUsername(username);

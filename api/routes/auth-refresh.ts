@@ -10,7 +10,11 @@ import { tokenResponse } from './tokens.js';
 export function refreshRoute(app: App, deps: RouteDeps): void {
   app.post(
     '/v1/auth/refresh',
-    { schema: { tags: ['auth'], summary: 'Exchange a refresh token for a new token pair', security: [], body: RefreshRequest, response: { 200: TokenResponse, 400: Problem, 401: Problem } } },
+    {
+      // Rate-limited per client IP (api/http/rate-limit.ts).
+      config: { authLimit: 'ip' },
+      schema: { tags: ['auth'], summary: 'Exchange a refresh token for a new token pair', security: [], body: RefreshRequest, response: { 200: TokenResponse, 400: Problem, 401: Problem, 429: Problem } },
+    },
     async (request) => {
       const rotated = await deps.sessions.refresh(request.body.refreshToken);
       return tokenResponse(deps, rotated, { ...rotated.user, created_at: rotated.user.createdAt });

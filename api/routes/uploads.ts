@@ -2,11 +2,12 @@ import Type from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../../shared/http/schemas.js';
 import type { App } from '../http/app.js';
+import { answerPreflight, isPreflight, OWN_OPTIONS_CORS } from '../http/cors.js';
 import { UPLOADS_PATH } from '../uploads/tus.js';
 import type { RouteDeps } from './deps.js';
 
 /**
- * /v1/uploads — the tus 1.0 endpoint (creation, HEAD/PATCH resume,
+ * /v1/uploads — the tus 1.0 endpoint (discovery, creation, HEAD/PATCH resume,
  * termination). Fastify hands the raw request to @tus/server, which
  * authenticates, authorizes and writes the response (see uploads/tus.ts); its
  * content-type parser for chunks leaves the body unread for tus.
@@ -29,6 +30,21 @@ export function uploadsRoute(app: App, deps: RouteDeps): void {
       },
     },
     handle,
+  );
+  // tus discovery needs no token: tus answers Tus-Version, Tus-Max-Size and the store's Tus-Extension.
+  // A CORS preflight to the same URL is answered as on any other route.
+  app.options(
+    UPLOADS_PATH,
+    {
+      config: OWN_OPTIONS_CORS,
+      schema: {
+        tags: ['files'],
+        summary: 'tus discovery: the protocol versions, the size limit and the extensions the server supports',
+        security: [],
+        response: { 204: empty('Tus-Version, Tus-Max-Size and Tus-Extension describe the server'), 404: Problem },
+      },
+    },
+    async (request, reply) => (isPreflight(request) ? answerPreflight(reply) : handle(request, reply)),
   );
   const one = `${UPLOADS_PATH}/:id`;
   const params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) });

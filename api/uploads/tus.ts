@@ -13,6 +13,10 @@
  * - When an upload completes, the file is recorded (with its SHA-256) and a
  *   `file` message goes into the room through the normal publish path, with
  *   cmid `upload:<id>`, so a repeated finish publishes nothing twice.
+ * - A deferred-length upload refused mid-stream for its size is removed
+ *   before the 413 is sent (oversize.ts).
+ * - OPTIONS is tus discovery (no token): Tus-Version, Tus-Max-Size and the
+ *   store's extensions as Tus-Extension.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Server, type ServerOptions } from '@tus/server';
@@ -29,6 +33,7 @@ import { decide } from '../rooms/policy.js';
 import type { UploadsConfig } from '../config.js';
 import type { UploadContent } from './content.js';
 import { tusCors } from '../http/cors.js';
+import { OversizeCleanup } from './oversize.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 
@@ -71,6 +76,8 @@ export function createTusServer(deps: TusDeps): Server {
     }
   };
 
+  const oversize = new OversizeCleanup({ store: deps.store, locker: deps.locker, logger: deps.logger, path: UPLOADS_PATH });
+
   const options: ServerOptions & { datastore: DataStore } = {
     path: UPLOADS_PATH,
     datastore: deps.store,
@@ -107,12 +114,15 @@ export function createTusServer(deps: TusDeps): Server {
       const view = await deps.rooms.view(room, me.userId);
       const decision = decide('react', view.relation, view.room);
       if (decision !== 'allow') throw reject(decision);
+      oversize.track(req, upload.id);
       return { metadata: { ...meta, room, filename, filetype, uploader: me.userId, uploaderName: me.username } };
     },
     async onUploadFinish(_req, upload) {
       await recordAndAnnounce(deps, upload);
       return {};
     },
+    // A deferred-length upload refused mid-stream for its size is removed before the 413 goes out.
+    onResponseError: (req, err) => oversize.onResponseError(req, err),
   };
   return new Server(options);
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Type from 'typebox';
 import { ConfigError, loadConfig, setting } from './env.js';
-import { PostgresConfig, RedisConfig } from './slices.js';
+import { PostgresConfig, RedisConfig, opsConfig } from './slices.js';
 
 const Schema = Type.Object({
   redis: RedisConfig,
@@ -42,4 +42,22 @@ test('every problem is reported at once, by variable name', () => {
 test('an empty variable counts as unset', () => {
   const c = loadConfig(Schema, { SVC_SECRET: 's', SVC_PORT: '' });
   assert.equal(c.svc.port, 9000);
+});
+
+test('a host setting takes IPv4 and IPv6 addresses and host names, and refuses anything else by name', () => {
+  const Hosts = Type.Object({ listen: Type.Object({ host: setting.host('SVC_HOST', { default: '0.0.0.0' }) }) });
+  assert.equal(loadConfig(Hosts, {}).listen.host, '0.0.0.0');
+  for (const ok of ['127.0.0.1', '0.0.0.0', '::', '::1', 'fd00::2', 'localhost', 'api.internal']) {
+    assert.equal(loadConfig(Hosts, { SVC_HOST: ok }).listen.host, ok);
+  }
+  for (const bad of ['not a host!', '127.0.0.1:8080', 'http://127.0.0.1', '[::1]', '256.1.1.1.1 x']) {
+    assert.throws(() => loadConfig(Hosts, { SVC_HOST: bad }), (e: unknown) => e instanceof ConfigError && /SVC_HOST/.test(e.message), bad);
+  }
+});
+
+test('OPS_HOST is its own setting: 0.0.0.0 unless set', () => {
+  const Ops = Type.Object({ ops: opsConfig(9000) });
+  assert.deepEqual(loadConfig(Ops, {}).ops, { host: '0.0.0.0', port: 9000 });
+  assert.deepEqual(loadConfig(Ops, { OPS_HOST: '127.0.0.1', OPS_PORT: '9999' }).ops, { host: '127.0.0.1', port: 9999 });
+  assert.throws(() => loadConfig(Ops, { OPS_HOST: 'nope nope' }), (e: unknown) => e instanceof ConfigError && /OPS_HOST/.test(e.message));
 });

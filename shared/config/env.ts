@@ -40,6 +40,15 @@ export const setting = {
     Type.Enum(values, { ...options, env: name }),
   optionalString: (name: string, options: Parameters<typeof Type.String>[0] = {}) =>
     Type.Optional(Type.String({ ...options, env: name })),
+  /**
+   * The address a listener binds: an IPv4 or IPv6 address (`0.0.0.0` or `::`
+   * for every interface, `127.0.0.1` for this machine only) or a host name.
+   */
+  host: (name: string, options: { default: string; description?: string }) =>
+    Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' }), Type.String({ format: 'hostname' })], {
+      ...options,
+      env: name,
+    }),
 };
 
 function loadLeaf(key: string, schema: TSchema & Leaf, env: Env, problems: string[]): unknown {

@@ -50,10 +50,15 @@ export const PostgresConfig = Type.Object({
 });
 export type PostgresConfig = Static<typeof PostgresConfig>;
 
-/** The operations HTTP listener: /metrics, /healthz, /readyz. One per process. */
+/**
+ * The operations HTTP listener: /metrics, /healthz, /readyz. One per process,
+ * bound apart from the public listener: OPS_HOST can keep metrics on a private
+ * interface (or loopback) while the public port is open.
+ */
 export const opsConfig = (defaultPort: number) =>
   Type.Object({
-    host: setting.string('OPS_HOST', { default: '0.0.0.0' }),
+    /** All interfaces by default, as containers need (Prometheus scrapes the pod IP); `make up` binds 127.0.0.1. */
+    host: setting.host('OPS_HOST', { default: '0.0.0.0' }),
     port: setting.integer('OPS_PORT', { default: defaultPort, minimum: 0, maximum: 65535 }),
   });
 export type OpsConfig = Static<ReturnType<typeof opsConfig>>;

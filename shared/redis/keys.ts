@@ -122,6 +122,13 @@ export function redisKeys(prefix: string) {
      * costs one S3 read; it is deleted when the upload is removed.
      */
     tusUploadInfo: (uploadId: string) => `${prefix}tus:info:${uploadId}`,
+    /**
+     * The namespace of one HTTP rate limit (`auth-ip`, `auth-username`,
+     * `writes`): @fastify/rate-limit's Redis store appends the client IP,
+     * username or user id, and keeps there a STRING counter with PX = the
+     * window (INCR, PEXPIRE on the first request of a window).
+     */
+    rateLimit: (limit: string) => `${prefix}ratelimit:${limit}:`,
   } as const;
 }
 
