@@ -30,7 +30,6 @@ const ENTRIES = ['api/main.js', 'gateway/main.js', 'worker/main.js', 'api/keygen
  * Keep this empty: a dependency production does not use is a dev dependency.
  */
 const NOT_YET_IMPORTED: Record<string, string> = {
-  '@fastify/rate-limit': 'the HTTP rate limit of issue 14 lands on another branch',
 };
 
 const stages = dockerfile.split(/^FROM\s/m).slice(1);
