@@ -4,7 +4,9 @@
  * at module level here.
  */
 import { Counter, Trend } from 'k6/metrics';
+import type { MessageEvent } from 'k6/websockets';
 import { common } from './config.js';
+import type { ServerFrame } from '../../../shared/protocol/frames.js';
 
 /**
  * From the sender's `Date.now()`, carried in the message body, to the moment a
@@ -30,3 +32,22 @@ export const thresholds = {
   delivery: { parley_delivery_latency: [`p(99)<${common.deliveryP99Ms}`] },
   welcome: { parley_welcome_latency: [`p(99)<${common.welcomeP99Ms}`] },
 };
+
+/**
+ * The server frame an event carries, or null (counted in parley_error_frames)
+ * for a binary frame or text that is not JSON. k6 cannot load the shared
+ * codec (no typebox), so its sockets parse here, in one place.
+ */
+export function serverFrameOf(event: MessageEvent | undefined): ServerFrame | null {
+  if (event === undefined) return null;
+  if (typeof event.data !== 'string') {
+    errorFrames.add(1, { code: 'binary_frame' });
+    return null;
+  }
+  try {
+    return JSON.parse(event.data) as ServerFrame;
+  } catch {
+    errorFrames.add(1, { code: 'invalid_json' });
+    return null;
+  }
+}

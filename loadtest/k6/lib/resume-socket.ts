@@ -20,10 +20,10 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { clearInterval, clearTimeout, setInterval, setTimeout, type IntervalID, type TimeoutID } from 'k6/timers';
 import { WebSocket, type ErrorEvent, type MessageEvent, type ReadyState } from 'k6/websockets';
-import type { ChatMessage, ClientFrame, ClientFrameOf, ServerFrame, ServerFrameOf } from '../../../shared/protocol/frames.js';
+import type { ChatMessage, ClientFrame, ClientFrameOf, ServerFrameOf } from '../../../shared/protocol/frames.js';
 import { UPGRADE_OPTIONS } from '../../../shared/protocol/constants.js';
 import { common } from './config.js';
-import { ackLatency, delivered, deliveryLatency, errorFrames, published, welcomeLatency } from './metrics.js';
+import { ackLatency, delivered, deliveryLatency, errorFrames, published, serverFrameOf, welcomeLatency } from './metrics.js';
 import { loadBody, sentAtOf } from './payload.js';
 import { duplicates, missingAnnounced, publishRetries, reconnectLatency, reconnects, resumeRecovered, silentGaps } from './resume-metrics.js';
 import { connectArgs } from './socket.js';
@@ -141,15 +141,9 @@ export class ResumingClient {
   }
 
   private receive(event: MessageEvent | undefined): void {
-    if (event === undefined || typeof event.data !== 'string') return;
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(event.data) as ServerFrame;
-    } catch {
-      errorFrames.add(1, { code: 'invalid_json' });
-      return;
-    }
-    const at = event.timestamp;
+    const frame = serverFrameOf(event);
+    if (frame === null) return;
+    const at = event!.timestamp;
     switch (frame.type) {
       case 'welcome':
         this.welcome(frame, at);

@@ -19,10 +19,10 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { clearInterval, clearTimeout, setInterval, setTimeout, type IntervalID, type TimeoutID } from 'k6/timers';
 import { WebSocket, type ErrorEvent, type MessageEvent, type Params, type ReadyState } from 'k6/websockets';
-import type { ClientFrame, ClientFrameOf, ServerFrame, ServerFrameOf } from '../../../shared/protocol/frames.js';
+import type { ClientFrame, ClientFrameOf, ServerFrameOf } from '../../../shared/protocol/frames.js';
 import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, UPGRADE_OPTIONS, WS_PATH } from '../../../shared/protocol/constants.js';
 import { common } from './config.js';
-import { ackLatency, delivered, deliveryLatency, droppedSockets, errorFrames, published, welcomeLatency } from './metrics.js';
+import { ackLatency, delivered, deliveryLatency, droppedSockets, errorFrames, published, serverFrameOf, welcomeLatency } from './metrics.js';
 import { loadBody, sentAtOf } from './payload.js';
 
 const OPEN: ReadyState = 1;
@@ -135,19 +135,9 @@ export class ParleySocket {
   }
 
   private receive(event: MessageEvent | undefined): void {
-    if (event === undefined) return;
-    if (typeof event.data !== 'string') {
-      errorFrames.add(1, { code: 'binary_frame' });
-      return;
-    }
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(event.data) as ServerFrame;
-    } catch {
-      errorFrames.add(1, { code: 'invalid_json' });
-      return;
-    }
-    const at = event.timestamp;
+    const frame = serverFrameOf(event);
+    if (frame === null) return;
+    const at = event!.timestamp;
     switch (frame.type) {
       case 'welcome':
         this.welcome(frame, at);
