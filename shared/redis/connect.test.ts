@@ -139,5 +139,30 @@ describe('connectRedis topologies', () => {
         subscriber.disconnect();
       }
     });
+
+    test('a frozen primary keeps its connections, but the sentinels\' switch moves them to the new one', { timeout: 60_000 }, async () => {
+      const config = { topology: setup.topology, commandTimeoutMs: 1000 };
+      const redis = await connectRedis(config, quiet, 'frozen-test');
+      const subscriber = await connectRedis(config, quiet, 'frozen-test-sub');
+      const old = await setup.primary();
+      try {
+        await subscriber.subscribe('frozen-test:channel');
+        // Frozen: its sockets stay open and nothing answers, so nothing but the switch moves the clients.
+        old.pause();
+        const promoted = (await setup.failedOver(old)).client();
+        await eventually('a write through the same client to land on the new primary', async () => {
+          await redis.set('frozen-test:key', 'moved').catch(() => undefined);
+          return (await promoted.get('frozen-test:key')) === 'moved' ? true : undefined;
+        }, 20_000);
+        await eventually('the subscriber to be subscribed on the new primary', async () => {
+          const clients = (await promoted.client('LIST')) as string;
+          return clients.split('\n').some((line) => line.includes('name=frozen-test-sub') && / sub=1 /.test(line)) ? true : undefined;
+        }, 20_000);
+      } finally {
+        old.resume();
+        redis.disconnect();
+        subscriber.disconnect();
+      }
+    });
   });
 });

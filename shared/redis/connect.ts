@@ -7,12 +7,14 @@
  * ioredis reconnects on its own and re-subscribes. With Sentinel, every
  * reconnect asks the sentinels for the primary again, so a failover is a
  * reconnect like any other (the callers' gap repair and epoch checks run
- * after it, as after a restart).
+ * after it, as after a restart), and the sentinels' announcement of a new
+ * primary moves the connections at once (sentinel-switch.ts).
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/slices.js';
 import { describeRedisTopology, redactUrl, type RedisTopology } from '../config/redis-topology.js';
 import { SELF_BATCHED_SCRIPTS } from './scripts.js';
+import { followSwitches } from './sentinel-switch.js';
 import type { Logger } from '../log.js';
 
 export type { Redis };
@@ -63,10 +65,14 @@ export function createRedis(topology: RedisTopology, options: RedisOptions): Red
         ...(topology.sentinelUsername !== undefined ? { sentinelUsername: topology.sentinelUsername } : {}),
         ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
         ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-        // Besides reconnecting when the primary's connection drops, listen
-        // for the sentinels' +switch-master: a primary that is partitioned
-        // away or frozen keeps connections open but is no longer the primary.
-        failoverDetector: true,
+        // ioredis's failoverDetector (reconnect on the sentinels'
+        // +switch-master) stays off: it opens sentinel connections per
+        // client and disconnects the client whatever its state, and a
+        // disconnect while the client is asking the sentinels for the
+        // primary ends the client for good (seen in
+        // e2e/faults/sentinel-failover). connectRedis follows the switches
+        // itself (sentinel-switch.ts).
+        failoverDetector: false,
         ...options,
       });
     case 'cluster':
@@ -153,6 +159,7 @@ export async function connectRedis(
   }
   redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
   redis.on('sentinelError', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis sentinel error'));
+  if (config.topology.kind === 'sentinel') followSwitches(config.topology, redis, logger);
   return redis;
 }
 
