@@ -7,7 +7,7 @@
  * the machine's shared Redis is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -67,6 +67,11 @@ export async function startRedisSentinel(options: OwnSentinelOptions = {}): Prom
     return c;
   };
   const destroy = async () => {
+    // E2E_DUMP_LOGS=1 (see testkit/cluster.ts) prints what the sentinels and nodes logged.
+    if (process.env.E2E_DUMP_LOGS) {
+      const logs = [...sentinels.map((s, i) => [`sentinel-${i} (port ${s.port})`, join(dir, `sentinel-${i}`, 'sentinel.log')]), ...nodes.map((n) => [`redis (port ${n.port})`, join(n.dir, 'redis.log')])];
+      for (const [what, file] of logs) process.stderr.write(`\n===== ${what}\n${existsSync(file!) ? readFileSync(file!, 'utf8') : '(no log)'}`);
+    }
     for (const c of admins.values()) c.disconnect();
     for (const s of sentinels) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
     await Promise.all(sentinels.map((s) => s.exited));
