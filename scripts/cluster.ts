@@ -9,6 +9,10 @@
  */
 import { existsSync } from 'node:fs';
 import postgres from 'postgres';
+import Type from 'typebox';
+import { loadConfig } from '../shared/config/env.js';
+import { RedisConfig } from '../shared/config/slices.js';
+import { REDIS_TOPOLOGY_VARIABLES } from '../shared/config/redis-topology.js';
 import { connectRedis, DependencyUnavailableError, redactUrl } from '../shared/redis/connect.js';
 import { POSTGRES_HINT } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
@@ -18,7 +22,6 @@ import { connectHost, startService, type ServiceProcess } from '../testkit/proce
 import { writeSigningKeys } from '../testkit/signing-keys.js';
 
 const env = process.env;
-const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/parley';
 const API_PORT = env.API_PORT ?? '8080';
 const GATEWAY_PORT = env.GATEWAY_PORT ?? '8081';
@@ -67,14 +70,18 @@ async function ensureKeys(): Promise<void> {
 }
 
 runMain(async () => {
-  const redis = await connectRedis({ url: REDIS_URL }, logger, 'parley-cluster-check');
+  // The services read the same Redis settings: REDIS_URL (local by default) or a Sentinel's.
+  const redisConfig = loadConfig(Type.Object({ redis: RedisConfig }), env).redis;
+  const redis = await connectRedis(redisConfig, logger, 'parley-cluster-check');
   redis.disconnect();
   await ensureDatabase();
   await ensureKeys();
   await migrate(DATABASE_URL, logger);
 
+  const redisEnv: Record<string, string> = {};
+  for (const name of REDIS_TOPOLOGY_VARIABLES) if (env[name]) redisEnv[name] = env[name];
   const common = {
-    REDIS_URL,
+    ...redisEnv,
     DATABASE_URL,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     OPS_HOST,

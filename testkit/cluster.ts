@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { createTestRedis, type TestRedis } from './redis.js';
+import { createTestRedis, topologyEnv, type TestRedis } from './redis.js';
+import type { RedisTopology } from '../shared/config/redis-topology.js';
 import { connectHost, freePort, startService, type ServiceProcess } from './processes.js';
 import { writeSigningKeys } from './signing-keys.js';
 import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
@@ -55,12 +56,18 @@ export async function startCluster(
     env?: Record<string, string>;
     /** A Redis of the test's own (fault tests); the shared test Redis otherwise. */
     redisUrl?: string;
+    /**
+     * The topology every service uses instead of `redisUrl` (e.g. a Sentinel
+     * setup of the test's own, testkit/redis-sentinel.ts); `redisUrl` is then
+     * a node of it, for the test's own checks.
+     */
+    redisTopology?: RedisTopology;
     /** false: no worker until `startWorker()` (default true). */
     worker?: boolean;
   } = {},
 ): Promise<Cluster> {
   const db = await createTestDatabase();
-  const redis = await createTestRedis(options.redisUrl);
+  const redis = await createTestRedis(options.redisUrl, options.redisTopology);
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const keysFile = join(dir, 'jwks.json');
   const signingJwk = await writeSigningKeys(keysFile);
@@ -83,7 +90,7 @@ export async function startCluster(
     OPS_HOST: '127.0.0.1',
     DATABASE_URL: db.url,
     DATABASE_MIGRATE: 'false',
-    REDIS_URL: redis.config.url,
+    ...topologyEnv(redis.config.topology),
     REDIS_KEY_PREFIX: redis.config.keyPrefix,
     ...options.env,
   };

@@ -32,8 +32,12 @@ export interface OwnRedis {
   pause(): void;
   /** Lets a paused process go on (SIGCONT). */
   resume(): void;
-  /** Starts it again on the same port and directory (`wipe` deletes the directory's data first). */
-  start(options?: { wipe?: boolean }): Promise<void>;
+  /**
+   * Starts it again on the same port and directory (`wipe` deletes the
+   * directory's data first; `replicaOf` makes it a replica of that server
+   * from the start, as a node that failed over comes back).
+   */
+  start(options?: { wipe?: boolean; replicaOf?: OwnRedis }): Promise<void>;
   /** Stops it for good and deletes its directory. */
   destroy(): Promise<void>;
 }
@@ -46,11 +50,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let exited: Promise<void> = Promise.resolve();
   const clients: Redis[] = [];
 
-  const launch = async () => {
+  const launch = async (replicaOf = options.replicaOf) => {
     const args = [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
       '--dbfilename', 'dump.rdb', '--daemonize', 'no', '--logfile', join(dir, 'redis.log'),
-      ...(options.replicaOf ? ['--replicaof', '127.0.0.1', String(options.replicaOf.port)] : []),
+      // A replica's full sync starts at once (Redis waits 5 s by default for more replicas to share it).
+      '--repl-diskless-sync-delay', '0',
+      ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf.port)] : []),
       ...(options.args ?? []),
     ];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
@@ -112,7 +118,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         rmSync(join(dir, 'dump.rdb'), { force: true });
         rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
       }
-      await launch();
+      await launch(startOptions.replicaOf ?? options.replicaOf);
     },
     async destroy() {
       for (const c of clients) c.disconnect();

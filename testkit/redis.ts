@@ -3,27 +3,38 @@
  * keys or channels, plus cleanup of everything under it.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RedisConfig } from '../shared/config/slices.js';
+import type { RedisTopology } from '../shared/config/redis-topology.js';
+import { createRedis } from '../shared/redis/connect.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestRedis {
-  config: RedisConfig;
+  /**
+   * The services' Redis settings. `url` is a node's address for a test's own
+   * connections: the single node, or the primary a Sentinel setup started
+   * with (which a failover may take away; `redis` follows the topology).
+   */
+  config: RedisConfig & { url: string };
   redis: Redis;
   cleanup(): Promise<void>;
 }
 
-/** A fresh key prefix on `url` (the shared test Redis unless a test started its own server). */
-export async function createTestRedis(url = TEST_REDIS_URL): Promise<TestRedis> {
-  const config: RedisConfig = {
+/**
+ * A fresh key prefix on `url` (the shared test Redis unless a test started
+ * its own server), or on `topology` (a Sentinel setup of the test's own).
+ */
+export async function createTestRedis(url = TEST_REDIS_URL, topology: RedisTopology = { kind: 'single', url }): Promise<TestRedis> {
+  const config: RedisConfig & { url: string } = {
     url,
+    topology,
     keyPrefix: `t${randomBytes(5).toString('hex')}:`,
     commandTimeoutMs: 5000,
     evictionCheck: 'warn',
     epochCheckMs: 5000,
   };
-  const redis = new Redis(config.url);
+  const redis = createRedis(topology, {});
   // A test may stop its own server under this connection; it reconnects when the server is back.
   redis.on('error', () => undefined);
   return {
@@ -39,4 +50,27 @@ export async function createTestRedis(url = TEST_REDIS_URL): Promise<TestRedis> 
       redis.disconnect();
     },
   };
+}
+
+/** The environment that points a service at `topology` (the inverse of the config's parsing). */
+export function topologyEnv(topology: RedisTopology): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (topology.username !== undefined) env.REDIS_USERNAME = topology.username;
+  if (topology.password !== undefined) env.REDIS_PASSWORD = topology.password;
+  const list = (addresses: { host: string; port: number }[]) => addresses.map((a) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`).join(',');
+  switch (topology.kind) {
+    case 'single':
+      return { ...env, REDIS_URL: topology.url };
+    case 'sentinel':
+      return {
+        ...env,
+        REDIS_SENTINELS: list(topology.sentinels),
+        REDIS_SENTINEL_NAME: topology.name,
+        ...(topology.sentinelUsername !== undefined ? { REDIS_SENTINEL_USERNAME: topology.sentinelUsername } : {}),
+        ...(topology.sentinelPassword !== undefined ? { REDIS_SENTINEL_PASSWORD: topology.sentinelPassword } : {}),
+        ...(topology.tls ? { REDIS_TLS: 'true' } : {}),
+      };
+    case 'cluster':
+      return { ...env, REDIS_CLUSTER_NODES: list(topology.nodes), ...(topology.tls ? { REDIS_TLS: 'true' } : {}) };
+  }
 }

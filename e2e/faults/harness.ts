@@ -13,12 +13,15 @@ import { Recorder, sessionOf } from '../sdk-recorder.js';
 import type { ChatMessage, SeqRange } from '../../shared/protocol/frames.js';
 import type { PresenceResponse, TokenResponse } from '../../shared/http/schemas.js';
 import { partitionOf } from '../../shared/redis/keys.js';
+import type { RedisTopology } from '../../shared/config/redis-topology.js';
 
 export interface Ack {
   room: string;
   seq: number;
   id: string;
   cmid: string;
+  /** When the ack arrived (epoch ms). */
+  at: number;
 }
 
 /** Settings that make every recovery quick enough for a test run. */
@@ -87,7 +90,7 @@ export class Publisher {
         next++;
         this.inFlight++;
         this.client.publish(room, body, { cmid }).then(
-          (ack) => this.acks.push({ room: ack.room, seq: ack.seq, id: ack.id, cmid: ack.cmid }),
+          (ack) => this.acks.push({ room: ack.room, seq: ack.seq, id: ack.id, cmid: ack.cmid, at: Date.now() }),
           (err: unknown) => (this.failure = new Error(`${this.name}: publish ${cmid} refused for good: ${String(err)}`)),
         ).finally(() => this.inFlight--);
       }
@@ -134,8 +137,9 @@ export class Observer {
   }
 }
 
-export interface FaultCluster {
-  redis: OwnRedis;
+/** `R`: the Redis of the test's own the fault acts on (one redis-server, or a Sentinel setup). */
+export interface FaultCluster<R = OwnRedis> {
+  redis: R;
   cluster: Cluster;
   rooms: string[];
   /** Everyone's logins, by name. */
@@ -150,9 +154,23 @@ export interface FaultCluster {
  */
 export async function startFaultCluster(names: readonly string[], redisArgs: string[] = []): Promise<FaultCluster> {
   const redis = await startRedisServer({ args: redisArgs });
+  return startFaultClusterOn(names, redis, { redisUrl: redis.url });
+}
+
+/**
+ * The same on a Redis of the test's own that the caller started (and that
+ * `stop()` destroys, as it does on a failure here): `target` says how the
+ * services reach it, `env` adds settings to FAST_ENV.
+ */
+export async function startFaultClusterOn<R extends { destroy(): Promise<void> }>(
+  names: readonly string[],
+  redis: R,
+  target: { redisUrl: string; redisTopology?: RedisTopology },
+  env: Record<string, string> = {},
+): Promise<FaultCluster<R>> {
   let cluster: Cluster | undefined;
   try {
-    cluster = await startCluster({ gateways: 2, redisUrl: redis.url, env: FAST_ENV });
+    cluster = await startCluster({ gateways: 2, ...target, env: { ...FAST_ENV, ...env } });
     const users = new Map<string, TokenResponse>();
     for (const name of names) users.set(name, await cluster.user(name));
     const owner = users.get(names[0]!)!;

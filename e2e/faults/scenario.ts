@@ -25,16 +25,17 @@ import {
   type Ack,
   type FaultCluster,
 } from './harness.js';
+import type { OwnRedis } from '../../testkit/redis-server.js';
 
-export interface Scenario {
+export interface Scenario<R = OwnRedis> {
   /** Injects the fault while the publishers run. */
-  fault(fc: FaultCluster): Promise<void>;
+  fault(fc: FaultCluster<R>): Promise<void>;
   /** The gateway the fault takes down (its bystanders must be seen going offline); none for Redis faults. */
   faultedGateway?: number;
   /** Redis loses data: acked messages not yet persisted may be lost, but only inside reported gaps. */
   mayLoseData?: boolean;
   /** Proves the fault happened and was handled the intended way (so the run cannot pass vacuously). */
-  check(fc: FaultCluster, run: RunRecord): Promise<void>;
+  check(fc: FaultCluster<R>, run: RunRecord): Promise<void>;
 }
 
 /** What a scenario's check may look at besides the cluster. */
@@ -42,6 +43,12 @@ export interface RunRecord {
   observers: Observer[];
   /** When each bystander's socket closed (epoch ms), for gateway faults. */
   bystanderClosedAt: number[];
+  /** Every ack the publishers got (a retried message once per attempt that was acked). */
+  acks: Ack[];
+  /** Acked messages Postgres does not hold: each lies in a reported gap (checked before `check` runs). */
+  lost: Ack[];
+  /** The skipped ranges recorded per room. */
+  gaps: Map<string, SeqRange[]>;
 }
 
 const PUBLISHERS = ['pub0', 'pub1'];
@@ -57,8 +64,13 @@ const BYSTANDERS = ['bystander0', 'bystander1', 'bystander2', 'bystander3'];
 const PER_PUBLISHER = 600;
 
 export async function runScenario(scenario: Scenario, redisArgs: string[] = []): Promise<void> {
+  return runScenarioOn((names) => startFaultCluster(names, redisArgs), scenario);
+}
+
+/** The same on a fault cluster that `start` builds for the given user names (e.g. on a Sentinel setup). */
+export async function runScenarioOn<R>(start: (names: readonly string[]) => Promise<FaultCluster<R>>, scenario: Scenario<R>): Promise<void> {
   const names = [...PUBLISHERS, ...OBSERVERS.map((o) => o.name), ...BYSTANDERS];
-  const fc = await startFaultCluster(names, redisArgs);
+  const fc = await start(names);
   const { cluster: c, rooms, users } = fc;
   const urls = (first: number) => [c.gatewayUrls[first]!, c.gatewayUrls[1 - first]!];
   const observers = OBSERVERS.map((o) => new Observer(o.name, users.get(o.name)!, urls(o.gateway), c.apiUrl, o.resume));
@@ -86,11 +98,12 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
     const acks = publishers.flatMap((p) => p.acks);
     assert.ok(new Set(acks.map((a) => a.cmid)).size >= 1000, 'at least 1,000 acked messages');
     // No seq assigned twice: one id per (room, seq) across every ack.
-    const byRoomSeq = new Map<string, string>();
+    const byRoomSeq = new Map<string, Ack>();
     for (const a of acks) {
       const key = `${a.room}:${a.seq}`;
-      assert.equal(byRoomSeq.get(key) ?? a.id, a.id, `seq ${a.seq} of room ${a.room} was acked for two messages`);
-      byRoomSeq.set(key, a.id);
+      const first = byRoomSeq.get(key) ?? a;
+      assert.equal(first.id, a.id, `seq ${a.seq} of room ${a.room} was acked for two messages: ${JSON.stringify(first)} and ${JSON.stringify(a)}`);
+      byRoomSeq.set(key, a);
     }
     const acked = new Map<string, Ack>(acks.map((a) => [`${a.room}:${a.seq}`, a]));
 
@@ -112,14 +125,16 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
       assert.ok((await scrape(c, 'parley_redis_data_loss_total')) > 0, 'the data loss is counted');
     }
 
-    await scenario.check(fc, { observers, bystanderClosedAt });
+    await scenario.check(fc, { observers, bystanderClosedAt, acks, lost, gaps });
 
     // Every observer ends with every acked message in seq order, or a gap that covers it.
     for (const o of observers) {
       await eventuallyTrue(`${o.name} to catch up`, 30_000, async () => {
         for (const room of rooms) {
           const top = Math.max(...seqsIn(acks, room));
-          if ((o.client.lastSeq(room) ?? 0) < top) return false;
+          // Thrown, not returned: the timeout then says where the observer stands.
+          const at = o.client.lastSeq(room) ?? 0;
+          if (at < top) throw new Error(`${o.name} is at seq ${at} of room ${room}, whose last acked seq is ${top}`);
         }
         return true;
       });

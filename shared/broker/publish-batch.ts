@@ -20,7 +20,11 @@
  *
  * With `replication`, one WAIT follows each batch: it covers every write the
  * connection made before it, so a shortfall fails the batch's accepted
- * messages (`unavailable`; the client retries with the same cmid).
+ * messages (`unavailable`; the client retries with the same cmid). WAIT
+ * counts only the writes of its own connection: after a reconnect between
+ * the script and the WAIT's answer (a failover, say: the WAIT then goes to
+ * the new primary, which may never have had the script's writes), the
+ * answer proves nothing, and the batch fails the same way.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
@@ -51,8 +55,12 @@ export interface PublishBatcherDeps {
 export class PublishBatcher {
   private readonly queued = new Map<number, Waiting[]>();
   private scheduled = false;
+  /** How many times the replication connection became ready: a change means another connection. */
+  private connections = 0;
 
-  constructor(private readonly deps: PublishBatcherDeps) {}
+  constructor(private readonly deps: PublishBatcherDeps) {
+    deps.replication?.redis.on('ready', () => this.connections++);
+  }
 
   /** Resolves with the script's outcome for this message; rejects when the call failed as a whole. */
   submit(partition: number, message: BatchedMessage): Promise<PublishOutcome> {
@@ -92,8 +100,9 @@ export class PublishBatcher {
     this.deps.batchSizes?.observe(batch.length);
     let outcomes: PublishOutcome[];
     try {
+      const connection = this.connections;
       outcomes = await scripts.publish(callKeys, args);
-      const shortfall = await this.replicated();
+      const shortfall = await this.replicated(connection);
       if (shortfall) outcomes = outcomes.map((o) => (o[0] === -1 ? o : shortfall));
     } catch (err) {
       for (const w of batch) w.reject(err);
@@ -102,11 +111,18 @@ export class PublishBatcher {
     batch.forEach((w, i) => w.resolve(outcomes[i]!));
   }
 
-  /** null when the replicas have every write so far, or the outcome that fails an accepted message. */
-  private async replicated(): Promise<PublishOutcome | null> {
+  /**
+   * null when the replicas have every write so far, or the outcome that fails
+   * an accepted message. `connection`: the count of connections when the
+   * script was sent.
+   */
+  private async replicated(connection: number): Promise<PublishOutcome | null> {
     const replication = this.deps.replication;
     if (!replication || replication.replicas === 0) return null;
     const acked = await replication.redis.wait(replication.replicas, replication.timeoutMs);
+    if (this.connections !== connection) {
+      return [-2, 'the connection to Redis changed before the replicas confirmed the message (a failover?); retry with the same cmid'];
+    }
     if (acked >= replication.replicas) return null;
     return [-2, `the message reached ${acked} of ${replication.replicas} Redis replicas in time; retry with the same cmid`];
   }

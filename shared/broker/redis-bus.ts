@@ -121,9 +121,15 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     await this.publisher.publish(this.probeChannel, payload);
   }
 
-  /** Drops the subscriber connection and reconnects it (a link that delivers nothing may be half-open). */
+  /**
+   * Drops the subscriber connection and reconnects it (a link that delivers
+   * nothing may be half-open). Only a link that is up: one that is down is
+   * reconnecting already, and interrupting a reconnect while ioredis asks the
+   * sentinels for the primary ends the client for good (its connector then
+   * gives up instead of retrying; seen in e2e/faults/sentinel-failover).
+   */
   reconnectSubscriber(): void {
-    this.subscriber.disconnect(true);
+    if (this.subscriber.status === 'ready' || this.subscriber.status === 'connect') this.subscriber.disconnect(true);
   }
 
   onTyping(handler: (signal: TypingSignal) => void): void {

@@ -478,6 +478,39 @@ describe('RedisPublisher (publish.lua)', () => {
     }
   });
 
+  test('with REDIS_ACK_REPLICAS, a WAIT answered on a new connection (a failover) proves nothing: unavailable, and the retry is the original', async () => {
+    const primary = await startRedisServer();
+    const replica = await startRedisServer({ replicaOf: primary });
+    const conn = primary.client();
+    try {
+      for (let i = 0; i < 100 && (await replica.client().info('replication')).includes('master_link_status:down'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const m = messaging({ ackReplicas: 1, ackTimeoutMs: 2000 }, conn);
+      // The connection drops right after the script's answer, so the WAIT goes out on the
+      // next one: it counts that connection's writes (none) and would answer 1 at once.
+      const script = m.scripts.publish;
+      m.scripts.publish = async (keys, args) => {
+        const outcomes = await script(keys, args);
+        conn.disconnect(true);
+        return outcomes;
+      };
+      await assert.rejects(m.publisher.publish(input(room, 'across')), (err: unknown) => {
+        assert.ok(err instanceof ParleyError);
+        assert.equal(err.code, 'unavailable');
+        assert.match(err.message, /connection to Redis changed/);
+        return true;
+      });
+      m.scripts.publish = script;
+      const retry = await m.publisher.publish(input(room, 'across'));
+      assert.equal(retry.duplicate, true);
+      assert.equal(retry.seq, 1);
+    } finally {
+      await replica.destroy();
+      await primary.destroy();
+    }
+  });
+
   test('Redis being unreachable is a retryable unavailable error', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     dead.on('error', () => undefined);

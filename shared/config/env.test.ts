@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Type from 'typebox';
-import { ConfigError, loadConfig, setting } from './env.js';
+import { ConfigError, loadConfig, parsedSlice, setting } from './env.js';
 import { PostgresConfig, RedisConfig, opsConfig } from './slices.js';
 
 const Schema = Type.Object({
@@ -20,7 +20,7 @@ test('defaults apply and strings convert to declared types', () => {
   assert.equal(c.svc.port, 1234);
   assert.equal(c.svc.mode, 'a');
   assert.equal(c.svc.note, undefined);
-  assert.equal(c.redis.url, 'redis://127.0.0.1:6379');
+  assert.deepEqual(c.redis.topology, { kind: 'single', url: 'redis://127.0.0.1:6379' });
   assert.equal(c.postgres.migrate, false);
 });
 
@@ -37,6 +37,34 @@ test('every problem is reported at once, by variable name', () => {
       return true;
     },
   );
+});
+
+test('a sensitive setting is never quoted in a problem', () => {
+  assert.throws(
+    () => loadConfig(Schema, { SVC_SECRET: 's', REDIS_URL: 'http://user:hunter2@x', DATABASE_URL: 'mysql://u:hunter3@db' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /REDIS_URL=\(value not shown\)/);
+      assert.match(err.message, /DATABASE_URL=\(value not shown\)/);
+      assert.doesNotMatch(err.message, /hunter/);
+      return true;
+    },
+  );
+});
+
+test('a parsed slice gets its leaves once they are valid, and its problems join the others', () => {
+  const Pair = parsedSlice(
+    Type.Object({ low: setting.integer('PAIR_LOW', { default: 1 }), high: setting.integer('PAIR_HIGH', { default: 2 }) }),
+    ({ low, high }, problems) => {
+      if (low > high) problems.push('PAIR_LOW: must not exceed PAIR_HIGH');
+      return { span: high - low };
+    },
+  );
+  const S = Type.Object({ pair: Pair, svc: Type.Object({ port: setting.integer('SVC_PORT', { default: 1 }) }) });
+  assert.deepEqual(loadConfig(S, { PAIR_HIGH: '10' }).pair, { span: 9 });
+  assert.throws(() => loadConfig(S, { PAIR_LOW: '5', SVC_PORT: 'x' }), (e: unknown) => e instanceof ConfigError && e.problems.length === 2);
+  // A leaf problem stops the parser: no follow-on complaints about a value that was never read.
+  assert.throws(() => loadConfig(S, { PAIR_LOW: 'x', PAIR_HIGH: '0' }), (e: unknown) => e instanceof ConfigError && e.problems.length === 1);
 });
 
 test('an empty variable counts as unset', () => {

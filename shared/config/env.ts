@@ -7,10 +7,17 @@
  * defaults, validates every leaf, and throws one `ConfigError` that lists every
  * problem by variable name, so a misconfigured process fails fast and says why.
  *
+ * A slice whose settings depend on one another (exactly one of several forms,
+ * say) is declared with `parsedSlice`: its leaves load as usual, then its
+ * parser turns them into what the program uses, once, at startup.
+ *
+ * A leaf marked `sensitive` (a password, a URL that may carry one) is never
+ * quoted in a problem.
+ *
  * Each service's main.ts loads its own config and hands each component only
  * its slice.
  */
-import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import Type, { type Static, type TObject, type TSchema, type TUnsafe } from 'typebox';
 import { Value } from 'typebox/value';
 
 export class ConfigError extends Error {
@@ -27,7 +34,24 @@ type Env = Record<string, string | undefined>;
 interface Leaf {
   env?: string;
   default?: unknown;
+  /** Never quote the value in a problem (it may hold a password). */
+  sensitive?: boolean;
   [k: string]: unknown;
+}
+
+type SliceParser = (raw: never, problems: string[]) => unknown;
+const parsers = new WeakMap<TSchema, SliceParser>();
+
+/**
+ * A slice whose leaves are loaded as usual and then handed to `parse`, which
+ * returns the settings the program gets (its static type is what `parse`
+ * returns) and pushes any problem, by variable name, onto `problems`. It runs
+ * only when every leaf of the slice was valid.
+ */
+export function parsedSlice<T extends TObject, R>(schema: T, parse: (raw: Static<T>, problems: string[]) => R): TUnsafe<R> {
+  const slice = Type.Unsafe<R>(schema);
+  parsers.set(slice, parse as SliceParser);
+  return slice;
 }
 
 /** A leaf setting read from `name`. Options are TypeBox options (default, minimum, …). */
@@ -63,7 +87,8 @@ function loadLeaf(key: string, schema: TSchema & Leaf, env: Env, problems: strin
   const converted = Value.Convert(schema, raw);
   if (!Value.Check(schema, converted)) {
     const first = Value.Errors(schema, converted)[0];
-    problems.push(`${name}=${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}: ${first?.message ?? 'invalid'}`);
+    const shown = schema.sensitive ? '(value not shown)' : JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    problems.push(`${name}=${shown}: ${first?.message ?? 'invalid'}`);
     return undefined;
   }
   return converted;
@@ -72,10 +97,17 @@ function loadLeaf(key: string, schema: TSchema & Leaf, env: Env, problems: strin
 function loadObject(schema: TObject, env: Env, problems: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(schema.properties) as [string, TSchema & Leaf][]) {
-    const value = isObjectSchema(prop) ? loadObject(prop, env, problems) : loadLeaf(key, prop, env, problems);
+    const value = isObjectSchema(prop) ? loadSlice(prop, env, problems) : loadLeaf(key, prop, env, problems);
     if (value !== undefined) out[key] = value;
   }
   return out;
+}
+
+function loadSlice(schema: TObject, env: Env, problems: string[]): unknown {
+  const before = problems.length;
+  const raw = loadObject(schema, env, problems);
+  const parse = parsers.get(schema);
+  return parse && problems.length === before ? parse(raw as never, problems) : raw;
 }
 
 function isObjectSchema(schema: TSchema): schema is TObject {

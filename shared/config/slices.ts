@@ -3,7 +3,8 @@
  * slices live beside each service's main.ts.
  */
 import Type, { type Static } from 'typebox';
-import { setting } from './env.js';
+import { parsedSlice, setting } from './env.js';
+import { parseRedisTopology } from './redis-topology.js';
 
 export const LogConfig = Type.Object({
   level: setting.enum('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -12,8 +13,29 @@ export const LogConfig = Type.Object({
 });
 export type LogConfig = Static<typeof LogConfig>;
 
-export const RedisConfig = Type.Object({
-  url: setting.string('REDIS_URL', { default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+/**
+ * The Redis slice. The topology variables (see redis-topology.ts) become one
+ * `topology` value, so nothing but the connection factory sees which form was
+ * set; exactly one form may be, and REDIS_URL=redis://127.0.0.1:6379 applies
+ * when none is.
+ */
+const RedisSettings = Type.Object({
+  /** One node: `redis://[user:password@]host[:port][/db]`, `rediss://` for TLS. */
+  url: setting.optionalString('REDIS_URL', { pattern: '^rediss?://', sensitive: true }),
+  /** Sentinel: `host:port,host:port,…` of the sentinels (port 26379 by default), with REDIS_SENTINEL_NAME. */
+  sentinels: setting.optionalString('REDIS_SENTINELS', { maxLength: 4096 }),
+  /** The primary's name in the sentinels' `sentinel monitor` line. */
+  sentinelName: setting.optionalString('REDIS_SENTINEL_NAME', { pattern: '^\\S+$', maxLength: 200 }),
+  /** Credentials of the sentinels themselves (their `requirepass` / ACL user), if they need any. */
+  sentinelUsername: setting.optionalString('REDIS_SENTINEL_USERNAME'),
+  sentinelPassword: setting.optionalString('REDIS_SENTINEL_PASSWORD', { sensitive: true }),
+  /** Reserved for Redis Cluster seed nodes (`host:port,…`): parsed, refused at startup until supported. */
+  clusterNodes: setting.optionalString('REDIS_CLUSTER_NODES', { maxLength: 4096 }),
+  /** Credentials of the data nodes, for every form (with REDIS_URL: unless the URL carries them). */
+  username: setting.optionalString('REDIS_USERNAME'),
+  password: setting.optionalString('REDIS_PASSWORD', { sensitive: true }),
+  /** TLS to the sentinels and data nodes (Sentinel and Cluster forms; one node says `rediss://`). */
+  tls: setting.boolean('REDIS_TLS', { default: false }),
   /**
    * Prepended to every key and channel, so several deployments (or test runs)
    * can share one Redis. Changing it on a live cluster orphans all state.
@@ -34,10 +56,18 @@ export const RedisConfig = Type.Object({
   /** How often every process reads the partition epochs to notice a Redis data loss (also after every reconnect). */
   epochCheckMs: setting.integer('REDIS_EPOCH_CHECK_MS', { default: 5000, minimum: 100 }),
 });
+
+export const RedisConfig = parsedSlice(
+  RedisSettings,
+  ({ url, sentinels, sentinelName, sentinelUsername, sentinelPassword, clusterNodes, username, password, tls, ...rest }, problems) => ({
+    topology: parseRedisTopology({ url, sentinels, sentinelName, sentinelUsername, sentinelPassword, clusterNodes, username, password, tls }, problems)!,
+    ...rest,
+  }),
+);
 export type RedisConfig = Static<typeof RedisConfig>;
 
 export const PostgresConfig = Type.Object({
-  url: setting.string('DATABASE_URL', { default: 'postgres://127.0.0.1:5432/parley', pattern: '^postgres(ql)?://' }),
+  url: setting.string('DATABASE_URL', { default: 'postgres://127.0.0.1:5432/parley', pattern: '^postgres(ql)?://', sensitive: true }),
   poolSize: setting.integer('DATABASE_POOL_SIZE', { default: 10, minimum: 1, maximum: 200 }),
   /** Run pending migrations at startup (under an advisory lock, so replicas take turns). */
   migrate: setting.boolean('DATABASE_MIGRATE', { default: true }),

@@ -1,12 +1,17 @@
 /**
- * The startup check of Redis's eviction policy, against redis-servers of the
- * test's own (the shared Redis's configuration is never touched).
+ * The connection factory and the startup check of Redis's eviction policy,
+ * against redis-servers and a Sentinel setup of the test's own (the shared
+ * Redis's configuration is never touched).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { Redis } from 'ioredis';
 import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
-import { checkEvictionPolicy, EvictionPolicyError } from './connect.js';
+import { startRedisSentinel, type OwnSentinel } from '../../testkit/redis-sentinel.js';
+import { eventually, freePort } from '../../testkit/processes.js';
+import type { RedisTopology } from '../config/redis-topology.js';
+import { checkEvictionPolicy, connectRedis, DependencyUnavailableError, EvictionPolicyError, UnsupportedTopologyError } from './connect.js';
 
 describe('checkEvictionPolicy', () => {
   let evicting: OwnRedis;
@@ -41,5 +46,123 @@ describe('checkEvictionPolicy', () => {
       return true;
     });
     assert.equal(await checkEvictionPolicy(evicting.client(), 'off', logger), null);
+  });
+});
+
+describe('connectRedis topologies', () => {
+  const quiet = pino({ level: 'silent' });
+
+  test('Redis Cluster is parsed by the config but refused by the factory, saying so', async () => {
+    await assert.rejects(
+      connectRedis({ topology: { kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], tls: false } }, quiet, 'test'),
+      (err: unknown) => err instanceof UnsupportedTopologyError && /REDIS_CLUSTER_NODES: Redis Cluster is not supported yet/.test(err.message),
+    );
+  });
+
+  test('no sentinel reachable: startup fails at once, naming the sentinels and never a password', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await assert.rejects(
+      connectRedis({ topology: { kind: 'sentinel', name: 'parley', sentinels: [{ host: '127.0.0.1', port }], password: 'hunter2', sentinelPassword: 'hunter3', tls: false } }, quiet, 'test'),
+      (err: unknown) => {
+        assert.ok(err instanceof DependencyUnavailableError);
+        assert.match(err.message, new RegExp(`Sentinel primary "parley" via 127.0.0.1:${port}`));
+        // ioredis's sentinel client reports a refused connect as "Connection is closed".
+        assert.match(err.message, new RegExp(`failed to connect to sentinel 127.0.0.1:${port} because`));
+        assert.match(err.message, /REDIS_SENTINEL_NAME/);
+        assert.doesNotMatch(err.message, /hunter/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000, 'no retrying forever at startup');
+  });
+
+  describe('through Sentinel', () => {
+    let setup: OwnSentinel;
+    before(async () => {
+      setup = await startRedisSentinel();
+    });
+    after(async () => {
+      await setup.destroy();
+    });
+
+    test('a name the sentinels do not monitor fails startup with what they answered', async () => {
+      const topology = { ...setup.topology, name: 'no-such-primary' } as RedisTopology;
+      await assert.rejects(connectRedis({ topology }, quiet, 'test'), (err: unknown) => {
+        assert.ok(err instanceof DependencyUnavailableError);
+        assert.match(err.message, /No such master with that name/);
+        return true;
+      });
+    });
+
+    test('connects to the primary; after a failover, commands and subscriptions go on without a new client', { timeout: 60_000 }, async () => {
+      const config = { topology: setup.topology, commandTimeoutMs: 2000 };
+      const redis = await connectRedis(config, quiet, 'test');
+      const subscriber = await connectRedis(config, quiet, 'test-sub');
+      try {
+        const old = await setup.primary();
+        await redis.set('sentinel-test:key', 'v1');
+        assert.equal(await old.client().get('sentinel-test:key'), 'v1', 'the write went to the primary');
+        const received: string[] = [];
+        subscriber.on('message', (_channel: string, payload: string) => received.push(payload));
+        await subscriber.subscribe('sentinel-test:channel');
+        let readies = 0;
+        subscriber.on('ready', () => readies++);
+
+        // A graceful failover: the old primary stays up and becomes a replica.
+        const sentinel = new Redis({ host: '127.0.0.1', port: setup.sentinelPorts[0]! });
+        try {
+          assert.equal(await sentinel.call('SENTINEL', 'FAILOVER', setup.name), 'OK');
+        } finally {
+          sentinel.disconnect();
+        }
+        const promoted = (await setup.failedOver(old)).client();
+
+        // Writes reach the new primary through the same client (a READONLY answer from the demoted one reconnects).
+        await eventually('a write through the same client to land on the new primary', async () => {
+          await redis.set('sentinel-test:key', 'v2').catch(() => undefined);
+          return (await promoted.get('sentinel-test:key')) === 'v2' ? true : undefined;
+        }, 30_000);
+        // The subscriber reconnected to the new primary and subscribed again by itself (not
+        // merely still on the old one, which, as a replica, would relay the new primary's PUBLISHes).
+        await eventually('the subscriber to be subscribed on the new primary', async () => {
+          const clients = (await promoted.client('LIST')) as string;
+          return clients.split('\n').some((line) => line.includes('name=test-sub') && / sub=1 /.test(line)) ? true : undefined;
+        }, 30_000);
+        await eventually('a message published on the new primary to arrive', async () => {
+          await promoted.publish('sentinel-test:channel', 'after');
+          return received.includes('after') ? true : undefined;
+        }, 30_000);
+        assert.ok(readies >= 1, 'the subscriber reconnected');
+      } finally {
+        redis.disconnect();
+        subscriber.disconnect();
+      }
+    });
+
+    test('a frozen primary keeps its connections, but the sentinels\' switch moves them to the new one', { timeout: 60_000 }, async () => {
+      const config = { topology: setup.topology, commandTimeoutMs: 1000 };
+      const redis = await connectRedis(config, quiet, 'frozen-test');
+      const subscriber = await connectRedis(config, quiet, 'frozen-test-sub');
+      const old = await setup.primary();
+      try {
+        await subscriber.subscribe('frozen-test:channel');
+        // Frozen: its sockets stay open and nothing answers, so nothing but the switch moves the clients.
+        old.pause();
+        const promoted = (await setup.failedOver(old)).client();
+        await eventually('a write through the same client to land on the new primary', async () => {
+          await redis.set('frozen-test:key', 'moved').catch(() => undefined);
+          return (await promoted.get('frozen-test:key')) === 'moved' ? true : undefined;
+        }, 20_000);
+        await eventually('the subscriber to be subscribed on the new primary', async () => {
+          const clients = (await promoted.client('LIST')) as string;
+          return clients.split('\n').some((line) => line.includes('name=frozen-test-sub') && / sub=1 /.test(line)) ? true : undefined;
+        }, 20_000);
+      } finally {
+        old.resume();
+        redis.disconnect();
+        subscriber.disconnect();
+      }
+    });
   });
 });

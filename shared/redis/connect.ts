@@ -1,14 +1,24 @@
 /**
- * Redis connections. Startup waits for the first connection so a process
- * that cannot reach Redis exits with a clear message instead of retrying
- * silently; after that, ioredis reconnects on its own and re-subscribes.
+ * Redis connections, the one place that builds them: every service's
+ * connections come from `connectRedis`, whatever the topology (one node or
+ * Sentinel; see shared/config/redis-topology.ts), with the same options.
+ * Startup waits for the first connection so a process that cannot reach
+ * Redis exits with a clear message instead of retrying silently; after that,
+ * ioredis reconnects on its own and re-subscribes. With Sentinel, every
+ * reconnect asks the sentinels for the primary again, so a failover is a
+ * reconnect like any other (the callers' gap repair and epoch checks run
+ * after it, as after a restart), and the sentinels' announcement of a new
+ * primary moves the connections at once (sentinel-switch.ts).
  */
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/slices.js';
+import { describeRedisTopology, redactUrl, type RedisTopology } from '../config/redis-topology.js';
 import { SELF_BATCHED_SCRIPTS } from './scripts.js';
+import { followSwitches } from './sentinel-switch.js';
 import type { Logger } from '../log.js';
 
 export type { Redis };
+export { redactUrl };
 
 export class DependencyUnavailableError extends Error {
   constructor(what: string, target: string, hint: string, cause: unknown) {
@@ -20,14 +30,61 @@ export class DependencyUnavailableError extends Error {
 export const REDIS_HINT =
   'Start Redis 7+ (e.g. `redis-server --daemonize yes`) or point REDIS_URL at a running one.';
 
-/** Host and port only: URLs may carry passwords, which must not be printed. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return '(unparseable URL)';
+export const SENTINEL_HINT =
+  'Check REDIS_SENTINELS (the sentinels\' host:port) and REDIS_SENTINEL_NAME (the name in their `sentinel monitor` line), ' +
+  'and that the sentinels run and know a reachable primary of that name.';
+
+/** A topology this build cannot connect to yet (Redis Cluster, until issue 15's cluster work lands). */
+export class UnsupportedTopologyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedTopologyError';
   }
+}
+
+/**
+ * An unconnected ioredis client for the topology, with `options` on top:
+ * the only code that branches on the kind. Tests build their own clients of
+ * a topology with it too.
+ */
+export function createRedis(topology: RedisTopology, options: RedisOptions): Redis {
+  const credentials = {
+    ...(topology.username !== undefined ? { username: topology.username } : {}),
+    ...(topology.password !== undefined ? { password: topology.password } : {}),
+  };
+  switch (topology.kind) {
+    case 'single':
+      // Credentials in the URL win; the config refuses both at once.
+      return new Redis(topology.url, { ...credentials, ...options });
+    case 'sentinel':
+      return new Redis({
+        sentinels: topology.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: topology.name,
+        role: 'master',
+        ...credentials,
+        ...(topology.sentinelUsername !== undefined ? { sentinelUsername: topology.sentinelUsername } : {}),
+        ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
+        ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        // ioredis's failoverDetector (reconnect on the sentinels'
+        // +switch-master) stays off: it opens sentinel connections per
+        // client and disconnects the client whatever its state, and a
+        // disconnect while the client is asking the sentinels for the
+        // primary ends the client for good (seen in
+        // e2e/faults/sentinel-failover). connectRedis follows the switches
+        // itself (sentinel-switch.ts).
+        failoverDetector: false,
+        ...options,
+      });
+    case 'cluster':
+      throw new UnsupportedTopologyError(
+        'REDIS_CLUSTER_NODES: Redis Cluster is not supported yet (issue 15: per-slot scripts, sharded pub/sub and cross-slot reads come first). ' +
+          'Use REDIS_URL for one node or REDIS_SENTINELS with REDIS_SENTINEL_NAME for Sentinel.',
+      );
+  }
+}
+
+function startupHint(topology: RedisTopology): string {
+  return topology.kind === 'sentinel' ? SENTINEL_HINT : REDIS_HINT;
 }
 
 export interface ConnectOptions {
@@ -44,19 +101,31 @@ export interface ConnectOptions {
   autoPipelining?: boolean;
 }
 
+/** Reconnect backoff, for the primary and (Sentinel) for a round of every sentinel. */
+const backoff = (attempt: number) => Math.min(attempt * 100, 2000);
+
 export async function connectRedis(
-  config: Pick<RedisConfig, 'url'> & Partial<Pick<RedisConfig, 'commandTimeoutMs'>>,
+  config: Pick<RedisConfig, 'topology'> & Partial<Pick<RedisConfig, 'commandTimeoutMs'>>,
   logger: Logger,
   name: string,
   options: ConnectOptions = {},
 ): Promise<Redis> {
-  const redis = new Redis(config.url, {
+  let started = false;
+  const redis = createRedis(config.topology, {
     lazyConnect: true,
     connectionName: name,
     // Commands issued while disconnected fail after a few retries instead of
     // queueing forever; callers turn that into a retryable `unavailable`.
     maxRetriesPerRequest: 3,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    retryStrategy: backoff,
+    // Sentinel: at startup, one round over every sentinel, then fail (a
+    // process that cannot find its primary exits and says why); later, keep
+    // asking them, as during a failover.
+    sentinelRetryStrategy: (attempt) => (started ? backoff(attempt) : null),
+    // A write that reaches a primary demoted under it (a failover the
+    // connection has not noticed yet) was refused before it ran: reconnect,
+    // which asks the sentinels for the new primary, and send it again.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
     enableAutoPipelining: options.autoPipelining === true,
     // The publish script batches itself (PublishBatcher, one call per turn
     // and partition): pipelining it again would cost one more turn and a
@@ -68,18 +137,29 @@ export async function connectRedis(
   });
   // ioredis reports a failed first connect as "Connection is closed"; the
   // socket error that caused it (ECONNREFUSED, ENOTFOUND, …) is what helps.
+  // With Sentinel, what the sentinels answered ("sentinelError": unreachable,
+  // or no primary of that name) says more than "All sentinels are unreachable".
   let lastError: Error | undefined;
+  const sentinelErrors: string[] = [];
   const onStartupError = (err: Error) => (lastError = err);
+  const onSentinelError = (err: Error) => sentinelErrors.push(err.message);
   redis.on('error', onStartupError);
+  redis.on('sentinelError', onSentinelError);
   try {
     await redis.connect();
+    started = true;
   } catch (err) {
     redis.disconnect();
-    throw new DependencyUnavailableError('Redis', redactUrl(config.url), REDIS_HINT, lastError ?? err);
+    const cause = lastError ?? (err as Error);
+    const detailed = sentinelErrors.length > 0 ? new Error(`${cause.message} (${sentinelErrors.slice(-3).join('; ')})`) : cause;
+    throw new DependencyUnavailableError('Redis', describeRedisTopology(config.topology), startupHint(config.topology), detailed);
   } finally {
     redis.off('error', onStartupError);
+    redis.off('sentinelError', onSentinelError);
   }
   redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
+  redis.on('sentinelError', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis sentinel error'));
+  if (config.topology.kind === 'sentinel') followSwitches(config.topology, redis, logger);
   return redis;
 }
 
