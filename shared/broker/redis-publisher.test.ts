@@ -41,6 +41,23 @@ const fileInput = (room: string, cmid: string, file: FileRef = FILE, body = 'see
   file,
 });
 
+type OwnRedisServer = Awaited<ReturnType<typeof startRedisServer>>;
+
+/** A primary of the test's own with one replica linked to it, both destroyed after `fn`; `fn` gets a connection to the primary. */
+async function withReplica(fn: (conn: ReturnType<OwnRedisServer['client']>, replica: OwnRedisServer) => Promise<void>): Promise<void> {
+  const primary = await startRedisServer();
+  const replica = await startRedisServer({ replicaOf: primary });
+  try {
+    for (let i = 0; i < 100 && (await replica.client().info('replication')).includes('master_link_status:down'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await fn(primary.client(), replica);
+  } finally {
+    await replica.destroy();
+    await primary.destroy();
+  }
+}
+
 describe('RedisPublisher (publish.lua)', () => {
   let r: TestRedis;
   let db: TestDatabase;
@@ -454,13 +471,7 @@ describe('RedisPublisher (publish.lua)', () => {
   });
 
   test('with REDIS_ACK_REPLICAS, an ack waits for the replica; without one in time it is unavailable, and the retry is the original', async () => {
-    const primary = await startRedisServer();
-    const replica = await startRedisServer({ replicaOf: primary });
-    const conn = primary.client();
-    try {
-      for (let i = 0; i < 100 && (await replica.client().info('replication')).includes('master_link_status:down'); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+    await withReplica(async (conn, replica) => {
       const waiting = messaging({ ackReplicas: 1, ackTimeoutMs: 2000 }, conn).publisher;
       const ok = await waiting.publish(input(room, 'replicated'));
       assert.equal(ok.seq, 1);
@@ -472,20 +483,11 @@ describe('RedisPublisher (publish.lua)', () => {
       const retry = await messaging({}, conn).publisher.publish(input(room, 'lonely'));
       assert.equal(retry.duplicate, true);
       assert.equal(retry.seq, 2);
-    } finally {
-      await replica.destroy();
-      await primary.destroy();
-    }
+    });
   });
 
   test('with REDIS_ACK_REPLICAS, a WAIT answered on a new connection (a failover) proves nothing: unavailable, and the retry is the original', async () => {
-    const primary = await startRedisServer();
-    const replica = await startRedisServer({ replicaOf: primary });
-    const conn = primary.client();
-    try {
-      for (let i = 0; i < 100 && (await replica.client().info('replication')).includes('master_link_status:down'); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+    await withReplica(async (conn) => {
       const m = messaging({ ackReplicas: 1, ackTimeoutMs: 2000 }, conn);
       // The connection drops right after the script's answer, so the WAIT goes out on the
       // next one: it counts that connection's writes (none) and would answer 1 at once.
@@ -505,10 +507,7 @@ describe('RedisPublisher (publish.lua)', () => {
       const retry = await m.publisher.publish(input(room, 'across'));
       assert.equal(retry.duplicate, true);
       assert.equal(retry.seq, 1);
-    } finally {
-      await replica.destroy();
-      await primary.destroy();
-    }
+    });
   });
 
   test('Redis being unreachable is a retryable unavailable error', async () => {
