@@ -7,7 +7,7 @@
  * check is part of the INSERT itself, so an admin revoked a moment earlier
  * cannot slip a post through between a check and the write.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import type { Sql } from '../shared/db/connect.js';
 import { ParleyError } from '../shared/errors.js';
 import type { Announcement } from '../shared/protocol/frames.js';
@@ -28,7 +28,7 @@ const DELETED_USER_ID = '00000000-0000-0000-0000-000000000000';
 
 export interface AnnouncementsDeps {
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /** How many announcements the Redis list keeps (ANNOUNCEMENTS_KEEP_LATEST). */
   keepLatest: number;

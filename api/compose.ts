@@ -5,7 +5,7 @@
  * returns; the route tests' fixture (testing.ts) starts the same thing over a
  * test database and key prefix and drives it with `inject`.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import type { Registry } from 'prom-client';
 import { connectPostgres, type Sql } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
@@ -37,7 +37,7 @@ import type { RouteDeps } from './routes/deps.js';
 
 export interface ApiConnections {
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   logger: Logger;
   registry: Registry;
@@ -132,7 +132,7 @@ export interface RunningApi extends ComposedApi {
   /** The api's own Postgres pool. */
   sql: Sql;
   /** The api's own Redis connection. */
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /**
    * Closes the HTTP app (in-flight requests finish), stops the background
@@ -154,7 +154,7 @@ export async function startApi(
   const { logger } = runtime;
   if (settings.postgres.migrate) await migrate(settings.postgres.url, logger);
   const sql = await connectPostgres(settings.postgres, logger, 'parley-api');
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
     redis = await connectRedis(settings.redis, logger, 'parley-api', { autoPipelining: true });
     await checkEvictionPolicy(redis, settings.redis.evictionCheck, logger);

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Static } from 'typebox';
 import { decodeControlEvent, type ControlEvent } from '../shared/broker/control.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
@@ -16,6 +15,8 @@ import type { Sql } from '../shared/db/connect.js';
 import { problemType, type ErrorCode } from '../shared/errors.js';
 import type { Problem, RegisterResponse, TokenResponse } from '../shared/http/schemas.js';
 import type { RedisKeys } from '../shared/redis/keys.js';
+import { createRedis, type RedisClient } from '../shared/redis/connect.js';
+import type { RedisTopology } from '../shared/config/redis-topology.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ export interface ApiFixture {
   /** The api's own pool (ending it makes Postgres unreachable for the api, not for the test). */
   apiSql: Sql;
   /** The api's own connection; pub/sub needs a separate one (a subscribed connection refuses commands). */
-  redis: Redis;
+  redis: RedisClient;
   testRedis: TestRedis;
   keys: RedisKeys;
   signingKeys: SigningKeys;
@@ -167,7 +168,7 @@ export async function createApiFixture(
         });
       },
       async controlEvents() {
-        const recorder = await recordControl(owned.config.url, redis, keys);
+        const recorder = await recordControl(owned.config.topology, redis, keys);
         recorders.add(recorder);
         return recorder;
       },
@@ -190,12 +191,12 @@ export async function createApiFixture(
 /** Marker events are session_revoked with this reason, so they cannot be mistaken for real ones. */
 const MARKER_REASON = 'test-control-marker';
 
-async function recordControl(url: string, publisher: Redis, keys: RedisKeys): Promise<ControlRecorder> {
-  const subscriber = new Redis(url);
+async function recordControl(topology: RedisTopology, publisher: RedisClient, keys: RedisKeys): Promise<ControlRecorder> {
+  const subscriber = createRedis(topology);
   const channel = keys.controlChannel();
   let pending: ControlEvent[] = [];
   const waiting = new Map<string, () => void>();
-  subscriber.on('message', (ch: string, raw: string) => {
+  subscriber.on('smessage', (ch: string, raw: string) => {
     if (ch !== channel) return;
     const event = decodeControlEvent(raw);
     assert.ok(event, `undecodable control event: ${raw}`);
@@ -205,7 +206,7 @@ async function recordControl(url: string, publisher: Redis, keys: RedisKeys): Pr
     }
     pending.push(event);
   });
-  await subscriber.subscribe(channel);
+  await subscriber.ssubscribe(channel);
   return {
     async take() {
       const marker = randomUUID();

@@ -179,7 +179,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
   return {
     async start() {
       await bus.start();
-      await bus.startProbe(keys.probeChannel(gatewayId), (payload) => probe.received(payload));
+      await bus.startProbe(gatewayId, (payload) => probe.received(payload));
       await messaging.epochs.start(config.redis.epochCheckMs);
       await presence.start();
       probe.start();

@@ -3,7 +3,7 @@
  * keys or channels, plus cleanup of everything under it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import type { RedisConfig } from '../shared/config/slices.js';
 import type { RedisTopology } from '../shared/config/redis-topology.js';
 import { createRedis } from '../shared/redis/connect.js';
@@ -17,7 +17,7 @@ export interface TestRedis {
    * with (which a failover may take away; `redis` follows the topology).
    */
   config: RedisConfig & { url: string };
-  redis: Redis;
+  redis: RedisClient;
   cleanup(): Promise<void>;
 }
 

@@ -7,7 +7,7 @@
  * `startWorker`; worker/consumer.test.ts composes the same worker over a
  * test database and key prefix.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import type { Registry } from 'prom-client';
 import { createRedisSafetyMetrics } from '../shared/broker/metrics.js';
 import { RedisEpochs } from '../shared/broker/redis-epochs.js';
@@ -27,9 +27,9 @@ export interface WorkerConnections {
   /** Where messages are persisted, and the seq ledger the epochs consult. */
   sql: Sql;
   /** Commands: the scripts, the epochs, the backlog gauges. */
-  redis: Redis;
+  redis: RedisClient;
   /** Opens a connection for one partition's blocking reads; its consumer closes it. */
-  connect(name: string): Promise<Redis>;
+  connect(name: string): Promise<RedisClient>;
   keys: RedisKeys;
   logger: Logger;
   registry: Registry;

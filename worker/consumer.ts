@@ -12,7 +12,7 @@
  * pending, to be re-read by this consumer name or claimed by another worker.
  * Redelivery is harmless because MessageStore.append is idempotent.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import { ENVELOPE_FIELD, decodeEnvelope, entryField, fileRefProblem, type Envelope } from '../shared/broker/envelope.js';
 import { PARTITIONS, PERSIST_GROUP, type RedisKeys } from '../shared/redis/keys.js';
 import type { Scripts } from '../shared/redis/scripts.js';
@@ -31,7 +31,7 @@ type Entry = [id: string, fields: string[] | null];
 
 export interface ConsumerDeps {
   /** Opens a connection for one consumer alone; the consumer closes it when it stops. */
-  connect: (name: string) => Promise<Redis>;
+  connect: (name: string) => Promise<RedisClient>;
   store: MessageStore;
   scripts: Scripts;
   keys: RedisKeys;
@@ -59,7 +59,7 @@ export class PartitionConsumer {
   private stopping = false;
   /** True only while a blocking read is in flight: the one moment stop() may cut the connection. */
   private blocked = false;
-  private redis: Redis | null = null;
+  private redis: RedisClient | null = null;
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
 
@@ -87,7 +87,7 @@ export class PartitionConsumer {
     await this.loop;
   }
 
-  private async run(redis: Redis): Promise<void> {
+  private async run(redis: RedisClient): Promise<void> {
     let groupReady = false;
     // Entries delivered to this consumer name and never acked come first:
     // after a restart under the same name, and after every failed batch.
@@ -122,7 +122,7 @@ export class PartitionConsumer {
   }
 
   /** From id 0, not `$`: entries written before any worker ever ran are consumed too. */
-  private async ensureGroup(redis: Redis): Promise<void> {
+  private async ensureGroup(redis: RedisClient): Promise<void> {
     try {
       await redis.xgroup('CREATE', this.stream, PERSIST_GROUP, '0', 'MKSTREAM');
     } catch (err) {
@@ -130,7 +130,7 @@ export class PartitionConsumer {
     }
   }
 
-  private async read(redis: Redis, from: '0' | '>'): Promise<Entry[]> {
+  private async read(redis: RedisClient, from: '0' | '>'): Promise<Entry[]> {
     const { batchSize, blockMs, consumerName, lingerMs } = this.deps.config;
     if (from === '0') {
       const reply = await redis.xreadgroup('GROUP', PERSIST_GROUP, consumerName, 'COUNT', batchSize, 'STREAMS', this.stream, '0');
@@ -155,7 +155,7 @@ export class PartitionConsumer {
   }
 
   /** Takes over entries a dead consumer left pending for claimMinIdleMs, page by page. */
-  private async claim(redis: Redis): Promise<void> {
+  private async claim(redis: RedisClient): Promise<void> {
     const { batchSize, claimMinIdleMs, consumerName } = this.deps.config;
     let cursor = '0-0';
     do {
@@ -171,7 +171,7 @@ export class PartitionConsumer {
   }
 
   /** Throws, without acking anything, when Postgres or Redis fails: the caller retries. */
-  private async process(redis: Redis, entries: Entry[]): Promise<void> {
+  private async process(redis: RedisClient, entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
     const { store, scripts, metrics } = this.deps;
     const endTimer = metrics.batchDuration.startTimer();
@@ -218,7 +218,7 @@ export class PartitionConsumer {
     this.log.debug({ entries: entries.length, ...countsOf(result) }, 'batch persisted');
   }
 
-  private async writeDeadLetters(redis: Redis, dead: DeadLetter[], conflicts: readonly Envelope[]): Promise<void> {
+  private async writeDeadLetters(redis: RedisClient, dead: DeadLetter[], conflicts: readonly Envelope[]): Promise<void> {
     const pipe = redis.pipeline();
     for (const d of dead) {
       pipe.xadd(this.deadLetters, 'MAXLEN', '~', DEAD_LETTER_MAXLEN, '*', ENVELOPE_FIELD, d.m, 'reason', d.reason);

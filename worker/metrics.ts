@@ -3,7 +3,7 @@
  * scrape time, so they are exact when scraped and cost nothing in between.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connect.js';
 import { LATENCY_BUCKETS } from '../shared/metrics.js';
 import { PARTITIONS, PERSIST_GROUP, type RedisKeys } from '../shared/redis/keys.js';
 
@@ -77,7 +77,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   };
 }
 
-type StreamProbe = Pick<Redis, 'pipeline'>;
+type StreamProbe = Pick<RedisClient, 'xlen' | 'xpending'>;
 
 /**
  * Registers the backlog gauges, labelled by partition. A partition whose
@@ -93,11 +93,10 @@ export function registerBacklogGauges(registry: Registry, redis: StreamProbe, ke
     registers: [registry],
     async collect() {
       this.reset();
-      const pipe = redis.pipeline();
-      for (const n of partitions) pipe.xlen(keys.persistStream(n));
-      const replies = await pipe.exec().catch(() => null);
-      replies?.forEach(([err, len], n) => {
-        if (!err) this.set({ partition: String(n) }, Number(len));
+      // One read per partition: each stream is in its partition's slot (in a Redis Cluster, on its shard).
+      const replies = await Promise.allSettled(partitions.map((n) => redis.xlen(keys.persistStream(n))));
+      replies.forEach((r, n) => {
+        if (r.status === 'fulfilled') this.set({ partition: String(n) }, Number(r.value));
       });
     },
   });
@@ -108,12 +107,10 @@ export function registerBacklogGauges(registry: Registry, redis: StreamProbe, ke
     registers: [registry],
     async collect() {
       this.reset();
-      const pipe = redis.pipeline();
-      for (const n of partitions) pipe.xpending(keys.persistStream(n), PERSIST_GROUP);
-      const replies = await pipe.exec().catch(() => null);
-      replies?.forEach(([err, summary], n) => {
-        if (err && !isMissingGroup(err)) return;
-        this.set({ partition: String(n) }, err ? 0 : Number((summary as unknown[] | null)?.[0] ?? 0));
+      const replies = await Promise.allSettled(partitions.map((n) => redis.xpending(keys.persistStream(n), PERSIST_GROUP)));
+      replies.forEach((r, n) => {
+        if (r.status === 'rejected' && !isMissingGroup(r.reason as Error)) return;
+        this.set({ partition: String(n) }, r.status === 'rejected' ? 0 : Number((r.value as unknown[] | null)?.[0] ?? 0));
       });
     },
   });

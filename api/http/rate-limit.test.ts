@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import type { TokenResponse } from '../../shared/http/schemas.js';
 import { testLogger } from '../../testkit/logger.js';
 import { freePort } from '../../testkit/processes.js';
@@ -25,10 +26,10 @@ describe('HTTP rate limits', () => {
   let alice: TokenResponse;
   let bob: TokenResponse;
   const apps: App[] = [];
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
 
   /** Another api instance over the fixture's dependencies, counting in `redis` (the fixture's connection by default). */
-  const instance = async (limits: Partial<RateLimitConfig>, redis: Redis = f.redis): Promise<App> => {
+  const instance = async (limits: Partial<RateLimitConfig>, redis: RedisClient = f.redis): Promise<App> => {
     const app = await buildApp(f.http, testLogger(), f.deps, { rateLimits: { redis, keys: f.keys, limits: { ...OFF, ...limits } } });
     apps.push(app);
     return app;

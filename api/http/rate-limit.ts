@@ -31,7 +31,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import { ParleyError } from '../../shared/errors.js';
 import type { RedisKeys } from '../../shared/redis/keys.js';
 import type { RateLimitConfig } from '../config.js';
@@ -46,7 +46,7 @@ declare module 'fastify' {
 
 export interface RateLimitSettings {
   /** The api's Redis connection. */
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   limits: RateLimitConfig;
 }
@@ -89,7 +89,7 @@ async function limiter(
     try {
       result = await counted(request);
     } catch (err) {
-      request.log.warn({ err, limit: name }, 'rate limit not checked (Redis unavailable): request let through');
+      request.log.warn({ err, limit: name }, 'rate limit not checked (RedisClient unavailable): request let through');
       return;
     }
     if (result.isAllowed || !result.isExceeded) return;

@@ -229,8 +229,8 @@ describe('auth routes', () => {
 
       const subscriber = new Redis(f.testRedis.config.url);
       try {
-        await subscriber.subscribe(f.keys.controlChannel());
-        const received = once(subscriber, 'message') as Promise<[string, string]>;
+        await subscriber.ssubscribe(f.keys.controlChannel());
+        const received = once(subscriber, 'smessage') as Promise<[string, string]>;
 
         assertProblem(await post('/v1/auth/refresh', { refreshToken: first.refreshToken }), 401, 'refresh_token_reused');
 

@@ -3,7 +3,7 @@
  * and against RedisLocker on a real Redis, each test with its own key prefix.
  */
 import { MemoryLocker } from '@tus/server';
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../../shared/redis/connect.js';
 import { redisKeys } from '../../shared/redis/keys.js';
 import { createTestRedis } from '../../testkit/redis.js';
 import { lockerContract } from './locker.contract.js';
@@ -26,10 +26,10 @@ lockerContract('RedisLocker', async () => {
   const test = await createTestRedis();
   const keys = redisKeys(test.config.keyPrefix);
   const lockers: RedisLocker[] = [];
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   /** Every instance gets its own command connection, like a separate api process. */
   const make = (leaseMs: number, refreshIntervalMs?: number) => {
-    const redis = test.redis.duplicate();
+    const redis = duplicateRedis(test.redis);
     connections.push(redis);
     const locker = new RedisLocker({ redis, keys, leaseMs, refreshIntervalMs, acquireTimeoutMs: ACQUIRE_TIMEOUT_MS });
     lockers.push(locker);

@@ -4,13 +4,13 @@
  * TTL, so metadata of uploads abandoned and expired in S3 does not stay in
  * Redis forever (a missing entry is re-read from S3, so expiry is harmless).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import type { KvStore } from '@tus/utils';
 import type { RedisKeys } from '../../shared/redis/keys.js';
 
 export class RedisKvStore<T> implements KvStore<T> {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlMs: number,
   ) {}

@@ -19,7 +19,7 @@
  * extend the lock of the process that took over.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../../shared/redis/connect.js';
 import { ERRORS } from '@tus/utils';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import type { RedisKeys } from '../../shared/redis/keys.js';
@@ -28,7 +28,7 @@ import type { Scripts } from '../../shared/redis/scripts.js';
 
 export interface RedisLockerOptions {
   /** Command connection (shared with the rest of the api). Never put into subscriber mode. */
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /** Lease of a held lock; refreshed every leaseMs/3 while held. Default 30 s. */
   leaseMs?: number;
@@ -59,16 +59,16 @@ type Listener = (message: string) => void;
  * subscribe/unsubscribe calls always end in the right state.
  */
 class SharedSubscriber {
-  private conn: Redis | undefined;
+  private conn: RedisClient | undefined;
   private readonly listeners = new Map<string, Set<Listener>>();
   /** The SUBSCRIBE in flight or done for each subscribed channel; later listeners await the same one. */
   private readonly ready = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly source: Redis) {}
+  constructor(private readonly source: RedisClient) {}
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (!this.conn) {
-      this.conn = this.source.duplicate();
+      this.conn = duplicateRedis(this.source);
       this.conn.on('message', (channel: string, message: string) => {
         const set = this.listeners.get(channel);
         if (!set) return;
@@ -120,7 +120,7 @@ export class RedisLocker implements Locker {
   readonly acquireTimeoutMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly scripts: Scripts;
   readonly subscriber: SharedSubscriber;

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3Store, type MetadataValue } from '@tus/s3-store';
 import type { DataStore } from '@tus/utils';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import type { RedisKeys } from '../../shared/redis/keys.js';
 import type { UploadsConfig } from '../config.js';
 import { LocalUploadContent, S3UploadContent, type UploadContent } from './content.js';
@@ -21,7 +21,7 @@ export interface UploadStorage {
 
 interface StorageDeps {
   config: UploadsConfig;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
 }
 

@@ -2,7 +2,7 @@
 import type { Server } from '@tus/server';
 import type { DataStore } from '@tus/utils';
 import { RedisLocker } from './redis-locker.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import type { AccessVerifier } from '../../shared/auth/verify.js';
 import type { Sql } from '../../shared/db/connect.js';
 import type { Logger } from '../../shared/log.js';
@@ -32,7 +32,7 @@ export function createUploads(deps: {
   /** Posts the file message once an upload finishes. */
   publisher: MessagePublisher;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   verify: AccessVerifier;
   rooms: RoomRepository;

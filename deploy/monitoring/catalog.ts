@@ -73,7 +73,7 @@ async function registryOf(service: Service): Promise<Registry> {
     const unused = (): never => {
       throw new Error('the catalog never collects the backlog gauges');
     };
-    registerBacklogGauges(registry, { pipeline: unused }, redisKeys('parley:'));
+    registerBacklogGauges(registry, { xlen: unused, xpending: unused }, redisKeys('parley:'));
   }
   return registry;
 }

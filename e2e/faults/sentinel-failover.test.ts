@@ -24,7 +24,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connect.js';
 import { startRedisSentinel, type OwnSentinel } from '../../testkit/redis-sentinel.js';
 import type { HistoryResponse } from '../../shared/http/schemas.js';
 import type { SeqRange } from '../../shared/protocol/frames.js';
@@ -50,7 +50,7 @@ interface Figures {
   skipped: number;
 }
 
-async function offsetOf(redis: Redis): Promise<number> {
+async function offsetOf(redis: RedisClient): Promise<number> {
   return Number(/^master_repl_offset:(\d+)/m.exec(await redis.info('replication'))?.[1] ?? 0);
 }
 

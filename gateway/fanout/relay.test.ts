@@ -119,7 +119,7 @@ describe('RoomRelay', () => {
     await acquired;
     await sub.ping();
     assert.equal(relay.size, before);
-    const [, subscribers] = (await r.redis.pubsub('NUMSUB', m.keys.roomChannel(room))) as [string, number];
+    const [, subscribers] = (await r.redis.pubsub('SHARDNUMSUB', m.keys.roomChannel(room))) as [string, number];
     assert.equal(Number(subscribers), 0);
   });
 

@@ -15,7 +15,7 @@ describe('RoomSubscriptions', () => {
   let keys: RedisKeys;
   const subs: Redis[] = [];
   const numsub = async (room: string) => {
-    const [, n] = (await r.redis.pubsub('NUMSUB', keys.roomChannel(room))) as [string, number];
+    const [, n] = (await r.redis.pubsub('SHARDNUMSUB', keys.roomChannel(room))) as [string, number];
     return Number(n);
   };
   const hooks: SubscriptionHooks = { opening: async () => undefined, live: () => undefined, closed: () => undefined };

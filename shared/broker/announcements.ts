@@ -1,5 +1,5 @@
 /** The latest announcements, as the api keeps them in Redis (newest first, capped). */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { Compile } from 'typebox/compile';
 import { Announcement } from '../protocol/frames.js';
 import type { RedisKeys } from '../redis/keys.js';
@@ -7,7 +7,7 @@ import type { RedisKeys } from '../redis/keys.js';
 const check = Compile(Announcement);
 
 /** Oldest first, skipping anything that does not parse. */
-export async function latestAnnouncements(redis: Redis, keys: RedisKeys): Promise<Announcement[]> {
+export async function latestAnnouncements(redis: RedisClient, keys: RedisKeys): Promise<Announcement[]> {
   const raw = await redis.lrange(keys.latestAnnouncements(), 0, -1);
   const list: Announcement[] = [];
   for (const item of raw.reverse()) {

@@ -26,7 +26,7 @@
  * the new primary, which may never have had the script's writes), the
  * answer proves nothing, and the batch fails the same way.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { PublishOutcome, Scripts } from '../redis/scripts.js';
 import type { StreamsConfig } from '../config/slices.js';
@@ -47,7 +47,7 @@ export interface PublishBatcherDeps {
   scripts: Scripts;
   keys: RedisKeys;
   config: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'>;
-  replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
+  replication?: { redis: RedisClient; replicas: number; timeoutMs: number } | undefined;
   /** Observes each call's message count. */
   batchSizes?: { observe(messages: number): void } | undefined;
 }

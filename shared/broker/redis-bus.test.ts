@@ -37,7 +37,7 @@ describe('RedisBus', () => {
     bus.onEvent((e) => events.push(e));
     bus.onResync(() => {
       resyncs++;
-      numsubAtResync.push(r.redis.pubsub('NUMSUB', keys.roomChannel(watched)));
+      numsubAtResync.push(r.redis.pubsub('SHARDNUMSUB', keys.roomChannel(watched)));
     });
     await bus.start();
   });
@@ -50,7 +50,7 @@ describe('RedisBus', () => {
   test('(un)subscriptions of one turn are sent together and applied in the order asked', async () => {
     const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     await Promise.all([bus.subscribe(a), bus.subscribe(b), bus.unsubscribe(a), bus.subscribe(c), bus.subscribe(a), bus.unsubscribe(c)]);
-    const counts = (await r.redis.pubsub('NUMSUB', keys.roomChannel(a), keys.roomChannel(b), keys.roomChannel(c))) as (string | number)[];
+    const counts = (await r.redis.pubsub('SHARDNUMSUB', keys.roomChannel(a), keys.roomChannel(b), keys.roomChannel(c))) as (string | number)[];
     assert.deepEqual(counts.filter((_, i) => i % 2 === 1).map(Number), [1, 1, 0]);
     await Promise.all([bus.unsubscribe(a), bus.unsubscribe(b)]);
   });
@@ -101,8 +101,8 @@ describe('RedisBus', () => {
   test('undecodable payloads are dropped without affecting later ones', async () => {
     const room = crypto.randomUUID();
     await bus.subscribe(room);
-    await r.redis.publish(keys.roomChannel(room), 'not json');
-    await r.redis.publish(keys.controlChannel(), '{"type":"unknown"}');
+    await r.redis.spublish(keys.roomChannel(room), 'not json');
+    await r.redis.spublish(keys.controlChannel(), '{"type":"unknown"}');
     await bus.publish({ type: 'session_revoked', sessionId: 'after-garbage', reason: 'test' });
     await eventually('the event after garbage', () => (revoked('after-garbage') ? true : undefined));
     assert.ok(events.every((e) => e.type === 'session_revoked'), 'the undecodable event was dropped');

@@ -1,13 +1,24 @@
 /**
- * RoomSubscriber and ControlBus over Redis pub/sub, on one dedicated
- * subscriber connection per process. ioredis re-subscribes every channel
- * after a reconnect; messages published in between are lost (at-most-once),
- * which is why reconnects are reported through `onResync`, once the
- * re-subscriptions are in effect (see `resubscribed`).
+ * RoomSubscriber and ControlBus over Redis sharded pub/sub (SPUBLISH /
+ * SSUBSCRIBE, Redis 7), on one dedicated subscriber client per process.
+ *
+ * Every channel the bus uses carries a partition's hash tag (room and probe
+ * channels their partition's, control events partition 0's), so in a Redis
+ * Cluster each travels only within one shard, and the one mechanism below
+ * notices every way a subscription can lapse. On one node (or Sentinel) the
+ * same commands run on one connection.
+ *
+ * Messages published while a subscriber link is down are lost (pub/sub is
+ * at-most-once), which is why every re-established link is reported through
+ * `onResync`, once its re-subscriptions are in effect:
+ * - one node: ioredis re-subscribes on reconnect; see `resubscribed`;
+ * - Redis Cluster: ioredis keeps one subscriber connection per primary and
+ *   replaces a lost one (or one whose slots moved), then emits
+ *   `subscribersReady`; see `clusterResubscribed`.
  */
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis/connect.js';
 import type { Logger } from '../log.js';
-import type { RedisKeys } from '../redis/keys.js';
+import { PARTITIONS, partitionOf, type RedisKeys } from '../redis/keys.js';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { ControlBus, RoomSubscriber, TypingPublisher, TypingSignal } from '../ports.js';
@@ -15,6 +26,10 @@ import type { ChatMessage } from '../protocol/frames.js';
 import { decodeEnvelope, envelopeToMessage } from './envelope.js';
 import { decodeControlEvent, encodeControlEvent, type ControlEvent } from './control.js';
 import { SubscriptionChanges } from './subscription-changes.js';
+
+/** How long a resync waits for each round of probes to prove a Redis Cluster's re-subscriptions. */
+const RESUBSCRIBE_PROBE_MS = 2000;
+const RESUBSCRIBE_PROBE_ROUNDS = 5;
 
 /**
  * A room channel carries broker envelopes (messages) and typing signals, the
@@ -33,33 +48,43 @@ const TypingPayload = Compile(
 export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   private messageHandler: (message: ChatMessage, epoch: string | undefined) => void = () => undefined;
   private probeHandler: (payload: string) => void = () => undefined;
-  private probeChannel: string | null = null;
+  /** Probe channel → its partition, once `startProbe` ran. */
+  private readonly probeChannels = new Map<string, number>();
+  /** Per probe payload in flight, the partitions it came back on (a probe counts once back on all). */
+  private readonly probeArrivals = new Map<string, Set<number>>();
+  /** Resync round trips waiting for their probe payload. */
+  private readonly probeWaiters = new Map<string, () => void>();
+  private resyncRounds = 0;
   private typingHandler: (signal: TypingSignal) => void = () => undefined;
   private controlHandler: (event: ControlEvent) => void = () => undefined;
   private resyncHandler: () => void = () => undefined;
-  private readonly roomPrefix: string;
   private readonly controlChannel: string;
   private everReady = false;
   private readonly changes: SubscriptionChanges;
 
   /**
-   * @param subscriber a connection used for nothing but SUBSCRIBE (Redis forbids other commands on it)
-   * @param publisher a normal connection, used to publish control events
+   * @param subscriber a client used for nothing but SSUBSCRIBE (Redis forbids other commands on a subscribed connection)
+   * @param publisher a normal client, used to publish typing signals, probes and control events
    */
   constructor(
-    private readonly subscriber: Redis,
-    private readonly publisher: Redis,
+    private readonly subscriber: RedisClient,
+    private readonly publisher: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {
-    this.roomPrefix = keys.roomChannel('');
     this.controlChannel = keys.controlChannel();
     this.changes = new SubscriptionChanges(subscriber);
-    subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.dispatch(channel.toString(), payload));
-    subscriber.on('ready', () => {
-      if (this.everReady) void this.resubscribed();
-      this.everReady = true;
-    });
+    subscriber.on('smessageBuffer', (channel: Buffer, payload: Buffer) => this.dispatch(channel.toString(), payload));
+    if (isCluster(subscriber)) {
+      subscriber.on('subscribersReady', () => {
+        if (this.everReady) void this.clusterResubscribed();
+      });
+    } else {
+      subscriber.on('ready', () => {
+        if (this.everReady) void this.resubscribed();
+        this.everReady = true;
+      });
+    }
   }
 
   /**
@@ -81,9 +106,44 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     this.resyncHandler();
   }
 
+  /**
+   * A Redis Cluster replaced subscriber connections and re-sent their
+   * SSUBSCRIBEs without waiting for the answers. A probe that comes back on
+   * every partition's channel proves them in effect: ioredis re-subscribes a
+   * slot's channels in one command, and each partition's probe channel is in
+   * its slot (the control channel in partition 0's). After the rounds run
+   * out the resync goes ahead anyway; the fan-out probe keeps judging the
+   * links and reconnects them if they still deliver nothing.
+   */
+  private async clusterResubscribed(): Promise<void> {
+    const round = ++this.resyncRounds;
+    for (let attempt = 1; attempt <= RESUBSCRIBE_PROBE_ROUNDS; attempt++) {
+      if (round !== this.resyncRounds) return; // a later reset resyncs
+      if (this.probeChannels.size === 0 || (await this.roundTrip(`resync:${round}:${attempt}`, RESUBSCRIBE_PROBE_MS))) break;
+      this.logger.warn({ attempt }, 'cluster re-subscriptions not confirmed yet');
+    }
+    if (round === this.resyncRounds) this.resyncHandler();
+  }
+
+  /** Sends `payload` as a probe and resolves true once it came back on every partition, false after `timeoutMs`. */
+  private roundTrip(payload: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.probeWaiters.delete(payload);
+        this.probeArrivals.delete(payload);
+        resolve(false);
+      }, timeoutMs);
+      this.probeWaiters.set(payload, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.sendProbe(payload).catch(() => undefined);
+    });
+  }
+
   /** Starts receiving control events; call once before serving. */
   async start(): Promise<void> {
-    await this.subscriber.subscribe(this.controlChannel);
+    await this.subscriber.ssubscribe(this.controlChannel);
     this.everReady = true;
   }
 
@@ -94,11 +154,11 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
    * overtakes the subscribe it follows.
    */
   subscribe(room: string): Promise<void> {
-    return this.changes.add('subscribe', this.keys.roomChannel(room));
+    return this.changes.add('subscribe', this.keys.roomChannel(room), partitionOf(room));
   }
 
   unsubscribe(room: string): Promise<void> {
-    return this.changes.add('unsubscribe', this.keys.roomChannel(room));
+    return this.changes.add('unsubscribe', this.keys.roomChannel(room), partitionOf(room));
   }
 
   /** `epoch` is the Redis epoch the message's seq was assigned in (absent in old entries). */
@@ -107,18 +167,26 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   }
 
   /**
-   * Subscribes this process's probe channel; `handler` gets what `sendProbe`
-   * sent, through the same connections as room messages.
+   * Subscribes this process's probe channels, one per partition; `handler`
+   * gets what `sendProbe` sent once it came back on all of them, through
+   * the same connections as room messages (in a Redis Cluster: through every
+   * shard's subscriber link).
    */
-  async startProbe(channel: string, handler: (payload: string) => void): Promise<void> {
-    this.probeChannel = channel;
+  async startProbe(gatewayId: string, handler: (payload: string) => void): Promise<void> {
     this.probeHandler = handler;
-    await this.subscriber.subscribe(channel);
+    for (let p = 0; p < PARTITIONS; p++) this.probeChannels.set(this.keys.probeChannel(gatewayId, p), p);
+    // One SSUBSCRIBE per partition: a Redis Cluster refuses channels of several slots in one.
+    await Promise.all([...this.probeChannels.keys()].map((channel) => this.subscriber.ssubscribe(channel)));
   }
 
+  /** Publishes `payload` on every partition's probe channel. */
   async sendProbe(payload: string): Promise<void> {
-    if (this.probeChannel === null) throw new Error('startProbe first');
-    await this.publisher.publish(this.probeChannel, payload);
+    if (this.probeChannels.size === 0) throw new Error('startProbe first');
+    // One probe in flight at a time (FanoutProbe), plus resync round trips:
+    // what never came back is forgotten when the map grows past a few.
+    if (this.probeArrivals.size > 16) this.probeArrivals.clear();
+    this.probeArrivals.set(payload, new Set());
+    await Promise.all([...this.probeChannels.keys()].map((channel) => this.publisher.spublish(channel, payload)));
   }
 
   /**
@@ -130,6 +198,11 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
    */
   reconnectSubscriber(): void {
     if (this.subscriber.status === 'ready' || this.subscriber.status === 'connect') this.subscriber.disconnect(true);
+  }
+
+  /** Drops the subscriber client for good (shutdown). */
+  close(): void {
+    this.subscriber.disconnect();
   }
 
   onTyping(handler: (signal: TypingSignal) => void): void {
@@ -145,7 +218,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
       'NX',
     );
     if (fresh !== 'OK') return false;
-    await this.publisher.publish(this.keys.roomChannel(signal.room), JSON.stringify({ t: 'typing', ...signal }));
+    await this.publisher.spublish(this.keys.roomChannel(signal.room), JSON.stringify({ t: 'typing', ...signal }));
     return true;
   }
 
@@ -158,18 +231,32 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   }
 
   async publish(event: ControlEvent): Promise<void> {
-    await this.publisher.publish(this.controlChannel, encodeControlEvent(event));
+    await this.publisher.spublish(this.controlChannel, encodeControlEvent(event));
+  }
+
+  private probeCameBack(partition: number, payload: string): void {
+    const arrived = this.probeArrivals.get(payload);
+    if (!arrived) return;
+    arrived.add(partition);
+    if (arrived.size < this.probeChannels.size) return;
+    this.probeArrivals.delete(payload);
+    const waiter = this.probeWaiters.get(payload);
+    if (waiter) {
+      this.probeWaiters.delete(payload);
+      return waiter();
+    }
+    this.probeHandler(payload);
   }
 
   private dispatch(channel: string, payload: Buffer): void {
-    if (channel === this.probeChannel) return this.probeHandler(payload.toString());
+    const probe = this.probeChannels.get(channel);
+    if (probe !== undefined) return this.probeCameBack(probe, payload.toString());
     if (channel === this.controlChannel) {
       const event = decodeControlEvent(payload);
       if (event) this.controlHandler(event);
       else this.logger.error({ channel }, 'dropping undecodable control event');
       return;
     }
-    if (!channel.startsWith(this.roomPrefix)) return;
     const envelope = decodeEnvelope(payload);
     if (envelope) return this.messageHandler(envelopeToMessage(envelope), envelope.ep);
     const typing = parseTyping(payload);
@@ -190,6 +277,6 @@ function parseTyping(payload: Buffer): TypingSignal | null {
 }
 
 /** Publishes control events from a process that does not subscribe (the api). */
-export async function publishControl(redis: Redis, keys: RedisKeys, event: ControlEvent): Promise<void> {
-  await redis.publish(keys.controlChannel(), encodeControlEvent(event));
+export async function publishControl(redis: RedisClient, keys: RedisKeys, event: ControlEvent): Promise<void> {
+  await redis.spublish(keys.controlChannel(), encodeControlEvent(event));
 }

@@ -13,7 +13,7 @@
  * change this process notices.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.js';
 import { PARTITIONS, type RedisKeys } from '../redis/keys.js';
@@ -21,7 +21,7 @@ import type { Scripts } from '../redis/scripts.js';
 import type { SeqLedger } from '../ports.js';
 
 export interface EpochsDeps {
-  redis: Redis;
+  redis: RedisClient;
   scripts: Scripts;
   keys: RedisKeys;
   ledger: SeqLedger;
@@ -66,7 +66,7 @@ export class RedisEpochs {
     const next = randomUUID();
     const replaced = (await this.deps.scripts.bump(this.deps.keys.partitionEpoch(partition), seen, next)) === 1;
     if (replaced) {
-      this.deps.logger.error({ partition, epoch: next, previous: seen, why }, 'seq regression: Redis lost acknowledged writes; epoch replaced, counters will be reseeded');
+      this.deps.logger.error({ partition, epoch: next, previous: seen, why }, 'seq regression: RedisClient lost acknowledged writes; epoch replaced, counters will be reseeded');
       await this.noticed(partition, next, 'bumped');
     }
     return replaced;
@@ -103,14 +103,14 @@ export class RedisEpochs {
   };
 
   private async checkAll(): Promise<void> {
-    const pipe = this.deps.redis.pipeline();
-    for (let p = 0; p < PARTITIONS; p++) pipe.get(this.deps.keys.partitionEpoch(p));
-    const replies = (await pipe.exec()) ?? [];
+    // One read per partition: each epoch is in its partition's slot (in a
+    // Redis Cluster, on that partition's shard).
+    const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
+    const values = await Promise.all(partitions.map((p) => this.deps.redis.get(this.deps.keys.partitionEpoch(p))));
     await Promise.all(
-      replies.map(async ([err, value], p) => {
-        if (err) throw err;
+      values.map(async (value, p) => {
         if (value === null) await this.current(p);
-        else await this.noticed(p, value as string, 'read');
+        else await this.noticed(p, value, 'read');
       }),
     );
   }

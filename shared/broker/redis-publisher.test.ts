@@ -7,6 +7,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { createTestRedis, type TestRedis } from '../../testkit/redis.js';
 import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js';
 import { redisKeys, type RedisKeys } from '../redis/keys.js';
@@ -63,9 +64,9 @@ describe('RedisPublisher (publish.lua)', () => {
   let db: TestDatabase;
   let keys: RedisKeys;
   let store: PgMessageStore;
-  const messaging = (config: Partial<MessagingDeps['streams']> = {}, redis: Redis = r.redis, registry = new Registry()): Messaging =>
+  const messaging = (config: Partial<MessagingDeps['streams']> = {}, redis: RedisClient = r.redis, registry = new Registry()): Messaging =>
     createMessaging({ redis, sql: db.sql, keys, streams: { ...STREAMS, ...config }, logger: testLogger(), registry });
-  const publisher = (config: Partial<MessagingDeps['streams']> = {}, redis: Redis = r.redis) => messaging(config, redis).publisher;
+  const publisher = (config: Partial<MessagingDeps['streams']> = {}, redis: RedisClient = r.redis) => messaging(config, redis).publisher;
   /** A room and author Postgres knows, so reseeding can read and record. */
   const knownRoom = async () => {
     const id = crypto.randomUUID();
@@ -102,8 +103,8 @@ describe('RedisPublisher (publish.lua)', () => {
 
   test('one publish writes the log entry <seq>-0, the persistence entry, the dedup key and the pub/sub message, all alike', async () => {
     const sub = new Redis(r.config.url);
-    const received = new Promise<Envelope | null>((resolve) => sub.on('message', (_c: string, m: string) => resolve(decodeEnvelope(m))));
-    await sub.subscribe(keys.roomChannel(room));
+    const received = new Promise<Envelope | null>((resolve) => sub.on('smessage', (_c: string, m: string) => resolve(decodeEnvelope(m))));
+    await sub.ssubscribe(keys.roomChannel(room));
     try {
       const accepted = await publisher().publish(input(room, 'only', 'héllo "world" / ✓'));
       const log = await r.redis.xrange(keys.roomLog(room), '-', '+');
@@ -146,8 +147,8 @@ describe('RedisPublisher (publish.lua)', () => {
 
   test('a file message carries its file, as an object, in the log, the persistence stream and pub/sub alike', async () => {
     const sub = new Redis(r.config.url);
-    const received = new Promise<string>((resolve) => sub.on('message', (_c: string, m: string) => resolve(m)));
-    await sub.subscribe(keys.roomChannel(room));
+    const received = new Promise<string>((resolve) => sub.on('smessage', (_c: string, m: string) => resolve(m)));
+    await sub.ssubscribe(keys.roomChannel(room));
     try {
       const accepted = await publisher().publish(fileInput(room, 'file-1'));
       assert.equal(accepted.duplicate, false);

@@ -23,7 +23,7 @@
  * their first try.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { ParleyError } from '../errors.js';
 import { fileRefProblem } from './envelope.js';
 import { partitionOf, type RedisKeys } from '../redis/keys.js';
@@ -41,7 +41,7 @@ export interface RedisPublisherDeps {
   epochs: RedisEpochs;
   seeder: SeqSeeder;
   /** Replicas every ack waits for (WAIT on the connection the scripts run on); absent: none. */
-  replication?: { redis: Redis; replicas: number; timeoutMs: number } | undefined;
+  replication?: { redis: RedisClient; replicas: number; timeoutMs: number } | undefined;
   /** Observes the messages per publish.lua call (parley_publish_batch_messages). */
   batchSizes?: { observe(messages: number): void } | undefined;
 }

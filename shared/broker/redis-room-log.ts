@@ -9,9 +9,9 @@
  * from another epoch is seeded (through the given seeder) and the snapshot
  * taken again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Logger } from '../log.js';
-import type { RedisKeys } from '../redis/keys.js';
+import { partitionOf, type RedisKeys } from '../redis/keys.js';
 import type { RoomLog, RoomLogSnapshot } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
 import { decodeEntry, envelopeToMessage } from './envelope.js';
@@ -25,7 +25,7 @@ export type SeedCounter = (room: string, floor: number) => Promise<number>;
 
 export class RedisRoomLog implements RoomLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly seed: SeedCounter,
     private readonly logger: Logger,
@@ -83,19 +83,28 @@ export class RedisRoomLog implements RoomLog {
 
   async heads(rooms: readonly string[]): Promise<Map<string, number | null>> {
     const result = new Map<string, number | null>();
-    if (rooms.length === 0) return result;
-    const pipe = this.redis.pipeline();
-    const epochKeys = [...new Set(rooms.map((room) => this.keys.epochOfRoom(room.toLowerCase())))];
-    for (const key of epochKeys) pipe.get(key);
-    for (const room of rooms) pipe.hmget(this.keys.roomCounter(room.toLowerCase()), 'n', 'e');
-    const replies = (await pipe.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const epochs = new Map(epochKeys.map((key, i) => [key, replies[i]![1] as string | null]));
-    rooms.forEach((room, i) => {
-      const [n, e] = replies[epochKeys.length + i]![1] as [string | null, string | null];
-      const epoch = epochs.get(this.keys.epochOfRoom(room.toLowerCase()));
-      result.set(room, n !== null && epoch !== null && e === epoch ? Number(n) : null);
-    });
+    // One pipeline per partition (its epoch and its rooms' counters share a
+    // slot; a Redis Cluster refuses a pipeline across shards), all at once.
+    const byPartition = new Map<number, string[]>();
+    for (const room of rooms) {
+      const partition = partitionOf(room.toLowerCase());
+      const list = byPartition.get(partition);
+      if (list) list.push(room);
+      else byPartition.set(partition, [room]);
+    }
+    await Promise.all(
+      [...byPartition].map(async ([partition, list]) => {
+        const pipe = this.redis.pipeline().get(this.keys.partitionEpoch(partition));
+        for (const room of list) pipe.hmget(this.keys.roomCounter(room.toLowerCase()), 'n', 'e');
+        const replies = (await pipe.exec()) ?? [];
+        for (const [err] of replies) if (err) throw err;
+        const epoch = replies[0]![1] as string | null;
+        list.forEach((room, i) => {
+          const [n, e] = replies[1 + i]![1] as [string | null, string | null];
+          result.set(room, n !== null && epoch !== null && e === epoch ? Number(n) : null);
+        });
+      }),
+    );
     return result;
   }
 

@@ -1,10 +1,12 @@
 /**
  * Channel (un)subscriptions collected over one event-loop turn and sent as
- * one SUBSCRIBE or UNSUBSCRIBE per run of the same kind, in the order they
- * were asked for. ioredis's auto-pipelining leaves these commands out (they
- * change the connection's mode), so the subscriber connection batches here.
+ * one SSUBSCRIBE or SUNSUBSCRIBE per partition and run of the same kind, in
+ * the order they were asked for. ioredis's auto-pipelining leaves these
+ * commands out (they change the connection's mode), so the subscriber
+ * batches here. A Redis Cluster refuses one command for channels of several
+ * slots, and a partition's channels share one slot: hence one per partition.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 
 type Kind = 'subscribe' | 'unsubscribe';
 
@@ -15,31 +17,41 @@ interface Run {
 }
 
 export class SubscriptionChanges {
-  private runs: Run[] = [];
+  /** Per partition, its runs in the order asked. */
+  private runs = new Map<number, Run[]>();
 
-  constructor(private readonly subscriber: Redis) {}
+  constructor(private readonly subscriber: RedisClient) {}
 
-  /** Resolves once Redis confirmed the change (with the rest of its run); a failure rejects the whole run. */
-  add(kind: Kind, channel: string): Promise<void> {
+  /**
+   * `partition`: the channel's partition (its hash tag). Resolves once Redis
+   * confirmed the change (with the rest of its run); a failure rejects the whole run.
+   */
+  add(kind: Kind, channel: string, partition: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.runs.length === 0) setImmediate(this.flush);
-      let run = this.runs[this.runs.length - 1];
-      if (run?.kind !== kind) this.runs.push((run = { kind, channels: [], waiters: [] }));
+      if (this.runs.size === 0) setImmediate(this.flush);
+      let runs = this.runs.get(partition);
+      if (!runs) this.runs.set(partition, (runs = []));
+      let run = runs[runs.length - 1];
+      if (run?.kind !== kind) runs.push((run = { kind, channels: [], waiters: [] }));
       run.channels.push(channel);
       run.waiters.push({ resolve, reject });
     });
   }
 
   private readonly flush = (): void => {
-    const runs = this.runs;
-    this.runs = [];
-    // One connection runs its commands in order, so issuing them in turn keeps the order asked for.
-    for (const run of runs) {
-      const sent = run.kind === 'subscribe' ? this.subscriber.subscribe(...run.channels) : this.subscriber.unsubscribe(...run.channels);
-      sent.then(
-        () => run.waiters.forEach((w) => w.resolve()),
-        (err: unknown) => run.waiters.forEach((w) => w.reject(err)),
-      );
+    const all = this.runs;
+    this.runs = new Map();
+    // A connection runs its commands in order, so issuing a partition's
+    // runs in turn keeps the order asked for (a partition's channels always
+    // go through the same connection, in a Redis Cluster too).
+    for (const runs of all.values()) {
+      for (const run of runs) {
+        const sent = run.kind === 'subscribe' ? this.subscriber.ssubscribe(...run.channels) : this.subscriber.sunsubscribe(...run.channels);
+        sent.then(
+          () => run.waiters.forEach((w) => w.resolve()),
+          (err: unknown) => run.waiters.forEach((w) => w.reject(err)),
+        );
+      }
     }
   };
 }

@@ -4,7 +4,7 @@
  * and the tests that need the real path build it here, so they cannot be
  * wired differently.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Registry } from 'prom-client';
 import type { Sql } from '../db/connect.js';
 import type { Logger } from '../log.js';
@@ -20,7 +20,7 @@ import { SeqSeeder } from './seq-seeder.js';
 
 export interface MessagingDeps {
   /** The connection scripts run on (and WAIT is sent on). */
-  redis: Redis;
+  redis: RedisClient;
   sql: Sql;
   keys: RedisKeys;
   streams: Pick<StreamsConfig, 'roomLogMaxLen' | 'persistMaxBacklog' | 'dedupTtlSeconds' | 'publishBatchMax'> &

@@ -1,12 +1,12 @@
 /** Presence over Redis: see the contract in shared/ports.ts and the scripts presence_*.lua. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
 import type { Presence, PresenceState, PresenceStatus } from '../ports.js';
 
 export class RedisPresence implements Presence {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly scripts: Scripts,
     private readonly keys: RedisKeys,
   ) {}

@@ -11,7 +11,8 @@ import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
 import { startRedisSentinel, type OwnSentinel } from '../../testkit/redis-sentinel.js';
 import { eventually, freePort } from '../../testkit/processes.js';
 import type { RedisTopology } from '../config/redis-topology.js';
-import { checkEvictionPolicy, connectRedis, DependencyUnavailableError, EvictionPolicyError, UnsupportedTopologyError } from './connect.js';
+import { checkEvictionPolicy, connectRedis, DependencyUnavailableError, EvictionPolicyError, isCluster } from './connect.js';
+import { startRedisCluster, type OwnCluster } from '../../testkit/redis-cluster.js';
 
 describe('checkEvictionPolicy', () => {
   let evicting: OwnRedis;
@@ -52,10 +53,16 @@ describe('checkEvictionPolicy', () => {
 describe('connectRedis topologies', () => {
   const quiet = pino({ level: 'silent' });
 
-  test('Redis Cluster is parsed by the config but refused by the factory, saying so', async () => {
+  test('no Redis Cluster node reachable: startup fails, naming the nodes and what to check', async () => {
+    const port = await freePort();
     await assert.rejects(
-      connectRedis({ topology: { kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], tls: false } }, quiet, 'test'),
-      (err: unknown) => err instanceof UnsupportedTopologyError && /REDIS_CLUSTER_NODES: Redis Cluster is not supported yet/.test(err.message),
+      connectRedis({ topology: { kind: 'cluster', nodes: [{ host: '127.0.0.1', port }], password: 'hunter2', tls: false } }, quiet, 'test'),
+      (err: unknown) => {
+        assert.ok(err instanceof DependencyUnavailableError);
+        assert.match(err.message, /REDIS_CLUSTER_NODES/);
+        assert.doesNotMatch(err.message, /hunter/);
+        return true;
+      },
     );
   });
 
@@ -162,6 +169,35 @@ describe('connectRedis topologies', () => {
         old.resume();
         redis.disconnect();
         subscriber.disconnect();
+      }
+    });
+  });
+
+  describe('Redis Cluster', () => {
+    let cluster: OwnCluster;
+    before(async () => {
+      cluster = await startRedisCluster();
+    });
+    after(async () => {
+      await cluster.destroy();
+    });
+
+    test('connects from one seed node; keys of every partition land on their shards; each primary\'s eviction policy is checked', { timeout: 30_000 }, async () => {
+      const seedOnly: RedisTopology = { kind: 'cluster', nodes: [{ host: '127.0.0.1', port: cluster.nodes[1]!.port }], tls: false };
+      const redis = await connectRedis({ topology: seedOnly }, quiet, 'test');
+      try {
+        assert.ok(isCluster(redis));
+        for (let p = 0; p < 8; p++) await redis.set(`{p${p}}:connect-test`, String(p));
+        for (let p = 0; p < 8; p++) assert.equal(await redis.get(`{p${p}}:connect-test`), String(p));
+        // Every primary holds some of the partitions.
+        const counts = await Promise.all(cluster.nodes.map((n) => n.client().dbsize()));
+        assert.ok(counts.every((c) => c > 0), `keys per primary: ${counts.join(',')}`);
+        assert.equal(await checkEvictionPolicy(redis, 'refuse', quiet), 'noeviction');
+        await cluster.nodes[2]!.client().config('SET', 'maxmemory-policy', 'allkeys-lru');
+        await assert.rejects(checkEvictionPolicy(redis, 'refuse', quiet), EvictionPolicyError);
+        await cluster.nodes[2]!.client().config('SET', 'maxmemory-policy', 'noeviction');
+      } finally {
+        redis.disconnect();
       }
     });
   });

@@ -10,15 +10,41 @@
  * after it, as after a restart), and the sentinels' announcement of a new
  * primary moves the connections at once (sentinel-switch.ts).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/slices.js';
 import { describeRedisTopology, redactUrl, type RedisTopology } from '../config/redis-topology.js';
 import { SELF_BATCHED_SCRIPTS } from './scripts.js';
 import { followSwitches } from './sentinel-switch.js';
 import type { Logger } from '../log.js';
 
-export type { Redis };
+export type { Redis, Cluster };
 export { redactUrl };
+
+/**
+ * A connection of any topology: a `Redis` (one node, or the primary Sentinel
+ * names) or a `Cluster`. Commands are the same; what differs is that a
+ * Cluster refuses a pipeline, MULTI or multi-key command whose keys span
+ * slots on different nodes (so callers group keys by partition: one slot
+ * each) and subscribes sharded channels per shard.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** Another connection of the same topology and options (for a subscriber, say). */
+export function duplicateRedis(redis: RedisClient): RedisClient {
+  return isCluster(redis) ? redis.duplicate() : redis.duplicate();
+}
+
+/**
+ * The connection as one node's, for code that only runs against one node
+ * (the benchmark baselines): a Cluster is refused with `what` named.
+ */
+export function singleNode(redis: RedisClient, what: string): Redis {
+  if (isCluster(redis)) throw new Error(`${what} runs against one Redis node (REDIS_URL or Sentinel), not a Redis Cluster`);
+  return redis;
+}
+
+/** True for a Redis Cluster connection. */
+export const isCluster = (redis: RedisClient): redis is Cluster => (redis as Cluster).isCluster === true;
 
 export class DependencyUnavailableError extends Error {
   constructor(what: string, target: string, hint: string, cause: unknown) {
@@ -34,20 +60,14 @@ export const SENTINEL_HINT =
   'Check REDIS_SENTINELS (the sentinels\' host:port) and REDIS_SENTINEL_NAME (the name in their `sentinel monitor` line), ' +
   'and that the sentinels run and know a reachable primary of that name.';
 
-/** A topology this build cannot connect to yet (Redis Cluster, until issue 15's cluster work lands). */
-export class UnsupportedTopologyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedTopologyError';
-  }
-}
-
 /**
  * An unconnected ioredis client for the topology, with `options` on top:
  * the only code that branches on the kind. Tests build their own clients of
  * a topology with it too.
  */
-export function createRedis(topology: RedisTopology, options: RedisOptions): Redis {
+export function createRedis(topology: RedisTopology & { kind: 'single' | 'sentinel' }, options?: RedisOptions): Redis;
+export function createRedis(topology: RedisTopology, options?: RedisOptions & Pick<ClusterOptions, 'clusterRetryStrategy'>): RedisClient;
+export function createRedis(topology: RedisTopology, options: RedisOptions & Pick<ClusterOptions, 'clusterRetryStrategy'> = {}): RedisClient {
   const credentials = {
     ...(topology.username !== undefined ? { username: topology.username } : {}),
     ...(topology.password !== undefined ? { password: topology.password } : {}),
@@ -75,16 +95,42 @@ export function createRedis(topology: RedisTopology, options: RedisOptions): Red
         failoverDetector: false,
         ...options,
       });
-    case 'cluster':
-      throw new UnsupportedTopologyError(
-        'REDIS_CLUSTER_NODES: Redis Cluster is not supported yet (issue 15: per-slot scripts, sharded pub/sub and cross-slot reads come first). ' +
-          'Use REDIS_URL for one node or REDIS_SENTINELS with REDIS_SENTINEL_NAME for Sentinel.',
+    case 'cluster': {
+      const { lazyConnect, enableAutoPipelining, autoPipeliningIgnoredCommands, retryStrategy, clusterRetryStrategy, ...perNode } = options;
+      return new Cluster(
+        topology.nodes.map((n) => ({ host: n.host, port: n.port })),
+        {
+          ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+          ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
+          ...(autoPipeliningIgnoredCommands !== undefined ? { autoPipeliningIgnoredCommands } : {}),
+          // Reconnecting the whole cluster client (all seed nodes failed).
+          ...(clusterRetryStrategy !== undefined ? { clusterRetryStrategy } : retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+          // SSUBSCRIBE goes to the shard that owns the channel's slot, one
+          // subscriber connection per primary (ioredis's ClusterSubscriberGroup).
+          shardedSubscribers: true,
+          // A node that restarts without a slot change (or a node the
+          // connection lost briefly) is reconnected, not only found again on
+          // the next MOVED.
+          clusterNodeRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+          redisOptions: {
+            ...credentials,
+            ...(topology.tls ? { tls: {} } : {}),
+            ...perNode,
+          },
+          // Seed and announced addresses are used as given (no DNS lookups
+          // of their own): the nodes announce reachable addresses.
+          slotsRefreshTimeout: 2000,
+        },
       );
+    }
   }
 }
 
+export const CLUSTER_HINT =
+  'Check REDIS_CLUSTER_NODES (some of the cluster\'s nodes, host:port) and that the cluster is up with every slot assigned (`redis-cli --cluster check host:port`).';
+
 function startupHint(topology: RedisTopology): string {
-  return topology.kind === 'sentinel' ? SENTINEL_HINT : REDIS_HINT;
+  return topology.kind === 'sentinel' ? SENTINEL_HINT : topology.kind === 'cluster' ? CLUSTER_HINT : REDIS_HINT;
 }
 
 export interface ConnectOptions {
@@ -109,7 +155,7 @@ export async function connectRedis(
   logger: Logger,
   name: string,
   options: ConnectOptions = {},
-): Promise<Redis> {
+): Promise<RedisClient> {
   let started = false;
   const redis = createRedis(config.topology, {
     lazyConnect: true,
@@ -159,7 +205,7 @@ export async function connectRedis(
   }
   redis.on('error', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis connection error'));
   redis.on('sentinelError', (err: Error) => logger.warn({ err: err.message, connection: name }, 'redis sentinel error'));
-  if (config.topology.kind === 'sentinel') followSwitches(config.topology, redis, logger);
+  if (config.topology.kind === 'sentinel') followSwitches(config.topology, redis as Redis, logger);
   return redis;
 }
 
@@ -169,10 +215,12 @@ export async function connectRedis(
  * on managed Redis) and, unless it is `noeviction`, logs it (`warn`) or throws
  * (`refuse`). Resolves the policy found.
  */
-export async function checkEvictionPolicy(redis: Redis, mode: RedisConfig['evictionCheck'], logger: Logger): Promise<string | null> {
+export async function checkEvictionPolicy(redis: RedisClient, mode: RedisConfig['evictionCheck'], logger: Logger): Promise<string | null> {
   if (mode === 'off') return null;
-  const info = await redis.info('memory');
-  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
+  // In a Redis Cluster every primary holds counters and logs: each is checked.
+  const nodes: Redis[] = isCluster(redis) ? redis.nodes('master') : [redis];
+  const policies = await Promise.all(nodes.map(async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1] ?? null));
+  const policy = policies.find((p) => p !== null && p !== 'noeviction') ?? policies[0] ?? null;
   if (policy === null || policy === 'noeviction') return policy;
   const message = `Redis maxmemory-policy is ${policy}; parley needs noeviction: an evicted room counter or log would make seqs be reused or messages vanish. Set maxmemory-policy noeviction (or REDIS_EVICTION_CHECK=off to accept the risk).`;
   if (mode === 'refuse') throw new EvictionPolicyError(message);

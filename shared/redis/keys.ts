@@ -20,6 +20,15 @@ export function partitionOf(roomId: string): number {
   return (h >>> 0) % PARTITIONS;
 }
 
+/**
+ * The hash tag of a partition's keys and channels. In a Redis Cluster a
+ * partition lives in the slot of its tag (CLUSTER KEYSLOT "{p0}" …), so the
+ * 8 partitions occupy 8 slots and spread over at most 8 primaries; which
+ * primary serves which is the operator's slot assignment (see
+ * docs/architecture.md, "Redis Cluster").
+ */
+export const partitionTag = (partition: number) => `{p${partition}}`;
+
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
 export function redisKeys(prefix: string) {
@@ -70,15 +79,27 @@ export function redisKeys(prefix: string) {
     persistStreamOfRoom: (room: string) => `${prefix}${tag(room)}:persist`,
     /** STREAM of persistence entries the worker could not write (undecodable, seq conflict); kept for operators. */
     persistDeadLetter: (partition: number) => `${prefix}{p${partition}}:persist:dead`,
-    /** Pub/sub channel carrying a room's messages to gateways. */
-    roomChannel: (room: string) => `${prefix}room:${room}`,
-    /** Pub/sub channel for cluster control events (session revocation, …). */
-    controlChannel: () => `${prefix}control`,
     /**
-     * Pub/sub channel on which a gateway sends probes to itself, through the
-     * same publish and subscriber connections as room messages (delivery-proving health).
+     * Sharded pub/sub channel (SPUBLISH/SSUBSCRIBE) carrying a room's
+     * messages and typing signals to gateways. It carries the partition's
+     * tag, so publish.lua can SPUBLISH it beside the keys it writes, and in
+     * a Redis Cluster a message travels only within the partition's shard.
      */
-    probeChannel: (gatewayId: string) => `${prefix}probe:${gatewayId}`,
+    roomChannel: (room: string) => `${prefix}${tag(room)}:room:${room}`,
+    /**
+     * Sharded pub/sub channel for cluster control events (session
+     * revocation, membership, …), every gateway subscribed. It carries
+     * partition 0's tag so that partition 0's probe proves its link too
+     * (shared/broker/redis-bus.ts); the events are few, one shard carries them.
+     */
+    controlChannel: () => `${prefix}{p0}:control`,
+    /**
+     * Sharded pub/sub channel on which a gateway sends probes to itself, one
+     * per partition, through the same publish and subscriber connections as
+     * that partition's room messages (delivery-proving health; in a Redis
+     * Cluster, one probe per shard link).
+     */
+    probeChannel: (gatewayId: string, partition: number) => `${prefix}{p${partition}}:probe:${gatewayId}`,
     /**
      * LIST of the latest announcements (JSON, newest first), capped by the api
      * with LTRIM; gateways send them to each socket after `welcome`.

@@ -4,7 +4,7 @@
  * cache was flushed, so scripts survive Redis restarts.
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 
 type Arg = string | number;
 /**
@@ -54,7 +54,7 @@ export interface Scripts {
   tusRefresh(lockKey: string, token: string, leaseMs: number): Promise<number>;
 }
 
-export function registerScripts(redis: Redis): Scripts {
+export function registerScripts(redis: RedisClient): Scripts {
   for (const [name, def] of Object.entries(DEFINITIONS)) {
     // Without numberOfKeys (publish: one call carries a variable number of
     // messages) the caller passes the key count first.

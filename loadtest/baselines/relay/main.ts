@@ -1,7 +1,7 @@
 /** The relay baseline's process: wiring only. Configured by the environment (see ../config.ts). */
 import { createLogger } from '../../../shared/log.js';
 import { installCrashLogging, onShutdown, runMain } from '../../../shared/process.js';
-import { connectRedis } from '../../../shared/redis/connect.js';
+import { connectRedis, singleNode } from '../../../shared/redis/connect.js';
 import { loadBaselineConfig } from '../config.js';
 import { createRelay } from './server.js';
 
@@ -11,8 +11,8 @@ runMain(async () => {
   const config = loadBaselineConfig();
   const logger = createLogger(config.log, 'relay');
   installCrashLogging(logger);
-  const pub = await connectRedis(config.redis, logger, 'relay');
-  const sub = await connectRedis(config.redis, logger, 'relay-sub');
+  const pub = singleNode(await connectRedis(config.redis, logger, 'relay'), 'the relay baseline');
+  const sub = singleNode(await connectRedis(config.redis, logger, 'relay-sub'), 'the relay baseline');
   const relay = createRelay(config, { pub, sub, logger });
   await relay.listen();
   onShutdown(logger, DRAIN_TIMEOUT_MS * 2, async () => {

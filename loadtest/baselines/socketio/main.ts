@@ -1,7 +1,7 @@
 /** The Socket.IO baseline's process: wiring only. Configured by the environment (see ./config.ts). */
 import { createLogger } from '../../../shared/log.js';
 import { installCrashLogging, onShutdown, runMain } from '../../../shared/process.js';
-import { connectRedis } from '../../../shared/redis/connect.js';
+import { connectRedis, singleNode } from '../../../shared/redis/connect.js';
 import { loadSocketIoConfig } from './config.js';
 import { createSocketIoBaseline } from './server.js';
 
@@ -11,8 +11,8 @@ runMain(async () => {
   const config = loadSocketIoConfig();
   const logger = createLogger(config.log, 'socketio');
   installCrashLogging(logger);
-  const pub = await connectRedis(config.redis, logger, 'socketio');
-  const sub = await connectRedis(config.redis, logger, 'socketio-sub');
+  const pub = singleNode(await connectRedis(config.redis, logger, 'socketio'), 'the Socket.IO baseline');
+  const sub = singleNode(await connectRedis(config.redis, logger, 'socketio-sub'), 'the Socket.IO baseline');
   const server = createSocketIoBaseline(config, { pub, sub, logger });
   await server.listen();
   onShutdown(logger, SHUTDOWN_TIMEOUT_MS, async () => {

@@ -18,7 +18,7 @@
 -- ARGV[2] max persistence backlog (0 = unbounded)
 -- ARGV[3] dedup TTL seconds
 -- then per message i, FIELDS = 11 values from ARGV[4+11i]:
---   +0 pub/sub channel  +1 message id  +2 room id  +3 author id
+--   +0 sharded pub/sub channel  +1 message id  +2 room id  +3 author id
 --   +4 author username  +5 cmid        +6 kind     +7 body
 --   +8 accepted-at ms
 --   +9 attachment: the file as a JSON object string, '' when none. Decoded
@@ -126,7 +126,8 @@ local function accept(i)
     queued = queued + 1
   end
   redis.call('SET', dedupKey, seq .. ':' .. ARGV[a + 1] .. ':' .. ARGV[a + 8], 'EX', ttl)
-  redis.call('PUBLISH', ARGV[a], envelope)
+  -- SPUBLISH: the channel carries the partition's tag (one slot with the keys).
+  redis.call('SPUBLISH', ARGV[a], envelope)
   return {1, seq}
 end
 

@@ -1,0 +1,145 @@
+/**
+ * A Redis Cluster of the test's own on loopback: `primaries` (3 by default)
+ * Debian redis-servers in cluster mode on free ports, each in a fresh
+ * directory, every slot assigned, the cluster bus meeting, and the cluster
+ * reporting `cluster_state:ok` on every node before it is handed out.
+ * Processes are stopped by PID, only the ones started here: the machine's
+ * shared Redis is never touched.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { startRedisServer, type OwnRedis } from './redis-server.js';
+import type { RedisTopology } from '../shared/config/redis-topology.js';
+import calculateSlot from 'cluster-key-slot';
+import { PARTITIONS, partitionTag } from '../shared/redis/keys.js';
+
+/** The slot of a partition's keys and channels in a Redis Cluster. */
+export const partitionSlot = (partition: number): number => calculateSlot(partitionTag(partition));
+
+export const SLOTS = 16384;
+
+export interface OwnClusterOptions {
+  primaries?: number;
+  /**
+   * How the slots are split: `even` as `redis-cli --cluster create` does
+   * (what an operator gets by default), or `partitions`, which moves the
+   * boundaries so that parley's partitions spread as evenly as they can
+   * over the primaries (see docs/architecture.md, "Redis Cluster").
+   */
+  slots?: 'even' | 'partitions';
+  /** `cluster-node-timeout` (ms). */
+  nodeTimeoutMs?: number;
+}
+
+export interface OwnCluster {
+  nodes: OwnRedis[];
+  /** The slot ranges of each node, inclusive, in `nodes` order. */
+  ranges: [number, number][];
+  /** What a service is given (REDIS_CLUSTER_NODES through testkit/redis.ts's topologyEnv). */
+  topology: RedisTopology;
+  /** The node that serves `slot`. */
+  nodeOfSlot(slot: number): OwnRedis;
+  /** A cluster connection for the test's own checks. */
+  client(): Cluster;
+  /** Resolves once every running node says `cluster_state:ok`. */
+  healthy(timeoutMs?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Slot ranges for `n` primaries. */
+export function slotRanges(n: number, how: 'even' | 'partitions'): [number, number][] {
+  const starts: number[] = [];
+  if (how === 'even') {
+    for (let i = 0; i < n; i++) starts.push(Math.floor((i * SLOTS) / n));
+  } else {
+    // The partitions' slots in order; node i starts halfway between the last
+    // slot of node i-1's share and the first of its own.
+    const slots = Array.from({ length: PARTITIONS }, (_, p) => partitionSlot(p)).sort((a, b) => a - b);
+    starts.push(0);
+    for (let i = 1; i < n; i++) {
+      const k = Math.floor((i * slots.length) / n);
+      starts.push(Math.floor((slots[k - 1]! + slots[k]!) / 2) + 1);
+    }
+  }
+  return starts.map((s, i) => [s, (starts[i + 1] ?? SLOTS) - 1]);
+}
+
+export async function startRedisCluster(options: OwnClusterOptions = {}): Promise<OwnCluster> {
+  const n = options.primaries ?? 3;
+  const nodeTimeout = options.nodeTimeoutMs ?? 2000;
+  const nodes: OwnRedis[] = [];
+  const clients: (Redis | Cluster)[] = [];
+  const ranges = slotRanges(n, options.slots ?? 'even');
+  try {
+    for (let i = 0; i < n; i++) {
+      nodes.push(
+        await startRedisServer({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
+        }),
+      );
+    }
+    const admins = nodes.map((node) => {
+      const c = new Redis(node.url, { maxRetriesPerRequest: 1 });
+      c.on('error', () => undefined);
+      return c;
+    });
+    await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', ranges[i]![0], ranges[i]![1])));
+    for (const node of nodes.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', node.port);
+    admins.forEach((a) => a.disconnect());
+  } catch (err) {
+    await Promise.all(nodes.map((node) => node.destroy()));
+    throw err;
+  }
+
+  const cluster: OwnCluster = {
+    nodes,
+    ranges,
+    topology: { kind: 'cluster', nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), tls: false },
+    nodeOfSlot(slot) {
+      const i = ranges.findIndex(([from, to]) => slot >= from && slot <= to);
+      return nodes[i]!;
+    },
+    client() {
+      const c = new Cluster(
+        nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
+        { redisOptions: { maxRetriesPerRequest: 1 }, shardedSubscribers: true },
+      );
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    },
+    async healthy(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const states = await Promise.all(
+          nodes.map(async (node) => {
+            const c = new Redis(node.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+            c.on('error', () => undefined);
+            try {
+              await c.connect();
+              const info = String(await c.call('CLUSTER', 'INFO'));
+              // Every node must know every other one too, or a client's slot
+              // map from one of them may still be partial.
+              const known = String(await c.call('CLUSTER', 'NODES')).trim().split('\n').length;
+              return /cluster_state:ok/.test(info) && known === nodes.length;
+            } catch {
+              return false;
+            } finally {
+              c.disconnect();
+            }
+          }),
+        );
+        if (states.every(Boolean)) return;
+        if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy after ${timeoutMs} ms: ${JSON.stringify(states)}`);
+        await sleep(100);
+      }
+    },
+    async destroy() {
+      for (const c of clients) c.disconnect();
+      await Promise.all(nodes.map((node) => node.destroy()));
+    },
+  };
+  await cluster.healthy();
+  return cluster;
+}
