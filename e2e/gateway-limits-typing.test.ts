@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../shared/redis/connect.js';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { ERRORS } from '../shared/errors.js';
 import { redisKeys } from '../shared/redis/keys.js';
@@ -14,7 +14,7 @@ import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('limits, typing and announcements on the gateway', () => {
   let c: Cluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let n = 0;
   const open = async (gateway: number, user: TokenResponse) => {
     const ws = await c.connect(gateway, user.accessToken);
@@ -42,7 +42,7 @@ describe('limits, typing and announcements on the gateway', () => {
         GATEWAY_ABUSE_REJECTIONS: '6',
       },
     });
-    redis = new Redis(c.redis.config.url);
+    redis = createRedis(c.redis.config.topology);
   });
   after(async () => {
     redis?.disconnect();

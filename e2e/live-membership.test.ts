@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { createRedis, isCluster, type RedisClient } from '../shared/redis/connect.js';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys } from '../shared/redis/keys.js';
 import { publishControl } from '../shared/broker/redis-bus.js';
@@ -21,7 +21,7 @@ import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('live membership across gateways', () => {
   let c: Cluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let alice: TokenResponse;
   let bob: TokenResponse;
   let aliceWs: ParleySocket;
@@ -54,7 +54,7 @@ describe('live membership across gateways', () => {
 
   before(async () => {
     c = await startCluster({ gateways: 2 });
-    redis = new Redis(c.redis.config.url);
+    redis = createRedis(c.redis.config.topology);
     alice = await c.user('alice');
     bob = await c.user('bob');
     await c.db.sql`insert into rooms (id, kind, name, created_by) values (${room}, 'private', 'secret', ${alice.user.id})`;
@@ -125,10 +125,17 @@ describe('live membership across gateways', () => {
     await c.db.sql`insert into room_members (room_id, user_id, role) values (${other}, ${alice.user.id}, 'owner'), (${other}, ${bob.user.id}, 'member')`;
     // No control event: the gateways never hear of these memberships. Drop both
     // gateways' subscriber connections; on reconnect they must reload.
-    const clients = String(await redis.client('LIST'));
-    const subs = clients.split('\n').filter((l) => l.includes('name=parley-gateway-sub'));
-    assert.equal(subs.length, 2);
-    for (const line of subs) await redis.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
+    // In a Redis Cluster each gateway has a subscriber link to every primary
+    // (named by ioredis after the client's name); all of them are dropped.
+    const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+    let links = 0;
+    for (const node of nodes) {
+      const clients = String(await node.client('LIST'));
+      const subs = clients.split('\n').filter((l) => /name=\S*parley-gateway-sub /.test(l) && / flags=\S*P/.test(l));
+      links += subs.length;
+      for (const line of subs) await node.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
+    }
+    assert.equal(links, 2 * nodes.length);
     // Both gateways resync independently: a message alice sends before bob's
     // gateway has subscribed him is, for bob, history from before he had the
     // room. What must hold is that both get the room, and live delivery starts.

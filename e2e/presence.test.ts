@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../shared/redis/connect.js';
 import { SignJWT, importJWK } from 'jose';
 import { GLOBAL_ROOM_ID, type TokenResponse } from '../shared/http/schemas.js';
 import { redisKeys, type RedisKeys } from '../shared/redis/keys.js';
@@ -16,7 +16,7 @@ import { startCluster, type Cluster } from '../testkit/cluster.js';
 
 describe('presence', () => {
   let c: Cluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
   let observer: TokenResponse;
   let watch: ParleySocket;
@@ -36,7 +36,7 @@ describe('presence', () => {
 
   before(async () => {
     c = await startCluster({ gateways: 2, env: { PRESENCE_HEARTBEAT_MS: '200', PRESENCE_LEASE_HEARTBEATS: '3' } });
-    redis = new Redis(c.redis.config.url);
+    redis = createRedis(c.redis.config.topology);
     keys = redisKeys(c.redis.config.keyPrefix);
     observer = await c.user('observer');
     watch = await c.connect(0, observer.accessToken);

@@ -110,8 +110,7 @@ describe('gapless resume', () => {
     bobClient.client.disconnect();
     await publish(r, 3);
     // Everything under this cluster's key prefix is gone, as after a Redis restart without persistence.
-    const keys = await c.redis.redis.keys(`${c.redis.config.keyPrefix}*`);
-    await c.redis.redis.del(...keys);
+    await c.redis.wipe();
     aliceWs.send({ type: 'publish', ref: 'after-loss', room: r, cmid: `after-loss-${++n}`, body: 'after the loss' });
     const ack = await aliceWs.reply('after-loss');
     assert.ok(ack.type === 'ack');

@@ -2,6 +2,11 @@
  * A real parley cluster for end-to-end tests: its own database, its own Redis
  * key prefix, a fresh signing key, and real api, gateway and worker processes
  * (each gateway on its own port, so a test can choose which one a client uses).
+ *
+ * With `E2E_REDIS=cluster` in the environment, every cluster that is not
+ * given a Redis of its own runs on a Redis Cluster of its own (3 primaries
+ * on loopback, testkit/redis-cluster.ts) instead of the shared test Redis:
+ * `make test` runs the e2e suite a second time that way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { createTestRedis, topologyEnv, type TestRedis } from './redis.js';
 import type { RedisTopology } from '../shared/config/redis-topology.js';
 import { connectHost, freePort, startService, type ServiceProcess } from './processes.js';
+import { startRedisCluster, type OwnCluster } from './redis-cluster.js';
 import { writeSigningKeys } from './signing-keys.js';
 import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
 import type { Problem, TokenResponse } from '../shared/http/schemas.js';
@@ -66,8 +72,14 @@ export async function startCluster(
     worker?: boolean;
   } = {},
 ): Promise<Cluster> {
+  let ownRedisCluster: OwnCluster | null = null;
+  if (process.env.E2E_REDIS === 'cluster' && options.redisUrl === undefined && options.redisTopology === undefined) {
+    ownRedisCluster = await startRedisCluster();
+  }
   const db = await createTestDatabase();
-  const redis = await createTestRedis(options.redisUrl, options.redisTopology);
+  const redis = ownRedisCluster
+    ? await createTestRedis(ownRedisCluster.nodes[0]!.url, ownRedisCluster.topology)
+    : await createTestRedis(options.redisUrl, options.redisTopology);
   const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const keysFile = join(dir, 'jwks.json');
   const signingJwk = await writeSigningKeys(keysFile);
@@ -177,6 +189,7 @@ export async function startCluster(
         // E2E_DUMP_LOGS=1 prints every service's output, for debugging a failing run.
         if (process.env.E2E_DUMP_LOGS) for (const p of procs) process.stderr.write(`\n===== ${p.name}\n${p.output()}`);
         await redis.cleanup();
+        await ownRedisCluster?.destroy();
         await db.drop();
         rmSync(dir, { recursive: true, force: true });
       },
@@ -185,6 +198,7 @@ export async function startCluster(
   } catch (err) {
     await stopAll();
     await redis.cleanup();
+    await ownRedisCluster?.destroy();
     await db.drop();
     throw err;
   }

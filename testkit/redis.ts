@@ -3,10 +3,9 @@
  * keys or channels, plus cleanup of everything under it.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../shared/redis/connect.js';
 import type { RedisConfig } from '../shared/config/slices.js';
 import type { RedisTopology } from '../shared/config/redis-topology.js';
-import { createRedis } from '../shared/redis/connect.js';
+import { createRedis, isCluster, type RedisClient } from '../shared/redis/connect.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -18,6 +17,8 @@ export interface TestRedis {
    */
   config: RedisConfig & { url: string };
   redis: RedisClient;
+  /** Deletes every key under the prefix, as when Redis loses its data (on every primary of a Cluster). */
+  wipe(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -37,16 +38,25 @@ export async function createTestRedis(url = TEST_REDIS_URL, topology: RedisTopol
   const redis = createRedis(topology, {});
   // A test may stop its own server under this connection; it reconnects when the server is back.
   redis.on('error', () => undefined);
+  const wipe = async (): Promise<void> => {
+    // A Redis Cluster's keys are spread over its primaries: each is scanned,
+    // and keys are deleted one by one (a DEL of several spans slots).
+    const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${config.keyPrefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await (isCluster(redis) ? Promise.all(keys.map((k) => redis.del(k))) : node.del(...keys));
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  };
   return {
     config,
     redis,
+    wipe,
     async cleanup() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.keyPrefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await wipe();
       redis.disconnect();
     },
   };

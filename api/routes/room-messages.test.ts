@@ -217,7 +217,7 @@ describe('GET /v1/rooms/:id/messages', () => {
     await f.store.append(queued.map(([, fields]) => decodeEnvelope(fields[1]!)!).filter((e) => e.room === roomId));
     await publish('lost');
     // Everything under this fixture's key prefix is gone, as after a Redis restart without persistence.
-    await f.redis.del(...(await f.redis.keys(`${f.keys.prefix}*`)));
+    await f.testRedis.wipe();
     const after = await publish('after');
     const margin = 1_000_000; // the fixture's PERSIST_MAX_BACKLOG
     assert.equal(after.seq, 1 + margin + 1);

@@ -157,7 +157,7 @@ describe('RoomRelay', () => {
     await publish(room, 3);
     await until(room, [1, 2, 3]);
     // Nothing was persisted: 1..3 are lost with Redis. The epoch watcher notices and the relay repairs.
-    await r.redis.del(...(await r.redis.keys(`${m.keys.prefix}*`)));
+    await r.wipe();
     m.epochs.onChange((partition) => relay.resync('epoch', partition));
     await m.epochs.check();
     // Up to PERSIST_MAX_BACKLOG (100) acked messages past what Postgres (0) and
