@@ -23,8 +23,15 @@ up: services build
 # (scripts/other-node.sh: ~1 min, ~1.5 min on a fresh clone, which fetches
 # both Nodes; after the suite, so it competes with nothing); `npm run
 # test:node` runs its longer set.
+#
+# The end-to-end files in E2E_ON_REDIS_CLUSTER run a second time with
+# E2E_REDIS=cluster: each cluster of processes on a Redis Cluster of its own
+# (3 primaries on loopback), the same tests as on one node.
+E2E_ON_REDIS_CLUSTER = skeleton rooms resume publish-properties read-your-writes presence files \
+	chat-features live-membership gateway-limits-typing batch-frames client-messaging client-rooms
 test: services build
 	node --test --test-concurrency=1 $$(find dist -name '*.test.js' | sort)
+	E2E_REDIS=cluster node --test --test-concurrency=1 $(foreach f,$(E2E_ON_REDIS_CLUSTER),dist/e2e/$(f).test.js)
 	bash scripts/other-node.sh --smoke 22 24
 
 bench: services build
