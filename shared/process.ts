@@ -4,7 +4,7 @@
  */
 import type { Logger } from './log.js';
 import { ConfigError } from './config/env.js';
-import { DependencyUnavailableError, EvictionPolicyError } from './redis/connect.js';
+import { DependencyUnavailableError, EvictionPolicyError, RedisVersionError } from './redis/connect.js';
 
 /**
  * Runs `main`; a configuration or dependency error at startup prints its
@@ -12,7 +12,7 @@ import { DependencyUnavailableError, EvictionPolicyError } from './redis/connect
  */
 export function runMain(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    if (err instanceof ConfigError || err instanceof DependencyUnavailableError || err instanceof EvictionPolicyError) {
+    if (err instanceof ConfigError || err instanceof DependencyUnavailableError || err instanceof EvictionPolicyError || err instanceof RedisVersionError) {
       process.stderr.write(`${err.message}\n`);
     } else {
       process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -10,7 +10,7 @@ import { Cluster, Redis } from 'ioredis';
 import { startRedisServer, type OwnRedis } from './redis-server.js';
 import type { RedisTopology } from '../shared/config/redis-topology.js';
 import calculateSlot from 'cluster-key-slot';
-import { PARTITIONS, partitionTag } from '../shared/redis/keys.js';
+import { PARTITIONS, PRESENCE_TAG, partitionTag } from '../shared/redis/keys.js';
 
 /** The slot of a partition's keys and channels in a Redis Cluster. */
 export const partitionSlot = (partition: number): number => calculateSlot(partitionTag(partition));
@@ -53,9 +53,9 @@ export function slotRanges(n: number, how: 'even' | 'partitions'): [number, numb
   if (how === 'even') {
     for (let i = 0; i < n; i++) starts.push(Math.floor((i * SLOTS) / n));
   } else {
-    // The partitions' slots in order; node i starts halfway between the last
-    // slot of node i-1's share and the first of its own.
-    const slots = Array.from({ length: PARTITIONS }, (_, p) => partitionSlot(p)).sort((a, b) => a - b);
+    // The partitions' slots and presence's, in order; node i starts halfway
+    // between the last slot of node i-1's share and the first of its own.
+    const slots = [...Array.from({ length: PARTITIONS }, (_, p) => partitionSlot(p)), calculateSlot(PRESENCE_TAG)].sort((a, b) => a - b);
     starts.push(0);
     for (let i = 1; i < n; i++) {
       const k = Math.floor((i * slots.length) / n);

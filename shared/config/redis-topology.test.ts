@@ -64,7 +64,7 @@ test('REDIS_SENTINELS with REDIS_SENTINEL_NAME: the Sentinel form, default port 
   assert.equal(describeRedisTopology(c.topology), 'Sentinel primary "parley" via sentinel-0.sentinel:26379, 10.0.0.2:26380, [fd00::3]:26379, sentinel_3:26379');
 });
 
-test('REDIS_CLUSTER_NODES: parsed and checked (the connection factory refuses it for now)', () => {
+test('REDIS_CLUSTER_NODES: parsed and checked', () => {
   assert.deepEqual(load({ REDIS_CLUSTER_NODES: 'r1:7000,r2' }).topology, {
     kind: 'cluster',
     nodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 6379 }],

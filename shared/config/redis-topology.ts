@@ -13,8 +13,7 @@
  *   authenticate to the data nodes, REDIS_SENTINEL_USERNAME /
  *   REDIS_SENTINEL_PASSWORD to the sentinels (Redis keeps the two apart).
  * - `REDIS_CLUSTER_NODES` (`host:port,…`, port 6379 by default): seed nodes of
- *   a Redis Cluster. Parsed and checked here; the connection factory refuses
- *   it until the cluster work of issue 15 lands.
+ *   a Redis Cluster (some of its nodes; the client reads the rest from them).
  *
  * Exactly one of the three may be set. REDIS_TLS turns on TLS for the
  * Sentinel and Cluster forms (a single node says it with `rediss://`).

@@ -210,22 +210,40 @@ export async function connectRedis(
 }
 
 /**
- * Room counters and logs have no TTL: an eviction would lose seqs and make
- * them be reused. Reads `maxmemory_policy` from INFO (CONFIG may be disabled
- * on managed Redis) and, unless it is `noeviction`, logs it (`warn`) or throws
- * (`refuse`). Resolves the policy found.
+ * The startup check of what parley needs of its Redis, on every primary of a
+ * Cluster. Reads INFO (CONFIG may be disabled on managed Redis):
+ * - Redis 7.0 or later, always: the fan-out is sharded pub/sub (SPUBLISH,
+ *   SSUBSCRIBE), which older servers do not have (RedisVersionError);
+ * - `maxmemory_policy` noeviction: room counters and logs have no TTL, and an
+ *   eviction would lose seqs and make them be reused. Unless it is
+ *   `noeviction`, this logs it (`warn`), throws (`refuse`), or lets it be (`off`).
+ * Resolves the eviction policy found (null with `off`).
  */
 export async function checkEvictionPolicy(redis: RedisClient, mode: RedisConfig['evictionCheck'], logger: Logger): Promise<string | null> {
-  if (mode === 'off') return null;
-  // In a Redis Cluster every primary holds counters and logs: each is checked.
   const nodes: Redis[] = isCluster(redis) ? redis.nodes('master') : [redis];
-  const policies = await Promise.all(nodes.map(async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1] ?? null));
+  const infos = await Promise.all(nodes.map(async (node) => (await node.info('server')) + (await node.info('memory'))));
+  for (const info of infos) {
+    const version = /^redis_version:(\S+)/m.exec(info)?.[1] ?? '';
+    const major = Number(version.split('.')[0]);
+    if (Number.isFinite(major) && major > 0 && major < 7) {
+      throw new RedisVersionError(`Redis ${version} is too old: parley needs Redis 7.0 or later (sharded pub/sub: SPUBLISH, SSUBSCRIBE).`);
+    }
+  }
+  if (mode === 'off') return null;
+  const policies = infos.map((info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null);
   const policy = policies.find((p) => p !== null && p !== 'noeviction') ?? policies[0] ?? null;
   if (policy === null || policy === 'noeviction') return policy;
   const message = `Redis maxmemory-policy is ${policy}; parley needs noeviction: an evicted room counter or log would make seqs be reused or messages vanish. Set maxmemory-policy noeviction (or REDIS_EVICTION_CHECK=off to accept the risk).`;
   if (mode === 'refuse') throw new EvictionPolicyError(message);
   logger.warn({ policy }, message);
   return policy;
+}
+
+export class RedisVersionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisVersionError';
+  }
 }
 
 export class EvictionPolicyError extends Error {

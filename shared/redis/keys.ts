@@ -29,6 +29,9 @@ export function partitionOf(roomId: string): number {
  */
 export const partitionTag = (partition: number) => `{p${partition}}`;
 
+/** The one hash tag of every presence key (one Redis Cluster slot; see presenceGateways below). */
+export const PRESENCE_TAG = '{presence}';
+
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
 export function redisKeys(prefix: string) {
@@ -111,17 +114,17 @@ export function redisKeys(prefix: string) {
      * presence in one slot of a Redis Cluster.
      * ZSET gateway id → lease expiry (epoch ms).
      */
-    presenceGateways: () => `${prefix}{presence}:gateways`,
+    presenceGateways: () => `${prefix}${PRESENCE_TAG}:gateways`,
     /** HASH gateway id → open sockets of the user on that gateway. */
-    presenceConns: (userId: string) => `${prefix}{presence}:user:${userId}:conns`,
+    presenceConns: (userId: string) => `${prefix}${PRESENCE_TAG}:user:${userId}:conns`,
     /** SET of users with sockets on the gateway (what to clean when its lease expires). */
-    presenceGatewayUsers: (gatewayId: string) => `${prefix}{presence}:gw:${gatewayId}:users`,
+    presenceGatewayUsers: (gatewayId: string) => `${prefix}${PRESENCE_TAG}:gw:${gatewayId}:users`,
     /** ZSET user id → online since (epoch ms): exactly the users with a socket on a live gateway. */
-    presenceOnline: () => `${prefix}{presence}:online`,
+    presenceOnline: () => `${prefix}${PRESENCE_TAG}:online`,
     /** HASH user id → last seen (epoch ms): when they went offline, or came online. */
-    presenceLastSeen: () => `${prefix}{presence}:lastseen`,
+    presenceLastSeen: () => `${prefix}${PRESENCE_TAG}:lastseen`,
     /** HASH user id → JSON {text, away}: the custom status. */
-    presenceStatus: () => `${prefix}{presence}:status`,
+    presenceStatus: () => `${prefix}${PRESENCE_TAG}:status`,
     /** STRING with TTL = access token lifetime: the session's access tokens are refused. */
     revokedSession: (sessionId: string) => `${prefix}session:${sessionId}:revoked`,
     /**
