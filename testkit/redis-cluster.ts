@@ -28,10 +28,15 @@ export interface OwnClusterOptions {
   slots?: 'even' | 'partitions';
   /** `cluster-node-timeout` (ms). */
   nodeTimeoutMs?: number;
+  /** Replicas per primary (0 by default), each replicating its primary once the cluster is up. */
+  replicas?: number;
 }
 
 export interface OwnCluster {
+  /** The primaries, in slot order. */
   nodes: OwnRedis[];
+  /** Per primary (same order), its replicas. */
+  replicas: OwnRedis[][];
   /** The slot ranges of each node, inclusive, in `nodes` order. */
   ranges: [number, number][];
   /** What a service is given (REDIS_CLUSTER_NODES through testkit/redis.ts's topologyEnv). */
@@ -69,31 +74,47 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
   const n = options.primaries ?? 3;
   const nodeTimeout = options.nodeTimeoutMs ?? 2000;
   const nodes: OwnRedis[] = [];
+  const replicas: OwnRedis[][] = [];
   const clients: (Redis | Cluster)[] = [];
   const ranges = slotRanges(n, options.slots ?? 'even');
+  const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)];
+  const admin = (node: OwnRedis) => {
+    const c = new Redis(node.url, { maxRetriesPerRequest: 1 });
+    c.on('error', () => undefined);
+    return c;
+  };
   try {
-    for (let i = 0; i < n; i++) {
-      nodes.push(
-        await startRedisServer({
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
-        }),
-      );
-    }
-    const admins = nodes.map((node) => {
-      const c = new Redis(node.url, { maxRetriesPerRequest: 1 });
-      c.on('error', () => undefined);
-      return c;
-    });
+    for (let i = 0; i < n; i++) nodes.push(await startRedisServer({ args: clusterArgs }));
+    const admins = nodes.map(admin);
     await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', ranges[i]![0], ranges[i]![1])));
     for (const node of nodes.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', node.port);
+    for (let i = 0; i < n; i++) {
+      replicas.push([]);
+      const primaryId = String(await admins[i]!.call('CLUSTER', 'MYID'));
+      for (let r = 0; r < (options.replicas ?? 0); r++) {
+        const replica = await startRedisServer({ args: clusterArgs });
+        replicas[i]!.push(replica);
+        const a = admin(replica);
+        await a.call('CLUSTER', 'MEET', '127.0.0.1', nodes[0]!.port);
+        // A replica can follow its primary only once it knows it through the cluster bus.
+        for (let t = 0; !String(await a.call('CLUSTER', 'NODES')).includes(primaryId); t++) {
+          if (t > 200) throw new Error('a replica did not learn of its primary');
+          await sleep(50);
+        }
+        await a.call('CLUSTER', 'REPLICATE', primaryId);
+        a.disconnect();
+      }
+    }
     admins.forEach((a) => a.disconnect());
   } catch (err) {
-    await Promise.all(nodes.map((node) => node.destroy()));
+    await Promise.all([...nodes, ...replicas.flat()].map((node) => node.destroy()));
     throw err;
   }
+  const all = () => [...nodes, ...replicas.flat()];
 
   const cluster: OwnCluster = {
     nodes,
+    replicas,
     ranges,
     topology: { kind: 'cluster', nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), tls: false },
     nodeOfSlot(slot) {
@@ -113,7 +134,7 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const states = await Promise.all(
-          nodes.map(async (node) => {
+          all().map(async (node) => {
             const c = new Redis(node.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
             c.on('error', () => undefined);
             try {
@@ -122,7 +143,9 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
               // Every node must know every other one too, or a client's slot
               // map from one of them may still be partial.
               const known = String(await c.call('CLUSTER', 'NODES')).trim().split('\n').length;
-              return /cluster_state:ok/.test(info) && known === nodes.length;
+              const role = await c.info('replication');
+              const linked = !/role:slave/.test(role) || /master_link_status:up/.test(role);
+              return /cluster_state:ok/.test(info) && known === all().length && linked;
             } catch {
               return false;
             } finally {
@@ -137,7 +160,7 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
     },
     async destroy() {
       for (const c of clients) c.disconnect();
-      await Promise.all(nodes.map((node) => node.destroy()));
+      await Promise.all(all().map((node) => node.destroy()));
     },
   };
   await cluster.healthy();

@@ -25,8 +25,15 @@
  * the script and the WAIT's answer (a failover, say: the WAIT then goes to
  * the new primary, which may never have had the script's writes), the
  * answer proves nothing, and the batch fails the same way.
+ *
+ * On a Redis Cluster the script and its WAIT go in one pipeline, which
+ * ioredis sends to the partition's primary on one connection (a WAIT alone,
+ * having no key, would go to any node; see Scripts.publishAndWait). A
+ * connection lost in between fails both. The one case left: a primary that
+ * restarts between the script's answer and the WAIT's, which ioredis then
+ * re-sends on the new connection, where it counts nothing of the script.
  */
-import type { RedisClient } from '../redis/connect.js';
+import { isCluster, type RedisClient } from '../redis/connect.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { PublishOutcome, Scripts } from '../redis/scripts.js';
 import type { StreamsConfig } from '../config/slices.js';
@@ -100,10 +107,17 @@ export class PublishBatcher {
     this.deps.batchSizes?.observe(batch.length);
     let outcomes: PublishOutcome[];
     try {
-      const connection = this.connections;
-      outcomes = await scripts.publish(callKeys, args);
-      const shortfall = await this.replicated(connection);
-      if (shortfall) outcomes = outcomes.map((o) => (o[0] === -1 ? o : shortfall));
+      const replication = this.deps.replication;
+      if (replication && replication.replicas > 0 && isCluster(replication.redis)) {
+        const [published, acked] = await scripts.publishAndWait(callKeys, args, replication.replicas, replication.timeoutMs);
+        const shortfall = acked >= replication.replicas ? null : short(acked, replication.replicas);
+        outcomes = shortfall ? published.map((o) => (o[0] === -1 ? o : shortfall)) : published;
+      } else {
+        const connection = this.connections;
+        outcomes = await scripts.publish(callKeys, args);
+        const shortfall = await this.replicated(connection);
+        if (shortfall) outcomes = outcomes.map((o) => (o[0] === -1 ? o : shortfall));
+      }
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;
@@ -124,6 +138,10 @@ export class PublishBatcher {
       return [-2, 'the connection to Redis changed before the replicas confirmed the message (a failover?); retry with the same cmid'];
     }
     if (acked >= replication.replicas) return null;
-    return [-2, `the message reached ${acked} of ${replication.replicas} Redis replicas in time; retry with the same cmid`];
+    return short(acked, replication.replicas);
   }
+}
+
+function short(acked: number, replicas: number): PublishOutcome {
+  return [-2, `the message reached ${acked} of ${replicas} Redis replicas in time; retry with the same cmid`];
 }

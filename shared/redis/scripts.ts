@@ -3,6 +3,7 @@
  * connection. ioredis sends EVALSHA and falls back to EVAL when the script
  * cache was flushed, so scripts survive Redis restarts.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from './connect.js';
 
@@ -36,6 +37,13 @@ export interface Scripts {
   /** See lua/publish.lua for KEYS/ARGV: one outcome per message, in order. */
   publish(keys: string[], args: Arg[]): Promise<PublishOutcome[]>;
   /**
+   * publish, then `WAIT replicas timeoutMs` in one pipeline: on a Redis
+   * Cluster a pipeline goes to the node of its keys' slot, so the WAIT runs
+   * on the connection that ran the script (a keyless WAIT on its own would go
+   * to any node). Resolves the outcomes and how many replicas confirmed.
+   */
+  publishAndWait(keys: string[], args: Arg[], replicas: number, timeoutMs: number): Promise<[PublishOutcome[], number]>;
+  /**
    * See lua/seed.lua: [1, value] when this call seeded the counter, [0, value]
    * when it was valid already; with `peek`, [2, held] without writing.
    */
@@ -55,6 +63,8 @@ export interface Scripts {
 }
 
 export function registerScripts(redis: RedisClient): Scripts {
+  const publishLua = lua(DEFINITIONS.parleyPublish.file);
+  const publishSha = createHash('sha1').update(publishLua).digest('hex');
   for (const [name, def] of Object.entries(DEFINITIONS)) {
     // Without numberOfKeys (publish: one call carries a variable number of
     // messages) the caller passes the key count first.
@@ -72,6 +82,24 @@ export function registerScripts(redis: RedisClient): Scripts {
   const tusRefresh = fn('parleyTusRefresh');
   return {
     publish: (keys, args) => publish(keys.length, ...keys, ...args) as Promise<PublishOutcome[]>,
+    publishAndWait: async (keys, args, replicas, timeoutMs) => {
+      // A plain EVALSHA, not the defined command: ioredis re-sends a defined
+      // command that met NOSCRIPT outside the pipeline, after the WAIT. Here a
+      // NOSCRIPT (a node that never ran it) fails before writing anything, and
+      // the second round loads the script in the same pipeline first.
+      for (const load of [false, true]) {
+        const pipe = redis.pipeline();
+        if (load) pipe.script('LOAD', publishLua);
+        pipe.evalsha(publishSha, keys.length, ...keys, ...args).wait(replicas, timeoutMs);
+        const replies = (await pipe.exec()) ?? [];
+        const at = load ? 1 : 0;
+        const [err, outcomes] = replies[at]!;
+        if (!load && err?.message.startsWith('NOSCRIPT')) continue;
+        for (const [e] of replies) if (e) throw e;
+        return [outcomes as PublishOutcome[], Number(replies[at + 1]![1])];
+      }
+      throw new Error('unreachable');
+    },
     seed: (keys, epoch, base, lost, peek) => seed(...keys, epoch, base, lost ? 1 : 0, peek ?? 'seed') as Promise<[0 | 1 | 2, number]>,
     bump: (epochKey, seen, next) => bump(epochKey, seen, next) as Promise<number>,
     ack: (stream, group, ids) => ack(stream, group, ...ids) as Promise<number>,
