@@ -155,7 +155,7 @@ function readKustomization(dir: string): Kustomization {
 const OVERLAYS = readdirSync(overlaysDir).filter((d) => statSync(`${overlaysDir}${d}`).isDirectory()).sort();
 
 test('the overlays are the documented ones', () => {
-  assert.deepEqual(OVERLAYS, ['dev', 'ingress', 'prod', 'uploads-rwx']);
+  assert.deepEqual(OVERLAYS, ['dev', 'ingress', 'prod', 'redis-cluster', 'uploads-rwx']);
 });
 
 test('every kustomization uses old-kustomize syntax and accounts for every file beside it', () => {
@@ -297,6 +297,7 @@ const EXPECTED_KINDS: Record<string, Record<string, number>> = {
   dev: { Deployment: 3, Job: 1, StatefulSet: 2, PodDisruptionBudget: 3, NetworkPolicy: 6, PersistentVolumeClaim: 1, ScaledObject: 0 },
   prod: { Deployment: 3, Job: 1, StatefulSet: 0, HorizontalPodAutoscaler: 1, ScaledObject: 2, PersistentVolumeClaim: 0, Ingress: 0 },
   'uploads-rwx': { HorizontalPodAutoscaler: 1, ScaledObject: 2, PersistentVolumeClaim: 1 },
+  'redis-cluster': { Deployment: 3, Job: 1, StatefulSet: 0, HorizontalPodAutoscaler: 1, ScaledObject: 2 },
   ingress: { HorizontalPodAutoscaler: 1, ScaledObject: 2, Ingress: 3 },
 };
 
@@ -304,6 +305,15 @@ eachConfig('every object is a known kind, valid against its schema, and the expe
   for (const manifest of config.manifests) validate(manifest);
   for (const [kind, count] of Object.entries(EXPECTED_KINDS[config.name] ?? {})) {
     assert.equal(config.manifests.filter((m) => m.kind === kind).length, count, `${config.name}: ${count} × ${kind} expected`);
+  }
+});
+
+eachConfig('each service is given exactly one Redis topology (the redis-cluster overlay: REDIS_CLUSTER_NODES)', (config) => {
+  const FORMS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'];
+  for (const service of SERVICES) {
+    const deployed = deployedService(config, service);
+    const forms = FORMS.filter((name) => deployed.env.has(name));
+    assert.deepEqual(forms, [config.name === 'redis-cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'], `${config.name}: ${service}`);
   }
 });
 
