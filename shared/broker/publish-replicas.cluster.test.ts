@@ -12,7 +12,8 @@ import { createTestDatabase, type TestDatabase } from '../../testkit/postgres.js
 import { startRedisCluster, partitionSlot, type OwnCluster } from '../../testkit/redis-cluster.js';
 import { testLogger } from '../../testkit/logger.js';
 import { Registry } from 'prom-client';
-import { PARTITIONS, partitionOf, redisKeys, type RedisKeys } from '../redis/keys.js';
+import { redisKeys, type RedisKeys } from '../redis/keys.js';
+import { roomsInEveryPartition } from '../../testkit/partition-rooms.js';
 import { ParleyError } from '../errors.js';
 import { createMessaging, type MessagingDeps } from './wiring.js';
 import type { PublishInput } from '../ports.js';
@@ -20,16 +21,6 @@ import type { PublishInput } from '../ports.js';
 const STREAMS: MessagingDeps['streams'] = { roomLogMaxLen: 1000, persistMaxBacklog: 0, dedupTtlSeconds: 60, publishBatchMax: 128 };
 const author = { id: '11111111-1111-4111-8111-111111111111', username: 'alice' };
 const input = (room: string, cmid: string): PublishInput => ({ room, author, cmid, kind: 'text', body: `body ${cmid}` });
-
-/** One room id per partition. */
-function roomsOfEveryPartition(): string[] {
-  const rooms: (string | undefined)[] = Array.from({ length: PARTITIONS });
-  while (rooms.some((r) => r === undefined)) {
-    const id = crypto.randomUUID();
-    rooms[partitionOf(id)] ??= id;
-  }
-  return rooms as string[];
-}
 
 describe('REDIS_ACK_REPLICAS on a Redis Cluster', { timeout: 120_000 }, () => {
   let cluster: OwnCluster;
@@ -44,7 +35,7 @@ describe('REDIS_ACK_REPLICAS on a Redis Cluster', { timeout: 120_000 }, () => {
     r = await createTestRedis(cluster.nodes[0]!.url, cluster.topology);
     db = await createTestDatabase();
     keys = redisKeys(r.config.keyPrefix);
-    for (const room of roomsOfEveryPartition()) {
+    for (const room of roomsInEveryPartition()) {
       await db.sql`insert into rooms (id, kind, name) values (${room}, 'public', ${`r-${room}`})`;
     }
     await db.sql`insert into users (id, username, password_hash) values (${author.id}, 'alice', 'x')`;
@@ -56,7 +47,7 @@ describe('REDIS_ACK_REPLICAS on a Redis Cluster', { timeout: 120_000 }, () => {
   });
 
   test('every partition is acked once its shard\'s replica has the message', async () => {
-    const rooms = roomsOfEveryPartition();
+    const rooms = roomsInEveryPartition();
     const m = messaging(5000);
     const acks = await Promise.all(rooms.map((room, p) => m.publisher.publish(input(room, `all-${p}`))));
     assert.deepEqual(acks.map((a) => a.seq), rooms.map(() => 1));
@@ -70,7 +61,7 @@ describe('REDIS_ACK_REPLICAS on a Redis Cluster', { timeout: 120_000 }, () => {
   });
 
   test('a shard whose replica does not answer fails its partitions retryably; other shards go on', async () => {
-    const rooms = roomsOfEveryPartition();
+    const rooms = roomsInEveryPartition();
     const stalled = cluster.nodeOfSlot(partitionSlot(0));
     const replica = cluster.replicas[cluster.nodes.indexOf(stalled)]![0]!;
     const other = rooms.findIndex((_, p) => cluster.nodeOfSlot(partitionSlot(p)) !== stalled);
