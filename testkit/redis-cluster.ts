@@ -75,7 +75,10 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
     for (let i = 0; i < n; i++) {
       nodes.push(
         await startRedisServer({
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
+          // A node learns its own address from the MEETs of others; a lone
+          // primary never does and names itself "" in CLUSTER SLOTS, which
+          // ioredis cannot connect to: it is told its address instead.
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout), '--cluster-announce-ip', '127.0.0.1'],
         }),
       );
     }
