@@ -77,7 +77,13 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
   const replicas: OwnRedis[][] = [];
   const clients: (Redis | Cluster)[] = [];
   const ranges = slotRanges(n, options.slots ?? 'even');
-  const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)];
+  // A node learns its own address from the MEETs of others; a lone primary
+  // never does and names itself "" in CLUSTER SLOTS, which ioredis cannot
+  // connect to: every node is told its address instead.
+  const clusterArgs = [
+    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
+    '--cluster-announce-ip', '127.0.0.1',
+  ];
   const admin = (node: OwnRedis) => {
     const c = new Redis(node.url, { maxRetriesPerRequest: 1 });
     c.on('error', () => undefined);

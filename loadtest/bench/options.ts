@@ -84,6 +84,8 @@ export interface BenchOptions {
   ackReplicas: number;
   /** parley sockets opt in to multi-message frames (`?batch=1` on the upgrade). */
   batchFrames: boolean;
+  /** The parley-cluster targets: how the Redis Cluster's slots are split over its primaries. */
+  redisSlots: 'even' | 'partitions';
   /** Extra environment for parley's services (KEY=VALUE), e.g. REDIS_PUBLISH_BATCH_MAX=1 to measure a setting. */
   parleyEnv: Record<string, string>;
   bigRoom: BigRoomOptions;
@@ -95,7 +97,7 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
-type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir' | 'ackReplicas' | 'batchFrames' | 'parleyEnv'>;
+type Defaults = Omit<BenchOptions, 'scenarios' | 'targets' | 'smoke' | 'out' | 'profileDir' | 'ackReplicas' | 'batchFrames' | 'redisSlots' | 'parleyEnv'>;
 
 const FULL: Defaults = {
   threads: cpus().length,
@@ -134,6 +136,7 @@ const FLAGS = {
   'profile-dir': { type: 'string' },
   'ack-replicas': { type: 'string' },
   'batch-frames': { type: 'boolean' },
+  'redis-slots': { type: 'string' },
   'parley-env': { type: 'string', multiple: true },
   's1-sockets': { type: 'string' },
   's1-publishers': { type: 'string' },
@@ -165,9 +168,12 @@ const FLAGS = {
 export const USAGE = `npm run bench -- [options]
 
   --scenario 1,2,3,4,5,6 scenarios to run (default all; 5 is measured on parley during 1 and 2, and alone runs 1 on parley)
-  --target parley,relay,socketio
+  --target parley,parley-cluster1,parley-cluster3,relay,socketio
                          targets (default all; a baseline not built yet is skipped as "not available").
-                         Scenarios 1, 2 and 4 run on every target, 3 on parley and relay, 5 and 6 on parley.
+                         Scenarios 1, 2, 4 on parley, relay, socketio; 3 on parley, relay; 5, 6 on parley;
+                         2 also on parley-clusterN (parley on a Redis Cluster of N primaries of its own)
+  --redis-slots partitions|even  parley-clusterN's slot split: partitions spreads the 8 partitions
+                         evenly (3 primaries: 2/3/3), even is redis-cli's (2/2/4) (default partitions)
   --smoke                tiny numbers: a few seconds and a few hundred sockets per scenario
   --threads N            generator worker threads (default: one per core)
   --payload BYTES        message body size (default 100, at least ${MIN_BODY_BYTES})
@@ -246,6 +252,7 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     profileDir: values['profile-dir'] ?? null,
     ackReplicas: int('ack-replicas', 0, 0, 4),
     batchFrames: values['batch-frames'] === true,
+    redisSlots: slotSplit(values['redis-slots']),
     parleyEnv: parseEnv(values['parley-env'] ?? []),
     bigRoom: {
       sockets: int('s1-sockets', d.bigRoom.sockets, 2),
@@ -286,6 +293,11 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } {
     throw new UsageError(`--s1-publishers (${options.bigRoom.publishers}) cannot exceed --s1-sockets (${options.bigRoom.sockets})`);
   }
   return options;
+}
+
+function slotSplit(raw = 'partitions'): 'even' | 'partitions' {
+  if (raw !== 'even' && raw !== 'partitions') throw new UsageError(`--redis-slots: expected partitions or even, got "${raw}"`);
+  return raw;
 }
 
 function parseEnv(pairs: string[]): Record<string, string> {

@@ -8,7 +8,7 @@
  */
 import type { TargetClient, TargetKind, TargetServer } from './target.js';
 
-export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'relay', 'socketio'];
+export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'];
 
 export interface TargetStartOptions {
   /** Settings for the target's processes; each reads the variables it knows. */
@@ -21,6 +21,11 @@ export interface TargetStartOptions {
   deferWorker?: boolean;
   /** parley: sockets opt in to multi-message frames (`?batch=1`). The baselines ignore it. */
   batchFrames?: boolean;
+  /**
+   * parley on a Redis Cluster of its own: how its slots are split over the
+   * primaries (testkit/redis-cluster.ts; default `partitions`). The others ignore it.
+   */
+  redisSlots?: 'even' | 'partitions';
 }
 
 export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>;
@@ -28,6 +33,15 @@ export type StartTarget = (options: TargetStartOptions) => Promise<TargetServer>
 const TARGETS: { [K in TargetKind]: { server(): Promise<StartTarget>; client(): Promise<TargetClient> } } = {
   parley: {
     server: async () => (await import('./targets/parley-server.js')).startParleyTarget,
+    client: async () => (await import('./targets/parley-client.js')).parleyClient,
+  },
+  // parley on a Redis Cluster of the run's own, 1 or 3 primaries; the client is parley's.
+  'parley-cluster1': {
+    server: async () => parleyOnCluster('parley-cluster1', 1),
+    client: async () => (await import('./targets/parley-client.js')).parleyClient,
+  },
+  'parley-cluster3': {
+    server: async () => parleyOnCluster('parley-cluster3', 3),
     client: async () => (await import('./targets/parley-client.js')).parleyClient,
   },
   relay: {
@@ -39,6 +53,11 @@ const TARGETS: { [K in TargetKind]: { server(): Promise<StartTarget>; client(): 
     client: async () => (await import('../baselines/socketio/target.js')).socketIoClient,
   },
 };
+
+async function parleyOnCluster(kind: TargetKind, primaries: number): Promise<StartTarget> {
+  const { startParleyTarget } = await import('./targets/parley-server.js');
+  return (options) => startParleyTarget(options, { kind, cluster: { primaries, slots: options.redisSlots ?? 'partitions' } });
+}
 
 export type Availability<T> = { available: true; value: T } | { available: false; reason: string };
 

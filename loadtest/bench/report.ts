@@ -4,6 +4,7 @@ import { BARE_UWS_BYTES_PER_SOCKET } from './scenarios/idle.js';
 import type { TargetKind } from './target.js';
 import { cpu, int, kb, kv, lat, mb, problems, serverCpu, table } from './report-format.js';
 import { drainSection, persistenceSection, smallRoomsSection } from './report-persist.js';
+import { clusterSection } from './report-cluster.js';
 
 function targets(result: BenchResult): [TargetKind, TargetResults][] {
   return Object.entries(result.results) as [TargetKind, TargetResults][];
@@ -60,7 +61,7 @@ export function formatReport(result: BenchResult): string {
     }
   }
 
-  out.push(...smallRoomsSection(result), ...persistenceSection(result));
+  out.push(...smallRoomsSection(result), ...clusterSection(result), ...persistenceSection(result));
 
   const s3 = targets(result).filter(([, r]) => r.idle);
   if (s3.length > 0) {

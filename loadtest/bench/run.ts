@@ -8,7 +8,9 @@
  * point of comparison; a baseline socket connects without authentication, so
  * scenario 4 there is the floor of a connect); 3 on parley and the relay
  * (idle RSS per socket against a bare uWS server); 5 and 6 on parley only
- * (they measure parley's persistence).
+ * (they measure parley's persistence). Scenario 2 also runs on parley on a
+ * Redis Cluster of its own with 1 and with 3 primaries (`parley-cluster1`,
+ * `parley-cluster3`): the spread of the publish path over shards.
  */
 import { resolve } from 'node:path';
 import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
@@ -72,7 +74,7 @@ const PLANS: ScenarioPlan[] = [
   {
     id: 2,
     name: 'many small rooms',
-    targets: ['parley', 'relay', 'socketio'],
+    targets: ['parley', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'],
     run: async (ctx, r) => void (r.smallRooms = await runSmallRooms(ctx)),
   },
   {
@@ -133,12 +135,14 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
         const profiling: Record<string, string> = options.profileDir
           ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
           : {};
-        const durability: Record<string, string> = options.ackReplicas > 0 ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
+        // Replicas are set up for the parley target only; the cluster targets' primaries have none.
+        const durability: Record<string, string> = options.ackReplicas > 0 && kind === 'parley' ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
         const { env: scenarioEnv, ...startOptions } = plan.start?.(options) ?? {};
-        const parleyOnly: Record<string, string> = kind === 'parley' ? options.parleyEnv : {};
+        const parleyOnly: Record<string, string> = kind.startsWith('parley') ? options.parleyEnv : {};
         server = await loaded.value.start({
           ...startOptions,
           batchFrames: options.batchFrames,
+          redisSlots: options.redisSlots,
           env: { ...BENCH_ENV, ...profiling, ...durability, ...scenarioEnv, ...parleyOnly },
         });
       } catch (err) {

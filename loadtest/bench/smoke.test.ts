@@ -3,7 +3,8 @@
  * per scenario), so it cannot rot. It checks that every figure is produced
  * and that no acked message was lost; it asserts nothing about speed. Runs
  * parley, and a baseline too if its module is built: every scenario at tiny
- * scale, scenario 2's ladder with two steps and scenario 6's drain included.
+ * scale, scenario 2's ladder with two steps (also on parley over a Redis
+ * Cluster of 1 and of 3 primaries) and scenario 6's drain included.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,7 +104,22 @@ test('npm run bench --smoke produces every figure and loses no acked message', a
     assert.ok(result.ratios.smallRoomsSustainedRate[kind] !== null, `${kind}: S2 sustained-rate ratio computed`);
   }
 
+  // parley on a Redis Cluster of its own: scenario 2, read per primary.
+  for (const [kind, primaries] of [['parley-cluster1', 1], ['parley-cluster3', 3]] as const) {
+    const r = result.results[kind];
+    assert.ok(r?.available, `${kind} is always available`);
+    assert.deepEqual(r.failed, {}, `${kind}: no scenario failed`);
+    assert.ok(r.smallRooms && r.smallRooms.steps.length > 0, `${kind}: scenario 2 produced no result`);
+    for (const s of r.smallRooms.steps) {
+      assertNoLoss(`${kind} scenario 2 step ${s.step}`, s.loss);
+      assert.equal(s.redisNodes?.length, primaries, `${kind}: every primary read`);
+      assert.equal(s.redisNodes.flatMap((n) => n.partitions).length, 8, `${kind}: every partition on one primary`);
+      assert.ok(s.redisNodes.reduce((a, n) => a + n.spublishPerSecond, 0) > 0, `${kind}: SPUBLISH counted`);
+      assert.ok(s.redisNodes.every((n) => s.server.window.processes.some((p) => p.name === n.name)), `${kind}: every primary's CPU measured`);
+    }
+  }
+
   const report = formatReport(result);
-  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5', 'Scenario 6']) assert.ok(report.includes(heading), heading);
+  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5', 'Scenario 6', 'Redis Cluster']) assert.ok(report.includes(heading), heading);
   assert.doesNotThrow(() => JSON.stringify(result));
 });

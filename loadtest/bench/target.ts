@@ -14,7 +14,13 @@
  *   thousands of these.
  */
 
-export type TargetKind = 'parley' | 'relay' | 'socketio';
+/**
+ * `parley-cluster1` and `parley-cluster3` are parley on a Redis Cluster of
+ * the run's own with 1 and 3 primaries (scenario 2 only): the same services
+ * and client as `parley`, so the pair measures what spreading the
+ * partitions over primaries changes.
+ */
+export type TargetKind = 'parley' | 'parley-cluster1' | 'parley-cluster3' | 'relay' | 'socketio';
 
 /** One simulated user's socket, as the generator sees it. */
 export interface ClientSpec {
@@ -77,6 +83,16 @@ export interface ServerProcessInfo {
   holdsSockets: boolean;
 }
 
+export interface RedisNodeInfo {
+  /** The process name it has in `processes()`, e.g. 'redis-2'. */
+  name: string;
+  url: string;
+  /** parley's partitions whose slots the node serves (their keys, streams and channels). */
+  partitions: number[];
+  /** Other things the node serves that one slot holds (e.g. 'presence', 'control'). */
+  extras: string[];
+}
+
 export interface TargetServer {
   readonly kind: TargetKind;
   /** WebSocket URLs, one per server process that accepts sockets (two for every target). */
@@ -96,5 +112,17 @@ export interface TargetServer {
    * (the baselines), and Postgres's CPU in its windows is someone else's.
    */
   readonly usesPostgres?: boolean;
+  /**
+   * The target runs on Redis processes of its own, listed in `processes()`:
+   * the machine's shared Redis is then not the target's and is not measured
+   * with it.
+   */
+  readonly ownRedis?: boolean;
+  /**
+   * The target's own Redis nodes whose counters (INFO commandstats, stats,
+   * CLUSTER INFO) every publishing window reads per node: a Redis Cluster's
+   * primaries, to show how the load spreads over shards (redis-nodes.ts).
+   */
+  redisNodes?(): RedisNodeInfo[];
   stop(): Promise<void>;
 }

@@ -17,9 +17,10 @@ export interface ScenarioContext {
   progress: (line: string) => void;
 }
 
-/** The target's processes plus the shared ones it does not list itself. */
+/** The target's processes plus the shared ones it does not list itself (none when it runs on Redis of its own). */
 export function measuredProcesses(ctx: Pick<ScenarioContext, 'server' | 'shared'>): Measured[] {
   const own = ctx.server.processes();
+  if (ctx.server.ownRedis) return own;
   const names = new Set(own.map((p) => p.name));
   return [...own, ...ctx.shared.filter((p) => !names.has(p.name))];
 }

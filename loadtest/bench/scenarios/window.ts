@@ -10,6 +10,7 @@ import type { LossReport } from '../loss.js';
 import { UsageWindow } from '../proc.js';
 import { delta, generatorUsage, measuredProcesses, serverUsage, type GeneratorUsage, type LatencySummary, type ScenarioContext, type ServerUsage } from './common.js';
 import type { PersistenceWatch, PersistenceWindow } from './persistence.js';
+import { RedisNodesWindow, type RedisNodeWindow } from '../redis-nodes.js';
 
 export interface PublishWindow {
   seconds: number;
@@ -29,6 +30,8 @@ export interface PublishWindow {
   generator: GeneratorUsage;
   /** What the publishers actually offered: a generator that cannot keep its schedule offers less, later. */
   offered: OfferedLoad;
+  /** Per Redis node of the target's own (a Redis Cluster's primaries), when it names them. */
+  redisNodes?: RedisNodeWindow[];
 }
 
 export interface OfferedLoad {
@@ -56,12 +59,14 @@ export async function measurePublishing(
 ): Promise<{ window: PublishWindow; persistence: PersistenceWindow | undefined }> {
   const before = await gen.stats(true);
   await watch?.start();
+  const nodes = ctx.server.redisNodes ? await RedisNodesWindow.start(ctx.server.redisNodes()) : null;
   const usage = new UsageWindow(measuredProcesses(ctx));
   const started = performance.now();
   const { sent, lag } = await gen.publish(ratePerPublisher, ms);
   const seconds = (performance.now() - started) / 1000;
   const atEnd = await gen.stats(false);
   const used = usage.stop();
+  const redisNodes = await nodes?.stop();
   const persistence = await watch?.stop();
   const { stats, settled } = await gen.settle({ quietMs: Math.min(2000, ctx.options.drainMs), maxMs: ctx.options.drainMs });
   const loss = await gen.account();
@@ -89,6 +94,7 @@ export async function measurePublishing(
       server: serverUsage(used, ctx.server),
       generator,
       offered: { sentPerSecond: Math.round(sent / seconds), sendLag },
+      ...(redisNodes ? { redisNodes } : {}),
     },
   };
 }

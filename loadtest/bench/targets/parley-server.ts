@@ -6,22 +6,26 @@
  * longer than the benchmark). Access tokens are minted by the api's own
  * issuer with the cluster's signing key and the api's own token settings, so
  * they are exactly what login hands out and the gateways' checks pass.
+ *
+ * The `parley-cluster<N>` targets are the same on a Redis Cluster of N
+ * primaries of the run's own (./parley-redis.ts), whose nodes every
+ * publishing window reads one by one (../redis-nodes.ts).
  */
 import { UPGRADE_OPTIONS } from '../../../shared/protocol/frames.js';
 import { randomBytes } from 'node:crypto';
 import { startCluster, type Cluster } from '../../../testkit/cluster.js';
-import { startRedisServer, type OwnRedis } from '../../../testkit/redis-server.js';
 import { accessTokenIssuer } from '../../../api/index.js';
 import { GLOBAL_ROOM_ID } from '../../../shared/http/schemas.js';
 import { PARTITIONS, redisKeys } from '../../../shared/redis/keys.js';
 import type { Sql } from '../../../shared/db/connect.js';
-import type { PreparedWorkload, ServerProcessInfo, TargetServer } from '../target.js';
+import type { PreparedWorkload, ServerProcessInfo, TargetKind, TargetServer } from '../target.js';
+import { ownRedisCluster, primaryWithReplicas } from './parley-redis.js';
 import type { TargetStartOptions } from '../registry.js';
 import type { PersistenceProbe, PersistenceSample } from '../scenarios/persistence.js';
 import { buckets, total } from '../prometheus.js';
 
 export interface ParleyServer extends TargetServer {
-  readonly kind: 'parley';
+  readonly kind: TargetKind;
   readonly persistence: PersistenceProbe;
   /** Starts the worker of a target started with `deferWorker` (it is then measured with the other processes). */
   startWorker(): Promise<void>;
@@ -35,11 +39,27 @@ const GRACEFUL_STOP_MS = 15_000;
 /** Rows per bulk statement: well under Postgres's 65,535 bind parameters, and arrays stay modest. */
 const CHUNK = 5_000;
 
-export async function startParleyTarget(options: TargetStartOptions): Promise<ParleyServer> {
-  const redis = await ownRedis(Number(options.env.REDIS_ACK_REPLICAS ?? 0));
+/** Which parley: on the shared Redis (or a primary with replicas, with REDIS_ACK_REPLICAS), or on a Redis Cluster of its own. */
+export interface ParleyVariant {
+  kind: TargetKind;
+  cluster?: { primaries: number; slots: 'even' | 'partitions' };
+}
+
+export async function startParleyTarget(options: TargetStartOptions, variant: ParleyVariant = { kind: 'parley' }): Promise<ParleyServer> {
+  const replicas = Number(options.env.REDIS_ACK_REPLICAS ?? 0);
+  const redis = variant.cluster
+    ? await ownRedisCluster(variant.cluster.primaries, variant.cluster.slots)
+    : replicas > 0
+      ? await primaryWithReplicas(replicas)
+      : null;
   let cluster: Cluster;
   try {
-    cluster = await startCluster({ gateways: 2, env: options.env, worker: !options.deferWorker, ...(redis ? { redisUrl: redis.primary.url } : {}) });
+    cluster = await startCluster({
+      gateways: 2,
+      env: options.env,
+      worker: !options.deferWorker,
+      ...(redis ? { redisUrl: redis.url, ...(redis.topology ? { redisTopology: redis.topology } : {}) } : {}),
+    });
   } catch (err) {
     await redis?.stop();
     throw err;
@@ -49,9 +69,11 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
     let prepared = 0;
 
     const server: ParleyServer = {
-      kind: 'parley',
+      kind: variant.kind,
       endpoints: options.batchFrames ? cluster.gatewayUrls.map((u) => `${u}?${UPGRADE_OPTIONS.batch}=1`) : cluster.gatewayUrls,
       usesPostgres: true,
+      ownRedis: redis !== null,
+      ...(redis?.nodes ? { redisNodes: redis.nodes } : {}),
       persistence: persistenceProbe(cluster),
       async startWorker() {
         await cluster.startWorker();
@@ -95,34 +117,6 @@ export async function startParleyTarget(options: TargetStartOptions): Promise<Pa
     await redis?.stop();
     throw err;
   }
-}
-
-/**
- * With REDIS_ACK_REPLICAS, a Redis primary and that many replicas of the
- * run's own (the shared Redis is never reconfigured), set up like the shared
- * one (no persistence), so only the wait for the replicas differs.
- */
-async function ownRedis(replicas: number) {
-  if (replicas === 0) return null;
-  const primary = await startRedisServer();
-  const copies: OwnRedis[] = [];
-  try {
-    for (let i = 0; i < replicas; i++) copies.push(await startRedisServer({ replicaOf: primary }));
-    const probe = primary.client();
-    for (let i = 0; i < 200 && !new RegExp(`connected_slaves:${replicas}`).test(await probe.info('replication')); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } catch (err) {
-    for (const s of [primary, ...copies]) await s.destroy();
-    throw err;
-  }
-  return {
-    primary,
-    processes: (): ServerProcessInfo[] => [primary, ...copies].map((s, i) => ({ name: i === 0 ? 'redis-primary' : `redis-replica-${i}`, pid: s.pid, holdsSockets: false })),
-    stop: async () => {
-      for (const s of [primary, ...copies]) await s.destroy();
-    },
-  };
 }
 
 interface PreparedRows {
