@@ -199,7 +199,8 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
       await presence.stop().catch((err: unknown) => logger.warn({ err }, 'presence leave failed'));
       logger.info({ closed: closing }, 'gateway drained');
       messaging.epochs.stop();
-      subscriber.disconnect();
+      // The bus's current subscriber client (it may have replaced the first one).
+      bus.close();
       await Promise.allSettled([redis.quit(), sql.end({ timeout: 5 })]);
     },
   };

@@ -41,8 +41,19 @@ export interface OwnCluster {
   ranges: [number, number][];
   /** What a service is given (REDIS_CLUSTER_NODES through testkit/redis.ts's topologyEnv). */
   topology: RedisTopology;
-  /** The node that serves `slot`. */
+  /** The node that serves `slot` (after `migrateSlot`, the one it moved to). */
   nodeOfSlot(slot: number): OwnRedis;
+  /**
+   * Moves `slot`, keys included, to `nodes[to]` while the cluster serves,
+   * as `redis-cli --cluster reshard` does: the target IMPORTING and the
+   * source MIGRATING (from then on, a command on a key the source no longer
+   * has is redirected with ASK, and a multi-key one whose keys are split
+   * answers TRYAGAIN), the keys moved with MIGRATE in batches, then SETSLOT
+   * NODE on the target, the source and the rest. `batch` keys per MIGRATE
+   * (100), `pauseMs` between batches (0: a test may stretch the migration so
+   * that commands meet it half done). Resolves the number of keys moved.
+   */
+  migrateSlot(slot: number, to: number, options?: { batch?: number; pauseMs?: number }): Promise<number>;
   /** A cluster connection for the test's own checks. */
   client(): Cluster;
   /** Resolves once every running node says `cluster_state:ok`. */
@@ -84,6 +95,8 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
     '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
     '--cluster-announce-ip', '127.0.0.1',
   ];
+  /** Slots moved by migrateSlot: slot → node index. */
+  const moved = new Map<number, number>();
   const admin = (node: OwnRedis) => {
     const c = new Redis(node.url, { maxRetriesPerRequest: 1 });
     c.on('error', () => undefined);
@@ -124,8 +137,37 @@ export async function startRedisCluster(options: OwnClusterOptions = {}): Promis
     ranges,
     topology: { kind: 'cluster', nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), tls: false },
     nodeOfSlot(slot) {
-      const i = ranges.findIndex(([from, to]) => slot >= from && slot <= to);
+      const i = moved.get(slot) ?? ranges.findIndex(([from, to]) => slot >= from && slot <= to);
       return nodes[i]!;
+    },
+    async migrateSlot(slot, to, { batch = 100, pauseMs = 0 } = {}) {
+      const source = cluster.nodeOfSlot(slot);
+      const target = nodes[to]!;
+      if (source === target) return 0;
+      const admins = nodes.map(admin);
+      try {
+        const ids = (await Promise.all(admins.map((a) => a.call('CLUSTER', 'MYID')))).map(String);
+        const [src, tgt] = [admins[nodes.indexOf(source)]!, admins[to]!];
+        const [srcId, tgtId] = [ids[nodes.indexOf(source)]!, ids[to]!];
+        await tgt.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', srcId);
+        await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', tgtId);
+        let count = 0;
+        for (;;) {
+          const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', slot, batch)) as string[];
+          if (keys.length === 0) break;
+          await src.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'KEYS', ...keys);
+          count += keys.length;
+          if (pauseMs > 0) await sleep(pauseMs);
+        }
+        // The new owner first (it bumps its config epoch), then the old one, then the rest.
+        await tgt.call('CLUSTER', 'SETSLOT', slot, 'NODE', tgtId);
+        await src.call('CLUSTER', 'SETSLOT', slot, 'NODE', tgtId);
+        for (const a of admins) if (a !== src && a !== tgt) await a.call('CLUSTER', 'SETSLOT', slot, 'NODE', tgtId);
+        moved.set(slot, to);
+        return count;
+      } finally {
+        admins.forEach((a) => a.disconnect());
+      }
     },
     client() {
       const c = new Cluster(

@@ -160,13 +160,16 @@ export async function startFaultCluster(names: readonly string[], redisArgs: str
 /**
  * The same on a Redis of the test's own that the caller started (and that
  * `stop()` destroys, as it does on a failure here): `target` says how the
- * services reach it, `env` adds settings to FAST_ENV.
+ * services reach it, `env` adds settings to FAST_ENV, `partitions` is the
+ * number of rooms, each in a persistence partition of its own (at most
+ * PARTITIONS; a Redis Cluster's tests cover every partition, so every shard).
  */
 export async function startFaultClusterOn<R extends { destroy(): Promise<void> }>(
   names: readonly string[],
   redis: R,
   target: { redisUrl: string; redisTopology?: RedisTopology },
   env: Record<string, string> = {},
+  partitions = 2,
 ): Promise<FaultCluster<R>> {
   let cluster: Cluster | undefined;
   try {
@@ -175,7 +178,7 @@ export async function startFaultClusterOn<R extends { destroy(): Promise<void> }
     for (const name of names) users.set(name, await cluster.user(name));
     const owner = users.get(names[0]!)!;
     const rooms: string[] = [];
-    while (rooms.length < 2) {
+    while (rooms.length < partitions) {
       const created: { status: number; body: { id: string } } = await cluster.post<{ id: string }>('/v1/rooms', { name: `faults-${rooms.length}-${Math.random()}`, visibility: 'public' }, owner.accessToken);
       assert.equal(created.status, 201);
       if (rooms.some((r) => partitionOf(r) === partitionOf(created.body.id))) continue;

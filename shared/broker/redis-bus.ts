@@ -14,36 +14,22 @@
  * - one node: ioredis re-subscribes on reconnect; see `resubscribed`;
  * - Redis Cluster: ioredis keeps one subscriber connection per primary and
  *   replaces a lost one (or one whose slots moved), then emits
- *   `subscribersReady`; see `clusterResubscribed`.
+ *   `subscribersReady`; see `clusterResubscribed`. A link the probe finds
+ *   dead is replaced by a new client; see `replaceClusterSubscriber`.
  */
-import { isCluster, type RedisClient } from '../redis/connect.js';
+import { isCluster, type Cluster, type RedisClient } from '../redis/connect.js';
 import type { Logger } from '../log.js';
 import { PARTITIONS, partitionOf, type RedisKeys } from '../redis/keys.js';
-import Type from 'typebox';
-import { Compile } from 'typebox/compile';
 import type { ControlBus, RoomSubscriber, TypingPublisher, TypingSignal } from '../ports.js';
 import type { ChatMessage } from '../protocol/frames.js';
 import { decodeEnvelope, envelopeToMessage } from './envelope.js';
 import { decodeControlEvent, encodeControlEvent, type ControlEvent } from './control.js';
 import { SubscriptionChanges } from './subscription-changes.js';
+import { parseTyping } from './typing-payload.js';
 
 /** How long a resync waits for each round of probes to prove a Redis Cluster's re-subscriptions. */
 const RESUBSCRIBE_PROBE_MS = 2000;
 const RESUBSCRIBE_PROBE_ROUNDS = 5;
-
-/**
- * A room channel carries broker envelopes (messages) and typing signals, the
- * latter marked with `"t":"typing"`; one channel per room keeps the number of
- * Redis subscriptions at one per room.
- */
-const TypingPayload = Compile(
-  Type.Object({
-    t: Type.Literal('typing'),
-    room: Type.String(),
-    user: Type.Object({ id: Type.String(), username: Type.String() }),
-    expiresInMs: Type.Integer({ minimum: 1 }),
-  }),
-);
 
 export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   private messageHandler: (message: ChatMessage, epoch: string | undefined) => void = () => undefined;
@@ -61,19 +47,27 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   private readonly controlChannel: string;
   private everReady = false;
   private readonly changes: SubscriptionChanges;
+  /** Every channel subscribed (or asked for), with its partition: what a replaced Cluster client subscribes again. */
+  private readonly channels = new Map<string, number>();
+  private subscriber: RedisClient;
 
   /**
    * @param subscriber a client used for nothing but SSUBSCRIBE (Redis forbids other commands on a subscribed connection)
    * @param publisher a normal client, used to publish typing signals, probes and control events
    */
   constructor(
-    private readonly subscriber: RedisClient,
+    subscriber: RedisClient,
     private readonly publisher: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {
+    this.subscriber = subscriber;
     this.controlChannel = keys.controlChannel();
-    this.changes = new SubscriptionChanges(subscriber);
+    this.changes = new SubscriptionChanges(() => this.subscriber);
+    this.listen(subscriber);
+  }
+
+  private listen(subscriber: RedisClient): void {
     subscriber.on('smessageBuffer', (channel: Buffer, payload: Buffer) => this.dispatch(channel.toString(), payload));
     if (isCluster(subscriber)) {
       subscriber.on('subscribersReady', () => {
@@ -143,6 +137,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
 
   /** Starts receiving control events; call once before serving. */
   async start(): Promise<void> {
+    this.channels.set(this.controlChannel, 0);
     await this.subscriber.ssubscribe(this.controlChannel);
     this.everReady = true;
   }
@@ -154,11 +149,15 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
    * overtakes the subscribe it follows.
    */
   subscribe(room: string): Promise<void> {
-    return this.changes.add('subscribe', this.keys.roomChannel(room), partitionOf(room));
+    const channel = this.keys.roomChannel(room);
+    this.channels.set(channel, partitionOf(room));
+    return this.changes.add('subscribe', channel, partitionOf(room));
   }
 
   unsubscribe(room: string): Promise<void> {
-    return this.changes.add('unsubscribe', this.keys.roomChannel(room), partitionOf(room));
+    const channel = this.keys.roomChannel(room);
+    this.channels.delete(channel);
+    return this.changes.add('unsubscribe', channel, partitionOf(room));
   }
 
   /** `epoch` is the Redis epoch the message's seq was assigned in (absent in old entries). */
@@ -175,6 +174,7 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
   async startProbe(gatewayId: string, handler: (payload: string) => void): Promise<void> {
     this.probeHandler = handler;
     for (let p = 0; p < PARTITIONS; p++) this.probeChannels.set(this.keys.probeChannel(gatewayId, p), p);
+    for (const [channel, p] of this.probeChannels) this.channels.set(channel, p);
     // One SSUBSCRIBE per partition: a Redis Cluster refuses channels of several slots in one.
     await Promise.all([...this.probeChannels.keys()].map((channel) => this.subscriber.ssubscribe(channel)));
   }
@@ -197,7 +197,35 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
    * gives up instead of retrying; seen in e2e/faults/sentinel-failover).
    */
   reconnectSubscriber(): void {
+    if (isCluster(this.subscriber)) return this.replaceClusterSubscriber(this.subscriber);
     if (this.subscriber.status === 'ready' || this.subscriber.status === 'connect') this.subscriber.disconnect(true);
+  }
+
+  /**
+   * A Cluster client is replaced, not reconnected: its disconnect(true)
+   * stops ioredis's sharded subscribers even while a reset waits for one of
+   * them to connect, and that wait then never ends, so the client never
+   * re-subscribes anything again (ioredis 6; seen in
+   * e2e/faults/redis-cluster: a primary restarted). The new client, of the
+   * same options, subscribes every channel again, one SSUBSCRIBE per
+   * partition (queued until it is ready); then the resync, as after any
+   * re-subscription. If that fails, the probe keeps failing and replaces it again.
+   */
+  private replaceClusterSubscriber(old: Cluster): void {
+    const fresh = old.duplicate();
+    this.subscriber = fresh;
+    old.removeAllListeners();
+    old.on('error', () => undefined);
+    old.disconnect();
+    fresh.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis subscriber connection error'));
+    this.listen(fresh);
+    const byPartition = new Map<number, string[]>();
+    for (const [channel, p] of this.channels) byPartition.set(p, [...(byPartition.get(p) ?? []), channel]);
+    fresh.connect().catch(() => undefined); // retried by the client; the SSUBSCRIBEs wait for it
+    Promise.all([...byPartition.values()].map((channels) => fresh.ssubscribe(...channels))).then(
+      () => (this.subscriber === fresh ? this.clusterResubscribed() : undefined),
+      (err: unknown) => this.logger.warn({ err: (err as Error).message }, 'new subscriber client could not subscribe yet'),
+    );
   }
 
   /** Drops the subscriber client for good (shutdown). */
@@ -262,17 +290,6 @@ export class RedisBus implements RoomSubscriber, ControlBus, TypingPublisher {
     const typing = parseTyping(payload);
     if (typing) return this.typingHandler(typing);
     this.logger.error({ channel }, 'dropping undecodable room payload');
-  }
-}
-
-function parseTyping(payload: Buffer): TypingSignal | null {
-  try {
-    const value: unknown = JSON.parse(payload.toString('utf8'));
-    if (!TypingPayload.Check(value)) return null;
-    const { room, user, expiresInMs } = value as TypingSignal;
-    return { room, user, expiresInMs };
-  } catch {
-    return null;
   }
 }
 

@@ -20,7 +20,8 @@ export class SubscriptionChanges {
   /** Per partition, its runs in the order asked. */
   private runs = new Map<number, Run[]>();
 
-  constructor(private readonly subscriber: RedisClient) {}
+  /** `subscriber`: the connection at the time of sending (RedisBus may replace it). */
+  constructor(private readonly subscriber: () => RedisClient) {}
 
   /**
    * `partition`: the channel's partition (its hash tag). Resolves once Redis
@@ -46,7 +47,8 @@ export class SubscriptionChanges {
     // go through the same connection, in a Redis Cluster too).
     for (const runs of all.values()) {
       for (const run of runs) {
-        const sent = run.kind === 'subscribe' ? this.subscriber.ssubscribe(...run.channels) : this.subscriber.sunsubscribe(...run.channels);
+        const subscriber = this.subscriber();
+        const sent = run.kind === 'subscribe' ? subscriber.ssubscribe(...run.channels) : subscriber.sunsubscribe(...run.channels);
         sent.then(
           () => run.waiters.forEach((w) => w.resolve()),
           (err: unknown) => run.waiters.forEach((w) => w.reject(err)),
