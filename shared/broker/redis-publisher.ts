@@ -103,11 +103,11 @@ export class RedisPublisher implements MessagePublisher {
   private async tryPublish(input: PublishInput, attachment: string, id: string, acceptedAt: number): Promise<Accepted> {
     const { keys } = this.deps;
     const room = input.room;
-    const { partition, keys: publishKeys } = keys.publishKeys(room, input.author.id, input.cmid);
+    const { partition, keys: publishKeys, channel } = keys.publishKeys(room, input.author.id, input.cmid);
     const [status, value] = await this.batcher.submit(partition, {
       keys: publishKeys,
       fields: [
-        keys.roomChannel(room),
+        channel,
         id,
         room,
         input.author.id,

@@ -40,6 +40,7 @@ export function redisKeys(prefix: string) {
   const counterKey = (t: string, room: string) => `${prefix}${t}:room:${room}:counter`;
   const logKey = (t: string, room: string) => `${prefix}${t}:room:${room}:log`;
   const dedupKey = (t: string, room: string, userId: string, cmid: string) => `${prefix}${t}:room:${room}:cmid:${userId}:${cmid}`;
+  const channel = (t: string, room: string) => `${prefix}${t}:room:${room}`;
   return {
     prefix,
     /**
@@ -67,13 +68,18 @@ export function redisKeys(prefix: string) {
     /** STRING `seq:id:createdAtMs` per (room, user, cmid), with TTL: idempotent publish. */
     publishDedup: (room: string, userId: string, cmid: string) => dedupKey(tag(room), room, userId, cmid),
     /**
-     * The partition and the three keys one publish touches (roomCounter,
-     * roomLog, publishDedup), hashing the room once: this runs per message.
+     * The partition, the three keys one publish touches (roomCounter,
+     * roomLog, publishDedup) and the room's channel, hashing the room once:
+     * this runs per message.
      */
     publishKeys: (room: string, userId: string, cmid: string) => {
       const partition = partitionOf(room);
       const t = `{p${partition}}`;
-      return { partition, keys: [counterKey(t, room), logKey(t, room), dedupKey(t, room, userId, cmid)] as [string, string, string] };
+      return {
+        partition,
+        keys: [counterKey(t, room), logKey(t, room), dedupKey(t, room, userId, cmid)] as [string, string, string],
+        channel: channel(t, room),
+      };
     },
     /** STRING, PX = half the typing display time: at most one typing announcement per user and room per period. */
     typing: (room: string, userId: string) => `${prefix}${tag(room)}:room:${room}:typing:${userId}`,
@@ -88,7 +94,7 @@ export function redisKeys(prefix: string) {
      * tag, so publish.lua can SPUBLISH it beside the keys it writes, and in
      * a Redis Cluster a message travels only within the partition's shard.
      */
-    roomChannel: (room: string) => `${prefix}${tag(room)}:room:${room}`,
+    roomChannel: (room: string) => channel(tag(room), room),
     /**
      * Sharded pub/sub channel for cluster control events (session
      * revocation, membership, …), every gateway subscribed. It carries
