@@ -120,6 +120,11 @@ export function createRedis(topology: RedisTopology, options: RedisOptions & Pic
           // Seed and announced addresses are used as given (no DNS lookups
           // of their own): the nodes announce reachable addresses.
           slotsRefreshTimeout: 2000,
+          // A primary that dies stops answering: no MOVED ever tells the
+          // client that its replica took over, and with the per-node retry
+          // above its connection never ends either. Reading the slot map
+          // every 2 s finds the promoted replica.
+          slotsRefreshInterval: 2000,
         },
       );
     }
