@@ -11,6 +11,10 @@
  * - a primary is killed and started again empty (no persistence): acked
  *   messages of its partitions that were not persisted yet may be lost, but
  *   only inside reported gaps, and the other shards lose nothing;
+ * - a primary with a replica is killed for good: the cluster promotes the
+ *   replica, the clients find it in the slot map and the gateways resync;
+ *   acked messages the replica had not received may be lost, only in that
+ *   shard's partitions and inside reported gaps;
  * - a partition's slot, holding an active room, moves to another primary
  *   (reshard): publishes meeting the migration are redirected or retried,
  *   nothing is lost or reported lost.
@@ -27,9 +31,9 @@ import { PARTITIONS, partitionOf } from '../../shared/redis/keys.js';
 import { recordedGaps, scrape, sleep, startFaultClusterOn, type FaultCluster } from './harness.js';
 import { runScenarioOn, type RunRecord, type Scenario } from './scenario.js';
 
-/** A cluster of 3 primaries, and the fault cluster on it with one room in each partition. */
-async function start(names: readonly string[]): Promise<FaultCluster<OwnCluster>> {
-  const redis = await startRedisCluster({ primaries: 3, slots: 'partitions', nodeTimeoutMs: 2000 });
+/** A cluster of 3 primaries (with `replicas` each), and the fault cluster on it with one room in each partition. */
+async function start(names: readonly string[], replicas = 0): Promise<FaultCluster<OwnCluster>> {
+  const redis = await startRedisCluster({ primaries: 3, slots: 'partitions', nodeTimeoutMs: 2000, replicas });
   return startFaultClusterOn(names, redis, { redisUrl: redis.nodes[0]!.url, redisTopology: redis.topology }, {}, PARTITIONS);
 }
 
@@ -49,11 +53,11 @@ interface Timeline {
 }
 
 /** Runs `scenario` on a fresh cluster and prints its figures; resolves what the check saw. */
-async function run(t: TestContext, scenario: Scenario<OwnCluster>, timeline: Timeline, extra: () => string): Promise<void> {
+async function run(t: TestContext, scenario: Scenario<OwnCluster>, timeline: Timeline, extra: () => string, replicas = 0): Promise<void> {
   let record: RunRecord | undefined;
   let repairs = 0;
   let losses = 0;
-  await runScenarioOn(start, {
+  await runScenarioOn((names) => start(names, replicas), {
     ...scenario,
     check: async (fc, r) => {
       record = r;
@@ -172,5 +176,35 @@ test('Redis Cluster: a partition slot migrated to another primary mid-run: nothi
     },
     timeline,
     () => `moved slot ${slot} (partition 0) from node ${from} to node ${to}: ${moved} keys`,
+  );
+});
+
+test('Redis Cluster: a primary killed for good, its replica promoted: clients go on, losses only in its partitions and reported', { timeout: 180_000 }, async (t) => {
+  const timeline: Timeline = { faultStart: 0, faultEnd: 0 };
+  let partitions = new Set<number>();
+  let promotedAfter = 0;
+  await run(
+    t,
+    {
+      mayLoseData: true,
+      fault: async ({ redis }) => {
+        const node = redis.nodes.indexOf(redis.nodeOfSlot(partitionSlot(2)));
+        partitions = partitionsOn(redis, node);
+        const replica = redis.replicas[node]![0]!.client();
+        timeline.faultStart = Date.now();
+        await redis.nodes[node]!.stop('kill');
+        // cluster-node-timeout (2 s) judges it failed, then its replica is elected.
+        await eventually('the replica promoted', async () => (/role:master/.test(await replica.info('replication')) ? true : undefined), 30_000);
+        promotedAfter = Date.now() - timeline.faultStart;
+        timeline.faultEnd = Date.now();
+      },
+      check: async (_fc, { lost }) => {
+        assert.ok(partitions.size > 0);
+        for (const a of lost) assert.ok(partitions.has(partitionOf(a.room)), `acked seq ${a.seq} lost in partition ${partitionOf(a.room)}, whose primary did not fail`);
+      },
+    },
+    timeline,
+    () => `killed the primary of partitions ${[...partitions].join(',')}; its replica was primary after ${promotedAfter} ms`,
+    1,
   );
 });
