@@ -57,6 +57,11 @@ function decodeWith<F>(validators: Map<string, Validator>, raw: RawFrame): Decod
   } catch {
     return fail('bad_frame', 'frame is not valid JSON');
   }
+  return checkWith<F>(validators, value);
+}
+
+/** Validates an already parsed frame (the Socket.IO transport's event payloads arrive parsed). */
+function checkWith<F>(validators: Map<string, Validator>, value: unknown): Decoded<F> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('bad_frame', 'frame must be a JSON object');
   }
@@ -81,6 +86,16 @@ function fail(code: ProtocolError['code'], message: string, ref?: string): { ok:
 /** Server side: parse and validate what a client sent. */
 export function decodeClientFrame(raw: RawFrame): Decoded<ClientFrame> {
   return decodeWith<ClientFrame>(clientValidators, raw);
+}
+
+/** Server side: validate a client frame that arrived already parsed (a Socket.IO event). */
+export function checkClientFrame(value: unknown): Decoded<ClientFrame> {
+  return checkWith<ClientFrame>(clientValidators, value);
+}
+
+/** Client side: validate a server frame that arrived already parsed (a Socket.IO event). */
+export function checkServerFrame(value: unknown): Decoded<ServerFrame> {
+  return checkWith<ServerFrame>(serverValidators, value);
 }
 
 /** Client side: parse and validate what the server sent. */
