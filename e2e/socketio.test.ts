@@ -14,6 +14,11 @@ import type { ParleySocket } from '../shared/client/socket.js';
 import type { ServerFrameOf } from '../shared/protocol/frames.js';
 import { ERRORS } from '../shared/errors.js';
 import type { TokenResponse } from '../shared/http/schemas.js';
+import { Server } from 'socket.io';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { createRedis, duplicateRedis } from '../shared/redis/connect.js';
+import { redisKeys } from '../shared/redis/keys.js';
+import { SOCKETIO_ROOMS } from '../shared/protocol/socketio.js';
 
 type AnySocket = ParleySocket | SioParleySocket;
 
@@ -207,5 +212,38 @@ describe('Socket.IO transport', () => {
     assert.match(text, /parley_gateway_frames_received_total\{type="publish",transport="socketio",service="gateway"\} [1-9]/);
     assert.match(text, /parley_gateway_frames_sent_total\{type="message",transport="socketio",service="gateway"\} [1-9]/);
     await s.close();
+  });
+  test('the Redis adapter gives another process Socket.IO\'s view across gateways: fetchSockets by user room', async () => {
+    const u = await c.user('sio-adapter');
+    const sockets = [await c.connectSocketIo(0, u.accessToken), await c.connectSocketIo(1, u.accessToken, { transports: ['polling'] })];
+    await Promise.all(sockets.map((s) => s.next('welcome')));
+    const pub = createRedis(c.redis.config.topology);
+    const sub = duplicateRedis(pub);
+    const io = new Server({ serveClient: false, adapter: createShardedAdapter(pub, sub, { channelPrefix: redisKeys(c.redis.config.keyPrefix).socketIoChannel(), subscriptionMode: 'static' }) });
+    let found: unknown[] = [];
+    try {
+      // The adapter learns the other servers from their heartbeat replies.
+      for (let i = 0; i < 50 && found.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        found = await io.in(SOCKETIO_ROOMS.user(u.user.id)).fetchSockets();
+      }
+    } finally {
+      // Not io.close(): this server never served, so it has no engine to close.
+      await io.of('/').adapter.close();
+      sub.disconnect();
+      pub.disconnect();
+      await Promise.all(sockets.map((s) => s.close()));
+    }
+    assert.equal(found.length, 2, 'one socket on each gateway');
+  });
+
+  // Last: it stops gateway 2.
+  test('SIGTERM drains Socket.IO sockets too: `closing` with 1012 before the disconnect', async () => {
+    const u = await c.user('sio-drain');
+    const s = await c.connectSocketIo(1, u.accessToken, { transports: ['polling'] });
+    await s.next('welcome');
+    const exit = c.gateways[1]!.kill('SIGTERM');
+    assert.equal((await s.closed).code, ERRORS.shutting_down.close);
+    assert.deepEqual(await exit, { code: 0, signal: null }, 'a clean exit: the Socket.IO server and its adapter closed too');
   });
 });
