@@ -7,9 +7,16 @@
  * inside a reported gap), every observer ends with every acked message in
  * order or a gap covering it without having to give up, and presence has no
  * ghosts and every offline event.
+ *
+ * For a Redis fault (no gateway taken down) two Socket.IO sockets also
+ * listen, one over WebSocket on each gateway and one over long-polling: they
+ * never reconnect or fill gaps themselves, so what they end with is what the
+ * gateways' own repair delivered to the Socket.IO transport: every acked
+ * message once, in order, or (after a data loss) a `gap` event covering it.
  */
 import assert from 'node:assert/strict';
 import type { ParleySocket } from '../../shared/client/socket.js';
+import type { SioParleySocket } from '../../shared/client/sio-socket.js';
 import type { SeqRange } from '../../shared/protocol/frames.js';
 import {
   Observer,
@@ -60,6 +67,11 @@ const OBSERVERS = [
   { name: 'plain1', gateway: 1, resume: false },
 ];
 const BYSTANDERS = ['bystander0', 'bystander1', 'bystander2', 'bystander3'];
+/** Socket.IO listeners for Redis faults: gateway and Engine.IO transport of each. */
+const SIO_LISTENERS = [
+  { name: 'sio-ws0', gateway: 0, transport: 'websocket' },
+  { name: 'sio-poll1', gateway: 1, transport: 'polling' },
+] as const;
 /** Per publisher: 2 × 600 acked messages, about 4 s at 150/s each, the fault in the middle. */
 const PER_PUBLISHER = 600;
 
@@ -69,7 +81,7 @@ export async function runScenario(scenario: Scenario, redisArgs: string[] = []):
 
 /** The same on a fault cluster that `start` builds for the given user names (e.g. on a Sentinel setup). */
 export async function runScenarioOn<R>(start: (names: readonly string[]) => Promise<FaultCluster<R>>, scenario: Scenario<R>): Promise<void> {
-  const names = [...PUBLISHERS, ...OBSERVERS.map((o) => o.name), ...BYSTANDERS];
+  const names = [...PUBLISHERS, ...OBSERVERS.map((o) => o.name), ...BYSTANDERS, ...SIO_LISTENERS.map((l) => l.name)];
   const fc = await start(names);
   const { cluster: c, rooms, users } = fc;
   const urls = (first: number) => [c.gatewayUrls[first]!, c.gatewayUrls[1 - first]!];
@@ -77,8 +89,16 @@ export async function runScenarioOn<R>(start: (names: readonly string[]) => Prom
   const publishers = PUBLISHERS.map((p, i) => new Publisher(p, users.get(p)!, urls(i), c.apiUrl, rooms, { total: PER_PUBLISHER, perSecond: 150, window: 8 }));
   const bystanders: ParleySocket[] = [];
   const bystanderClosedAt: number[] = [];
+  const listeners: SioParleySocket[] = [];
   try {
     for (const o of observers) await o.start();
+    if (scenario.faultedGateway === undefined) {
+      for (const l of SIO_LISTENERS) {
+        const sio = await c.connectSocketIo(l.gateway, users.get(l.name)!.accessToken, { transports: [l.transport] });
+        await sio.next('welcome');
+        listeners.push(sio);
+      }
+    }
     if (scenario.faultedGateway !== undefined) {
       for (const b of BYSTANDERS) {
         const ws = await c.connect(scenario.faultedGateway, users.get(b)!.accessToken);
@@ -154,6 +174,33 @@ export async function runScenarioOn<R>(start: (names: readonly string[]) => Prom
       }
     }
 
+    // The Socket.IO listeners stayed connected and got what the gateways repaired.
+    for (const [i, sio] of listeners.entries()) {
+      const name = SIO_LISTENERS[i]!.name;
+      const gapsSeen = (room: string) => sio.frames.flatMap((f) => (f.type === 'gap' && f.room === room ? [f.missing] : []));
+      await eventuallyTrue(`${name} to receive every acked message`, 30_000, async () => {
+        for (const room of rooms) {
+          const got = new Set(sio.frames.flatMap((f) => (f.type === 'message' && f.room === room ? [f.seq] : [])));
+          const missing = seqsIn(acks, room).filter((seq) => !got.has(seq) && !inRanges(seq, gapsSeen(room)));
+          if (missing.length > 0) throw new Error(`${name} lacks ${missing.length} acked messages of ${room}, from seq ${missing[0]}`);
+        }
+        return true;
+      });
+      assert.equal(sio.socket.connected, true, `${name} stayed connected through the fault`);
+      for (const room of rooms) {
+        const delivered = sio.frames.filter((f) => f.type === 'message' && f.room === room) as { seq: number; id: string }[];
+        const seqs = delivered.map((m) => m.seq);
+        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${name}: in seq order`);
+        assert.equal(new Set(seqs).size, seqs.length, `${name}: no message twice`);
+        for (const m of delivered) {
+          const ack = acked.get(`${room}:${m.seq}`);
+          if (ack) assert.equal(m.id, ack.id, `${name}: seq ${m.seq} is the acked message`);
+        }
+        // After a data loss a gap event may also name seqs that only history still has (the log lost them).
+        if (!scenario.mayLoseData) assert.deepEqual(gapsSeen(room), [], `${name}: no gap event without a data loss`);
+      }
+    }
+
     // Presence: the faulted gateway's bystanders went offline for everyone, and no one is a ghost.
     if (scenario.faultedGateway !== undefined) {
       for (const b of BYSTANDERS) {
@@ -175,6 +222,7 @@ export async function runScenarioOn<R>(start: (names: readonly string[]) => Prom
     for (const p of publishers) p.stop();
     for (const o of observers) o.stop();
     for (const b of bystanders) void b.close();
+    for (const l of listeners) void l.close();
     await fc.stop();
   }
 }
