@@ -12,6 +12,9 @@
  * (loadConfig never complains about unknown variables); then migrations,
  * probes, ports, security, disruption budgets, topology spread,
  * autoscaling, uploads storage, network policies and ingress routing.
+ *
+ * docker-compose.yml: the same env check, the wiring between services, and
+ * the load balancer in front of the gateways (haproxy/haproxy.cfg).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +35,7 @@ import * as apiEntry from '../api/index.js';
 import * as gatewayEntry from '../gateway/index.js';
 import * as workerEntry from '../worker/index.js';
 import { MigrateCliConfig } from '../shared/db/migrate-cli.js';
+import { SOCKETIO_PATH } from '../shared/protocol/socketio.js';
 import { selectableSeries } from './monitoring/catalog.js';
 import { selectorsOf } from './monitoring/promql.js';
 import {
@@ -47,6 +51,7 @@ import {
   type Named,
   type Workload,
 } from './k8s-manifests.js';
+import { directives, haproxySeconds, lastValue, parseHaproxy, sectionNamed, sectionsOf, withDefaults } from './haproxy-config.js';
 
 /** dist/deploy/ → repository root, so the test reads the YAML sources, not copies. */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -133,6 +138,22 @@ function effective(program: Program, name: string, value: string | undefined): s
 const drainMs = (env: ReadonlyMap<string, string | undefined>) =>
   Number(effective('gateway', 'GATEWAY_DRAIN_TIMEOUT_MS', env.get('GATEWAY_DRAIN_TIMEOUT_MS'))) +
   Number(effective('gateway', 'GATEWAY_DRAIN_SPREAD_MS', env.get('GATEWAY_DRAIN_SPREAD_MS')));
+
+/**
+ * The path of the gateway's Socket.IO endpoint: GATEWAY_SOCKETIO_PATH once
+ * the gateway's config reads it, else the protocol's default. (Setting the
+ * variable in a manifest before then fails the env checks, so the default
+ * cannot hide a value.)
+ */
+const socketioPath = (env: ReadonlyMap<string, string | undefined>) =>
+  settings.gateway.has('GATEWAY_SOCKETIO_PATH') ? effective('gateway', 'GATEWAY_SOCKETIO_PATH', env.get('GATEWAY_SOCKETIO_PATH')) : SOCKETIO_PATH;
+
+/**
+ * Engine.IO's default pingInterval: the longest a long-poll waits for a
+ * packet, since the server sends a ping by then. Proxy timeouts on the
+ * Socket.IO path must exceed it.
+ */
+const ENGINE_IO_PING_INTERVAL_S = 25;
 
 // ---------------------------------------------------------------------------
 // Kustomizations: old-kustomize syntax, and every file accounted for.
@@ -298,7 +319,7 @@ const EXPECTED_KINDS: Record<string, Record<string, number>> = {
   prod: { Deployment: 3, Job: 1, StatefulSet: 0, HorizontalPodAutoscaler: 1, ScaledObject: 2, PersistentVolumeClaim: 0, Ingress: 0 },
   'uploads-rwx': { HorizontalPodAutoscaler: 1, ScaledObject: 2, PersistentVolumeClaim: 1 },
   'redis-cluster': { Deployment: 3, Job: 1, StatefulSet: 0, HorizontalPodAutoscaler: 1, ScaledObject: 2 },
-  ingress: { HorizontalPodAutoscaler: 1, ScaledObject: 2, Ingress: 3 },
+  ingress: { HorizontalPodAutoscaler: 1, ScaledObject: 2, Ingress: 4 },
 };
 
 eachConfig('every object is a known kind, valid against its schema, and the expected kinds are there', (config) => {
@@ -801,7 +822,7 @@ eachConfig('network policies: every pod is isolated; public ports only on the ap
 
 const NGINX = 'nginx.ingress.kubernetes.io/';
 
-eachConfig('ingress: /v1/ws to the gateways with WebSocket timeouts, uploads with their body size, the rest to the api', (config) => {
+eachConfig('ingress: /v1/ws and sticky Socket.IO to the gateways with WebSocket timeouts, uploads with their body size, the rest to the api', (config) => {
   const ingresses = ofKind<IIngress>(config.manifests, 'Ingress');
   if (ingresses.length === 0) return;
   const api = deployedService(config, 'api');
@@ -824,10 +845,29 @@ eachConfig('ingress: /v1/ws to the gateways with WebSocket timeouts, uploads wit
   };
   const ws = route('/v1/ws');
   assert.deepEqual(ws.targets, [gateway.deployment.metadata.name]);
+  // Any gateway serves any /v1/ws client: affinity would only skew the spread.
+  assert.equal(ws.ingress.metadata.annotations?.[`${NGINX}affinity`], undefined, '/v1/ws needs no affinity');
+  // Socket.IO: every request of an Engine.IO session (polls, the upgrade) must reach the
+  // pod that holds the session. Affinity applies per Ingress, hence one for this path alone.
+  const sioPath = socketioPath(gateway.env);
+  const sio = route(sioPath);
+  assert.deepEqual(sio.targets, [gateway.deployment.metadata.name]);
+  assert.equal(sio.pathType, 'Prefix', 'Engine.IO requests are <path>?EIO=4&…');
+  assert.deepEqual(sio.backend, ws.backend, 'Socket.IO is served on the port of /v1/ws');
+  assert.deepEqual(routes.filter((r) => r.ingress === sio.ingress).map((r) => r.path), [sioPath], 'the sticky Ingress routes Socket.IO only');
+  const sticky = sio.ingress.metadata.annotations ?? {};
+  assert.equal(sticky[`${NGINX}affinity`], 'cookie', `${sioPath}: cookie affinity`);
+  // balanced mode moves some live sessions to pods added by scaling; those sessions would fail.
+  assert.equal(sticky[`${NGINX}affinity-mode`], 'persistent', `${sioPath}: affinity-mode`);
+  assert.ok(sticky[`${NGINX}session-cookie-name`], `${sioPath}: a named affinity cookie`);
+  const cookiePath = sticky[`${NGINX}session-cookie-path`];
+  assert.ok(cookiePath === undefined || sioPath.startsWith(cookiePath), `${sioPath}: the cookie's path ${cookiePath} would keep it from Socket.IO requests`);
   const idle = Number(effective('gateway', 'GATEWAY_IDLE_TIMEOUT_SECONDS', gateway.env.get('GATEWAY_IDLE_TIMEOUT_SECONDS')));
-  for (const key of ['proxy-read-timeout', 'proxy-send-timeout']) {
-    const seconds = Number(ws.ingress.metadata.annotations?.[`${NGINX}${key}`]);
-    assert.ok(seconds >= 3600 && seconds > idle, `/v1/ws: ${key} ${seconds}`);
+  for (const { path, ingress } of [ws, sio]) {
+    for (const key of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      const seconds = Number(ingress.metadata.annotations?.[`${NGINX}${key}`]);
+      assert.ok(seconds >= 3600 && seconds > idle && seconds > ENGINE_IO_PING_INTERVAL_S, `${path}: ${key} ${seconds}`);
+    }
   }
   const uploads = route('/v1/uploads');
   assert.deepEqual(uploads.targets, [api.deployment.metadata.name]);
@@ -852,6 +892,7 @@ interface ComposeService {
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   volumes?: (string | { source?: string; target?: string })[];
+  ports?: (string | { published?: string | number; target?: number })[];
   stop_grace_period?: string;
   healthcheck?: { test?: unknown };
   depends_on?: unknown;
@@ -936,6 +977,96 @@ test('compose: wiring between keygen, api and gateways', () => {
   assert.match(args, /--appendfsync (everysec|always)/);
   assert.match(args, /--maxmemory-policy noeviction/);
   assert.ok((redis.volumes ?? []).some((v) => (typeof v === 'string' ? v.endsWith(':/data') : v.target === '/data')), 'redis keeps /data on a volume');
+});
+
+/** `host:container` or `ip:host:container` → [host port, container port]. */
+function publishedPorts(service: ComposeService): [string, string][] {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p !== 'string') return [String(p.published), String(p.target)];
+    const parts = p.split(':');
+    return [parts.at(-2) ?? parts.at(-1)!, parts.at(-1)!];
+  });
+}
+
+test('compose: a load balancer spreads /v1/ws over the gateways and pins each Socket.IO session to its gateway by cookie', () => {
+  const gateways = composeParley.filter((c) => c.service === 'gateway');
+  const balancers = Object.entries(compose.services).filter(([, s]) => /^haproxy:\d+\.\d+/.test(s.image ?? ''));
+  assert.equal(balancers.length, 1, 'one HAProxy service, its image pinned to a version');
+  const [lbName, lb] = balancers[0]!;
+  assert.deepEqual([lb.depends_on ?? []].flat().sort(), gateways.map((g) => g.name).sort(), `${lbName} starts after the gateways`);
+  // The official image reads /usr/local/etc/haproxy/haproxy.cfg.
+  const mount = (lb.volumes ?? [])
+    .map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target ?? '']))
+    .find(([, target]) => target === '/usr/local/etc/haproxy');
+  assert.ok(mount, `${lbName}: no configuration mounted at /usr/local/etc/haproxy`);
+  const cfgFile = join(deployDir, mount[0]!, 'haproxy.cfg');
+  assert.ok(existsSync(cfgFile), `${cfgFile} missing`);
+  const cfg = parseHaproxy(readFileSync(cfgFile, 'utf8'));
+
+  // One gateway's settings stand for all: the compose gateways share the x-gateway fragment.
+  const gatewayEnv = composeEnv(gateways[0]!.spec);
+  for (const g of gateways) assert.deepEqual(composeEnv(g.spec), gatewayEnv, `${g.name}: configured unlike the others`);
+  const gatewayPort = effective('gateway', 'GATEWAY_PORT', gatewayEnv.get('GATEWAY_PORT'));
+  const opsPort = effective('gateway', 'OPS_PORT', gatewayEnv.get('OPS_PORT'));
+
+  // Routing: /v1/ws and the Socket.IO path, each to its backend.
+  const frontends = sectionsOf(cfg, 'frontend').filter((f) => directives(f.lines, 'use_backend').length > 0);
+  assert.equal(frontends.length, 1, 'one frontend routes to the gateways');
+  const front = frontends[0]!;
+  const backendFor = (match: string, path: string): string => {
+    const acls = directives(front.lines, 'acl').filter((a) => a[2] === match && a[3] === path).map((a) => a[1]);
+    assert.equal(acls.length, 1, `one acl "${match} ${path}"`);
+    const uses = directives(front.lines, 'use_backend').filter((u) => u[2] === 'if' && u[3] === acls[0] && u.length === 4);
+    assert.equal(uses.length, 1, `one use_backend for ${path}`);
+    return uses[0]![1]!;
+  };
+  const wsBackend = sectionNamed(cfg, 'backend', backendFor('path', '/v1/ws'));
+  const sioBackend = sectionNamed(cfg, 'backend', backendFor('path_beg', socketioPath(gatewayEnv)));
+  assert.notEqual(wsBackend, sioBackend, 'stickiness is per backend: Socket.IO needs its own');
+
+  const gatewayAddresses = gateways.map((g) => `${g.name}:${gatewayPort}`).sort();
+  for (const backend of [wsBackend, sioBackend]) {
+    const lines = withDefaults(cfg, backend);
+    const servers = directives(backend.lines, 'server');
+    assert.deepEqual(servers.map((s) => s[2]).sort(), gatewayAddresses, `${backend.name}: every gateway, on GATEWAY_PORT`);
+    // Health: /readyz on the ops port, so a starting or draining gateway gets no new clients.
+    assert.ok(directives(lines, 'option', 'httpchk').length > 0, `${backend.name}: option httpchk`);
+    assert.deepEqual(directives(lines, 'http-check', 'send').at(-1)?.slice(2), ['meth', 'GET', 'uri', '/readyz'], `${backend.name}: checks /readyz`);
+    for (const server of servers) {
+      const options = [...(directives(lines, 'default-server').at(-1)?.slice(1) ?? []), ...server.slice(3)];
+      assert.ok(options.includes('check'), `${backend.name}/${server[1]}: not health-checked`);
+      assert.equal(options[options.lastIndexOf('port') + 1], opsPort, `${backend.name}/${server[1]}: check port ≠ OPS_PORT`);
+      assert.ok(!options.includes('on-marked-down'), `${backend.name}/${server[1]}: a draining gateway closes its sockets itself, spread out`);
+    }
+  }
+  assert.deepEqual(directives(wsBackend.lines, 'cookie'), [], '/v1/ws needs no stickiness');
+  assert.ok(directives(wsBackend.lines, 'server').every((s) => !s.includes('cookie')), '/v1/ws needs no stickiness');
+  const cookie = directives(sioBackend.lines, 'cookie');
+  assert.equal(cookie.length, 1, `${sioBackend.name}: a stickiness cookie`);
+  for (const option of ['insert', 'indirect', 'nocache']) assert.ok(cookie[0]!.includes(option), `${sioBackend.name}: cookie … ${option}`);
+  const values = directives(sioBackend.lines, 'server').map((s) => s[s.indexOf('cookie') + 1]);
+  assert.ok(values.every((v) => v !== undefined && v !== 'cookie'), `${sioBackend.name}: every server needs a cookie value`);
+  assert.equal(new Set(values).size, values.length, `${sioBackend.name}: cookie values must differ`);
+
+  // Timeouts: a tunnel (WebSocket) outlives the gateway's idle ping; a long-poll waits up to pingInterval.
+  const idle = Number(effective('gateway', 'GATEWAY_IDLE_TIMEOUT_SECONDS', gatewayEnv.get('GATEWAY_IDLE_TIMEOUT_SECONDS')));
+  assert.ok(haproxySeconds(lastValue(withDefaults(cfg, front), 'timeout', 'client')) > ENGINE_IO_PING_INTERVAL_S, `${front.name}: timeout client cuts long-polls`);
+  for (const backend of [wsBackend, sioBackend]) {
+    const lines = withDefaults(cfg, backend);
+    assert.ok(haproxySeconds(lastValue(lines, 'timeout', 'tunnel')) > idle, `${backend.name}: timeout tunnel ≤ GATEWAY_IDLE_TIMEOUT_SECONDS ${idle}`);
+    assert.ok(haproxySeconds(lastValue(lines, 'timeout', 'server')) > ENGINE_IO_PING_INTERVAL_S, `${backend.name}: timeout server cuts long-polls`);
+  }
+
+  // The port clients use: published, and the one the api gives the web client.
+  const bound = directives(front.lines, 'bind').map((b) => b[1]!.split(':').at(-1));
+  assert.equal(bound.length, 1);
+  const published = publishedPorts(lb).find(([, target]) => target === bound[0]);
+  assert.ok(published, `${lbName}: port ${bound[0]} not published`);
+  const api = composeParley.find((c) => c.service === 'api')!;
+  const publicWs = composeEnv(api.spec).get('API_PUBLIC_WS_URL');
+  assert.ok(publicWs, 'compose api: API_PUBLIC_WS_URL (the page is on the api\'s port, the gateways are not)');
+  assert.equal(new URL(publicWs).port, published[0], 'API_PUBLIC_WS_URL should name the load balancer');
+  assert.equal(new URL(publicWs).pathname, '/v1/ws');
 });
 
 test('compose: docker-compose accepts the file', (t) => {

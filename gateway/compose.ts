@@ -42,6 +42,10 @@ import { Topics } from './topics.js';
 import { Drain } from './drain.js';
 import { createUpgrade } from './upgrade.js';
 import { createServer } from './server.js';
+import { createAdmission } from './admission.js';
+import { createSocketIo } from './socketio/attach.js';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { duplicateRedis } from '../shared/redis/connect.js';
 
 export interface ComposedGateway {
   /** Takes the presence lease, starts the probe and epoch checks, then listens; resolves with the port. */
@@ -128,6 +132,59 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
     logger,
   });
 
+  const admission = createAdmission({
+    maxConnections: config.socket.maxConnections,
+    verify: createAccessVerifier({
+      keys: createRemoteJWKSet(new URL(config.auth.jwksUrl), {
+        cacheMaxAge: config.auth.jwksCacheMaxAgeMs,
+        cooldownDuration: config.auth.jwksCooldownMs,
+      }),
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      isRevoked,
+    }),
+    roomsOf: pgRoomsOf(sql, config.presence.roomEventsMaxMembers),
+    metrics,
+    draining: () => drain.draining,
+    connections: () => sockets.size,
+  });
+  const dispatch = createDispatcher(
+    {
+      sender,
+      publisher: messaging.publisher,
+      roomLog: messaging.roomLog,
+      roomLive: (room) => subscriptions.whenLive(room),
+      topics,
+      catchUps,
+      relayed: (room) => relay.delivered(room) ?? 0,
+      confirmRoom: (ws, room) => membership.confirm(ws, room),
+      rateLimits,
+      typing: bus,
+      metrics,
+      limits: config.socket,
+      accepting: () => !drain.draining,
+      track: (work) => drain.track(work),
+    },
+    logger,
+  );
+  // Socket.IO's own cross-gateway traffic (see socketio/attach.ts) on a subscriber connection of its own.
+  const sioSubscriber = config.socketio.enabled ? duplicateRedis(redis) : null;
+  const socketIo = sioSubscriber
+    ? createSocketIo({
+        config: config.socketio,
+        limits: config.socket,
+        admission,
+        sockets,
+        sender,
+        topics,
+        metrics,
+        logger,
+        dispatch,
+        draining: () => drain.draining,
+        adapter: createShardedAdapter(redis, sioSubscriber, { channelPrefix: keys.socketIoChannel(), subscriptionMode: 'static' }),
+      })
+    : null;
+
   const server = createServer({
     config: config.socket,
     logger,
@@ -136,43 +193,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
     topics,
     drain,
     sockets,
-    upgrade: createUpgrade({
-      maxConnections: config.socket.maxConnections,
-      verify: createAccessVerifier({
-        keys: createRemoteJWKSet(new URL(config.auth.jwksUrl), {
-          cacheMaxAge: config.auth.jwksCacheMaxAgeMs,
-          cooldownDuration: config.auth.jwksCooldownMs,
-        }),
-        issuer: config.auth.issuer,
-        audience: config.auth.audience,
-        isRevoked,
-      }),
-      roomsOf: pgRoomsOf(sql, config.presence.roomEventsMaxMembers),
-      rateLimits,
-      metrics,
-      logger,
-      draining: () => drain.draining,
-      connections: () => sockets.size,
-    }),
-    dispatch: createDispatcher(
-      {
-        sender,
-        publisher: messaging.publisher,
-        roomLog: messaging.roomLog,
-        roomLive: (room) => subscriptions.whenLive(room),
-        topics,
-        catchUps,
-        relayed: (room) => relay.delivered(room) ?? 0,
-        confirmRoom: (ws, room) => membership.confirm(ws, room),
-        rateLimits,
-        typing: bus,
-        metrics,
-        limits: config.socket,
-        accepting: () => !drain.draining,
-        track: (work) => drain.track(work),
-      },
-      logger,
-    ),
+    socketIo,
+    upgrade: createUpgrade({ admission, logger }),
+    dispatch,
   });
 
   let started = false;
@@ -194,6 +217,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
       await drain.settled(config.socket.drainTimeoutMs);
       const closing = sockets.size;
       await sockets.closeAll();
+      await socketIo?.close();
       probe.stop();
       // Every socket's disconnect is registered and announced, then the lease is left.
       await presence.stop().catch((err: unknown) => logger.warn({ err }, 'presence leave failed'));
@@ -201,6 +225,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
       messaging.epochs.stop();
       // The bus's current subscriber client (it may have replaced the first one).
       bus.close();
+      sioSubscriber?.disconnect();
       await Promise.allSettled([redis.quit(), sql.end({ timeout: 5 })]);
     },
   };

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
-import { ConfigError, loadConfig, setting } from '../shared/config/env.js';
+import { ConfigError, loadConfig, parsedSlice, setting } from '../shared/config/env.js';
+import { SOCKETIO_PATH } from '../shared/protocol/socketio.js';
 import {
   LogConfig,
   PostgresConfig,
@@ -50,6 +51,39 @@ export const SocketConfig = Type.Object({
 });
 export type SocketConfig = Static<typeof SocketConfig>;
 
+/**
+ * The Socket.IO transport (socketio/attach.ts), on the same port as the raw
+ * endpoint. Its frame, message, rate and connection limits are the raw
+ * endpoint's (SocketConfig); these are what only Socket.IO has.
+ */
+const SocketIoSettings = Type.Object({
+  /** Off: the path answers 404 like any unknown path, and no adapter connects to Redis. */
+  enabled: setting.boolean('GATEWAY_SOCKETIO', { default: true }),
+  path: setting.string('GATEWAY_SOCKETIO_PATH', { default: SOCKETIO_PATH, pattern: '^/([A-Za-z0-9._~-]+/)+$' }),
+  /** `websocket`, `polling` or both (comma-separated); polling needs sticky routing (deploy/README.md). */
+  transports: setting.string('GATEWAY_SOCKETIO_TRANSPORTS', { default: 'polling,websocket', pattern: '^(polling|websocket)(,(polling|websocket))?$' }),
+  /** Engine.IO heartbeat: the server pings this often, and drops a client whose pong is later than the timeout. */
+  pingIntervalMs: setting.integer('GATEWAY_SOCKETIO_PING_INTERVAL_MS', { default: 25_000, minimum: 1000 }),
+  pingTimeoutMs: setting.integer('GATEWAY_SOCKETIO_PING_TIMEOUT_MS', { default: 20_000, minimum: 1000 }),
+  /**
+   * Browser origins allowed to long-poll (CORS, with credentials so the
+   * load balancer's sticky cookie is sent), comma-separated; empty: none
+   * (same-origin pages and non-browser clients only). WebSocket needs no CORS.
+   */
+  corsOrigins: setting.string('GATEWAY_SOCKETIO_CORS_ORIGINS', { default: '' }),
+  /** How often Socket.IO sockets are checked against GATEWAY_MAX_BACKPRESSURE_BYTES (see socketio/attach.ts). */
+  backpressureCheckMs: setting.integer('GATEWAY_SOCKETIO_BACKPRESSURE_CHECK_MS', { default: 1000, minimum: 50 }),
+});
+
+export const SocketIoConfig = parsedSlice(SocketIoSettings, (raw, problems) => {
+  const corsOrigins = raw.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`GATEWAY_SOCKETIO_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+  }
+  return { ...raw, transports: [...new Set(raw.transports.split(','))] as ('polling' | 'websocket')[], corsOrigins };
+});
+export type SocketIoConfig = Static<typeof SocketIoConfig>;
+
 /** The relay's gap repair and the delivery-proving probe (see fanout/relay.ts, probe.ts). */
 export const FanoutConfig = Type.Object({
   /** Live messages a room holds while its gap is read from the log; past this the gap is announced instead. */
@@ -80,6 +114,7 @@ export const GatewayConfig = Type.Object({
   postgres: PostgresConfig,
   ops: opsConfig(9100),
   socket: SocketConfig,
+  socketio: SocketIoConfig,
   fanout: FanoutConfig,
   auth: GatewayAuthConfig,
   streams: StreamsConfig,

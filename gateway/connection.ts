@@ -1,5 +1,7 @@
 /**
- * Per-socket state and the one way to send a frame to, or close, a socket.
+ * Per-socket state and the one way to send a frame to, or close, a socket,
+ * whichever transport carries it: a uWS WebSocket (the raw endpoint) or a
+ * Socket.IO socket (socketio/socket.ts), which take the same calls.
  */
 import type { Principal } from '../shared/auth/claims.js';
 import { encodeServerFrame, errorFrame } from '../shared/protocol/codec.js';
@@ -9,10 +11,15 @@ import type { WebSocket } from './uws.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ConnLimits } from './rate-limits.js';
 import type { Relayed } from './fanout/catch-up.js';
+import { SioSocket } from './socketio/socket.js';
+
+/** The transports a socket may come over; the `transport` label of the connection metrics. */
+export type Transport = 'websocket' | 'socketio';
 
 /** Attached to each uWS socket at upgrade (`ws.getUserData()`). */
 export interface Conn {
   principal: Principal;
+  transport: Transport;
   /** Rooms the user may publish to: read at connect, then kept current by membership events. */
   rooms: Set<string>;
   /** Rooms this socket receives: uWS topics it joined, each holding one acquired Redis subscription. */
@@ -40,19 +47,22 @@ export interface Conn {
   limits: ConnLimits | null;
 }
 
-export type Socket = WebSocket<Conn>;
+/** A connected client: `getUserData`, `subscribe`, `unsubscribe` and `end` mean the same on both transports. */
+export type Socket = WebSocket<Conn> | SioSocket;
 
 export class Sender {
   constructor(private readonly metrics: GatewayMetrics) {}
 
   send(ws: Socket, frame: ServerFrame): void {
-    if (ws.getUserData().closed) return;
-    ws.send(encodeServerFrame(frame), false);
-    this.metrics.framesOut.inc({ type: frame.type });
+    const conn = ws.getUserData();
+    if (conn.closed) return;
+    if (ws instanceof SioSocket) ws.emitFrame(frame);
+    else ws.send(encodeServerFrame(frame), false);
+    this.metrics.framesOut.inc({ type: frame.type, transport: conn.transport });
   }
 
   error(ws: Socket, code: ErrorCode, options: { message?: string; ref?: string | undefined; retryAfterMs?: number | undefined } = {}): void {
-    this.metrics.errorsSent.inc({ code });
+    this.metrics.errorsSent.inc({ code, transport: ws.getUserData().transport });
     this.send(ws, errorFrame(code, options));
   }
 

@@ -52,6 +52,7 @@ describe('LiveMembership ordering rules', () => {
     const topics = new Set<string>();
     const conn: Conn = {
       principal: { userId: bob.id, sessionId: crypto.randomUUID(), username: 'bob', expiresAt: 0 },
+      transport: 'websocket',
       rooms: new Set(rooms),
       subscribed: new Set(),
       roomsReadAt,

@@ -6,35 +6,40 @@ export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 export function createGatewayMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    connections: new Gauge({ name: 'parley_gateway_connections', help: 'Open WebSocket connections', registers }),
+    connections: new Gauge({
+      name: 'parley_gateway_connections',
+      help: 'Open connections by transport (websocket: the raw endpoint; socketio: the Socket.IO endpoint)',
+      labelNames: ['transport'],
+      registers,
+    }),
     upgrades: new Counter({
       name: 'parley_gateway_upgrades_total',
-      help: 'WebSocket upgrade attempts by outcome (accepted or an error code)',
-      labelNames: ['outcome'],
+      help: 'Connection attempts (WebSocket upgrades, Socket.IO connects) by outcome (accepted or an error code) and transport',
+      labelNames: ['outcome', 'transport'],
       registers,
     }),
     closes: new Counter({
       name: 'parley_gateway_closes_total',
-      help: 'Closed connections by close code',
-      labelNames: ['code'],
+      help: 'Closed connections by close code and transport',
+      labelNames: ['code', 'transport'],
       registers,
     }),
     framesIn: new Counter({
       name: 'parley_gateway_frames_received_total',
-      help: 'Frames received from clients by type ("invalid" when undecodable)',
-      labelNames: ['type'],
+      help: 'Frames received from clients by type ("invalid" when undecodable) and transport',
+      labelNames: ['type', 'transport'],
       registers,
     }),
     framesOut: new Counter({
       name: 'parley_gateway_frames_sent_total',
-      help: 'Frames sent to clients by type (fan-out counts each recipient)',
-      labelNames: ['type'],
+      help: 'Frames sent to clients by type and transport (fan-out counts each recipient)',
+      labelNames: ['type', 'transport'],
       registers,
     }),
     errorsSent: new Counter({
       name: 'parley_gateway_errors_sent_total',
-      help: 'Error frames sent, by error code',
-      labelNames: ['code'],
+      help: 'Error frames sent, by error code and transport',
+      labelNames: ['code', 'transport'],
       registers,
     }),
     publishAck: new Histogram({

@@ -1,7 +1,8 @@
 /**
  * The uWS app: the WebSocket endpoint's behaviours handed to their modules
- * (upgrade.ts, sockets.ts, the frame dispatcher), the 404 for every other
- * path, listening and closing the listener. Wiring only.
+ * (upgrade.ts, sockets.ts, the frame dispatcher), the Socket.IO transport's
+ * path (socketio/attach.ts), the 404 for every other path, listening and
+ * closing the listener. Wiring only.
  */
 import type { Logger } from '../shared/log.js';
 import { WS_PATH } from '../shared/protocol/frames.js';
@@ -15,6 +16,7 @@ import type { Topics } from './topics.js';
 import type { Drain } from './drain.js';
 import type { ClientFrame } from '../shared/protocol/frames.js';
 import { reject, type createUpgrade } from './upgrade.js';
+import type { SocketIoTransport } from './socketio/attach.js';
 
 export interface ServerDeps {
   config: SocketConfig;
@@ -26,6 +28,8 @@ export interface ServerDeps {
   upgrade: ReturnType<typeof createUpgrade>;
   sockets: Sockets;
   dispatch: (frame: ClientFrame, ws: Socket, conn: Conn) => void;
+  /** Served on the same app when enabled. */
+  socketIo: SocketIoTransport | null;
 }
 
 export interface GatewayServer {
@@ -39,6 +43,7 @@ export function createServer(deps: ServerDeps): GatewayServer {
   const { config, metrics, sender } = deps;
   const app = App();
   deps.topics.attach(app);
+  deps.socketIo?.attach(app);
   let listenSocket: us_listen_socket | null = null;
 
   app.ws<Conn>(WS_PATH, {
@@ -56,22 +61,22 @@ export function createServer(deps: ServerDeps): GatewayServer {
     },
     message: (ws, data, isBinary) => {
       if (data.byteLength > config.maxFrameBytes) {
-        metrics.framesIn.inc({ type: 'invalid' });
+        metrics.framesIn.inc({ type: 'invalid', transport: 'websocket' });
         sender.error(ws, 'frame_too_large', { message: `frame is ${data.byteLength} bytes; the limit is ${config.maxFrameBytes}` });
         return;
       }
       if (isBinary) {
-        metrics.framesIn.inc({ type: 'invalid' });
+        metrics.framesIn.inc({ type: 'invalid', transport: 'websocket' });
         sender.error(ws, 'bad_frame', { message: 'binary frames are not supported; send JSON text frames' });
         return;
       }
       const decoded = decodeClientFrame(data);
       if (!decoded.ok) {
-        metrics.framesIn.inc({ type: 'invalid' });
+        metrics.framesIn.inc({ type: 'invalid', transport: 'websocket' });
         sender.error(ws, decoded.error.code, { message: decoded.error.message, ref: decoded.error.ref });
         return;
       }
-      metrics.framesIn.inc({ type: decoded.frame.type });
+      metrics.framesIn.inc({ type: decoded.frame.type, transport: 'websocket' });
       deps.dispatch(decoded.frame, ws, ws.getUserData());
     },
     drain: (ws) => deps.logger.debug({ buffered: ws.getBufferedAmount() }, 'socket drained'),

@@ -64,10 +64,13 @@ export class SessionIndex {
     this.byUser.add(principal.userId, ws);
   }
 
-  remove(ws: Socket): void {
+  /** False if the socket was not indexed (closed before it opened). */
+  remove(ws: Socket): boolean {
     const { principal } = ws.getUserData();
-    if (this.bySession.remove(principal.sessionId, ws)) this.count--;
+    if (!this.bySession.remove(principal.sessionId, ws)) return false;
+    this.count--;
     this.byUser.remove(principal.userId, ws);
+    return true;
   }
 
   socketsOf(sessionId: string): Socket[] {

@@ -7,7 +7,7 @@
 import type { Logger } from '../shared/log.js';
 import { PROTOCOL_VERSION, type Announcement } from '../shared/protocol/frames.js';
 import type { SocketConfig } from './config.js';
-import type { Sender, Socket } from './connection.js';
+import type { Sender, Socket, Transport } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayPresence } from './presence.js';
 import type { LiveMembership } from './live-membership.js';
@@ -30,6 +30,9 @@ export interface SocketsDeps {
 }
 
 export class Sockets {
+  /** Open sockets per transport, for the connections gauge. */
+  private readonly open: Record<Transport, number> = { websocket: 0, socketio: 0 };
+
   constructor(private readonly deps: SocketsDeps) {}
 
   get size(): number {
@@ -44,7 +47,7 @@ export class Sockets {
     const { userId, username } = conn.principal;
     this.deps.presence.opened(userId, conn.presenceRooms ? { username, rooms: conn.presenceRooms } : undefined);
     conn.presenceRooms = null;
-    this.deps.metrics.connections.set(sessions.size);
+    this.deps.metrics.connections.set({ transport: conn.transport }, ++this.open[conn.transport]);
     // `welcome` promises live delivery from here on, so it waits until every
     // room's Redis subscription is live. No ws.cork() anywhere in open: it
     // has the same epilogue problem as res.cork() (see upgrade.ts).
@@ -81,12 +84,13 @@ export class Sockets {
   closed(ws: Socket, code: number): void {
     const conn = ws.getUserData();
     conn.closed = true;
+    this.deps.metrics.closes.inc({ code: String(code), transport: conn.transport });
+    // Closed before it opened (refused while draining): nothing was registered.
+    if (!this.deps.sessions.remove(ws)) return;
     this.deps.membership.detach(ws);
-    this.deps.sessions.remove(ws);
     this.deps.rateLimits.detach(conn.principal.userId);
     this.deps.presence.closed(conn.principal.userId);
-    this.deps.metrics.connections.set(this.deps.sessions.size);
-    this.deps.metrics.closes.inc({ code: String(code) });
+    this.deps.metrics.connections.set({ transport: conn.transport }, --this.open[conn.transport]);
   }
 
   /** Ends every local socket of the session: a `session_revoked` frame, then 1008. */

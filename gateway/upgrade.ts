@@ -1,16 +1,13 @@
 /**
  * The WebSocket upgrade: refusals (draining, connection limit, subprotocol,
- * missing token) answered at once as problem+json; then the token verified
- * and the user's rooms read, asynchronously, and the socket created.
+ * missing token) answered at once as problem+json; then the socket admitted
+ * (token verified, rooms read: admission.ts), asynchronously, and created.
  */
 import { ParleyError, type ErrorCode } from '../shared/errors.js';
 import { PROBLEM_CONTENT_TYPE, problem } from '../shared/http/problem.js';
 import type { Logger } from '../shared/log.js';
-import type { AccessVerifier } from '../shared/auth/verify.js';
+import type { Admission } from './admission.js';
 import type { Conn } from './connection.js';
-import type { GatewayMetrics } from './metrics.js';
-import type { RoomsOf } from './membership.js';
-import type { RateLimits } from './rate-limits.js';
 import { readUpgradeAuth } from './token.js';
 import { UPGRADE_OPTIONS } from '../shared/protocol/frames.js';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from './uws.js';
@@ -32,19 +29,14 @@ export function reject(res: HttpResponse, code: ErrorCode, detail?: string): voi
 }
 
 export interface UpgradeDeps {
-  maxConnections: number;
-  verify: AccessVerifier;
-  roomsOf: RoomsOf;
-  rateLimits: RateLimits;
-  metrics: GatewayMetrics;
+  admission: Admission;
   logger: Logger;
-  draining: () => boolean;
-  connections: () => number;
 }
 
 export function createUpgrade(deps: UpgradeDeps) {
+  const { admission } = deps;
   const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) => {
-    deps.metrics.upgrades.inc({ outcome: code });
+    admission.count(code, 'websocket');
     reject(res, code, detail);
   };
 
@@ -65,30 +57,16 @@ export function createUpgrade(deps: UpgradeDeps) {
       aborted = true;
     });
 
-    if (deps.draining()) return refuse(res, 'shutting_down');
-    if (deps.connections() >= deps.maxConnections) return refuse(res, 'too_many_connections');
+    const refusal = admission.refusal();
+    if (refusal) return refuse(res, refusal);
     if (auth.protocolError) return refuse(res, 'bad_request', auth.protocolError);
     if (!auth.token) return refuse(res, 'unauthorized', 'No access token: use ?token= or the parley.auth.<token> subprotocol');
 
     void (async () => {
       try {
-        const principal = await deps.verify(auth.token!);
-        const roomsReadAt = Date.now();
-        const { rooms, presenceRooms } = await deps.roomsOf(principal.userId);
+        const conn = await admission.admit(auth.token!, 'websocket', { hold, batch });
         if (aborted) return;
-        deps.metrics.upgrades.inc({ outcome: 'accepted' });
-        const conn: Conn = {
-          principal,
-          rooms: new Set(rooms),
-          presenceRooms,
-          subscribed: new Set(),
-          roomsReadAt,
-          closed: false,
-          hold,
-          batch,
-          catchingUp: null,
-          limits: null,
-        };
+        admission.count('accepted', 'websocket');
         // Deliberately NOT inside res.cork(), though corked it would cost far
         // less: uncorked, uWS writes the 101 piece by piece (about 25 send()
         // calls, ~190 µs of CPU per upgrade on the benchmark machine, and a

@@ -19,6 +19,7 @@ import { connectHost, freePort, startService, type ServiceProcess } from './proc
 import { startRedisCluster, type OwnCluster } from './redis-cluster.js';
 import { writeSigningKeys } from './signing-keys.js';
 import { ParleySocket, type ConnectOptions } from '../shared/client/socket.js';
+import { SioParleySocket, type SioConnectOptions } from '../shared/client/sio-socket.js';
 import type { Problem, TokenResponse } from '../shared/http/schemas.js';
 
 export interface Cluster {
@@ -51,6 +52,8 @@ export interface Cluster {
   /** Creates a public room owned by `owner`, joined by each of `members`; resolves its id. */
   publicRoom(name: string, owner: TokenResponse, members?: TokenResponse[]): Promise<string>;
   connect(gateway: number, token: string | null, options?: ConnectOptions): Promise<ParleySocket>;
+  /** Connects over the gateway's Socket.IO transport (websocket unless `options.transports` says otherwise). */
+  connectSocketIo(gateway: number, token: string | null, options?: SioConnectOptions): Promise<SioParleySocket>;
   /** Makes `stop()` also stop a process the test started itself. */
   adopt(proc: ServiceProcess): void;
   stop(): Promise<void>;
@@ -183,6 +186,7 @@ export async function startCluster(
         return created.body.id;
       },
       connect: (gateway, token, connectOptions) => ParleySocket.connect(gatewayUrls[gateway]!, token, connectOptions),
+      connectSocketIo: (gateway, token, connectOptions) => SioParleySocket.connect(new URL(gatewayUrls[gateway]!.replace(/^ws/, 'http')).origin, token, connectOptions),
       adopt: (proc) => void procs.push(proc),
       async stop() {
         await stopAll();

@@ -7,7 +7,8 @@
  */
 import WebSocket from 'ws';
 import { decodeServerFrame, encodeClientFrame } from '../protocol/codec.js';
-import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, type ClientFrame, type ServerFrame, type ServerFrameOf, type ServerFrameType } from '../protocol/frames.js';
+import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, type ClientFrame } from '../protocol/frames.js';
+import { FrameLog } from './frame-log.js';
 
 export interface ConnectOptions {
   /** Where the token goes: the subprotocol header (default) or the query string. */
@@ -24,29 +25,15 @@ export class UpgradeRejected extends Error {
   }
 }
 
-export class ParleySocket {
-  /** Every frame received, `messages` frames unpacked into their `message` frames. */
-  readonly frames: ServerFrame[] = [];
-  /** How many `messages` frames arrived (each unpacked into `frames`). */
-  batches = 0;
+export class ParleySocket extends FrameLog {
   readonly closed: Promise<{ code: number; reason: string }>;
-  private waiters: (() => void)[] = [];
-  private listeners: ((frame: ServerFrame) => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
+    super();
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const decoded = decodeServerFrame(isBinary ? data : data.toString('utf8'));
       if (!decoded.ok) throw new Error(`server sent an invalid frame: ${decoded.error.message}: ${data.toString('utf8').slice(0, 200)}`);
-      // A `messages` frame (sockets opened with ?batch=1) is its `message`
-      // frames one by one: callers see the same frames either way.
-      const received: ServerFrame[] =
-        decoded.frame.type === 'messages' ? decoded.frame.messages.map((m) => ({ type: 'message', ...m })) : [decoded.frame];
-      if (decoded.frame.type === 'messages') this.batches++;
-      for (const frame of received) {
-        this.frames.push(frame);
-        for (const listener of this.listeners) listener(frame);
-      }
-      this.notify();
+      this.received(decoded.frame);
     });
     this.closed = new Promise((resolve) =>
       ws.on('close', (code: number, reason: Buffer) => {
@@ -54,6 +41,10 @@ export class ParleySocket {
         this.notify();
       }),
     );
+  }
+
+  protected isClosed(): boolean {
+    return this.ws.readyState === WebSocket.CLOSED;
   }
 
   /** Connects and resolves once the socket is open; rejects with UpgradeRejected on a non-101 answer. */
@@ -74,11 +65,6 @@ export class ParleySocket {
     });
   }
 
-  /** Calls `listener` with every frame received from now on, in order. */
-  onFrame(listener: (frame: ServerFrame) => void): void {
-    this.listeners.push(listener);
-  }
-
   send(frame: ClientFrame): void {
     this.ws.send(encodeClientFrame(frame));
   }
@@ -88,55 +74,8 @@ export class ParleySocket {
     this.ws.send(data);
   }
 
-  /**
-   * Resolves with the first received frame of `type` matching `match` that
-   * was not already taken by an earlier `next`; fails after `timeoutMs`.
-   */
-  next<K extends ServerFrameType>(
-    type: K,
-    match: (f: ServerFrameOf<K>) => boolean = () => true,
-    timeoutMs = 10_000,
-  ): Promise<ServerFrameOf<K>> {
-    return this.waitFor((f): f is ServerFrameOf<K> => f.type === type && match(f as ServerFrameOf<K>), `"${type}" frame`, timeoutMs);
-  }
-
-  private async waitFor<F extends ServerFrame>(match: (f: ServerFrame) => f is F, what: string, timeoutMs: number): Promise<F> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const frame = this.frames.find((f): f is F => !this.taken.has(f) && match(f));
-      if (frame) {
-        this.taken.add(frame);
-        return frame;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || this.ws.readyState === WebSocket.CLOSED) {
-        throw new Error(`no ${what} within ${timeoutMs} ms; received: ${JSON.stringify(this.frames).slice(0, 1000)}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** The server's reply to the frame sent with `ref`, whatever its type (`ack`, `pong` or `error`). */
-  async reply(ref: string, timeoutMs = 10_000): Promise<Extract<ServerFrame, { ref?: string }>> {
-    return this.waitFor((f): f is Extract<ServerFrame, { ref?: string }> => 'ref' in f && f.ref === ref, `reply to ${ref}`, timeoutMs);
-  }
-
   close(code = 1000): Promise<{ code: number; reason: string }> {
     this.ws.close(code);
     return this.closed;
-  }
-
-  private readonly taken = new WeakSet<ServerFrame>();
-
-  private notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
   }
 }

@@ -101,6 +101,14 @@ export function redisKeys(prefix: string) {
      * partition 0's tag so that partition 0's probe proves its link too
      * (shared/broker/redis-bus.ts); the events are few, one shard carries them.
      */
+    /**
+     * Channel prefix of the Socket.IO adapter (@socket.io/redis-adapter's
+     * sharded adapter in static mode: one channel per namespace plus one per
+     * gateway for replies), all in one slot. It carries only what Socket.IO
+     * needs across gateways (fetchSockets, serverSideEmit, emits from other
+     * processes), never room messages.
+     */
+    socketIoChannel: () => `${prefix}{socket.io}:sio`,
     controlChannel: () => `${prefix}{p0}:control`,
     /**
      * Sharded pub/sub channel on which a gateway sends probes to itself, one

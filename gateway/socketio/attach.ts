@@ -1,0 +1,188 @@
+/**
+ * The Socket.IO transport: a Socket.IO server attached to the gateway's uWS
+ * app (`io.attachApp`), serving Engine.IO v4 over WebSocket and long-polling
+ * on GATEWAY_SOCKETIO_PATH. The frames, their handlers, the limits and the
+ * guarantees are the raw endpoint's; this module only maps them onto
+ * Socket.IO (shared/protocol/socketio.ts):
+ * - connect: the `auth` payload's token is admitted exactly as at the raw
+ *   upgrade (admission.ts); a refusal is a `connect_error` carrying the
+ *   catalogue code and the same problem+json body;
+ * - events in: validated as the frame they name and dispatched to the same
+ *   frame handlers; the event's ack callback, for frames with one reply,
+ *   receives that reply (SioSocket.expectReply);
+ * - frames out: SioSocket and Topics emit them as events.
+ *
+ * The split with @socket.io/redis-adapter: the adapter (sharded, static
+ * channels, keys.socketIoChannel) gives Socket.IO its cross-gateway features
+ * (`fetchSockets`, `serverSideEmit`, emits to a user's or session's room from
+ * any process attached to it); room messages never go through it. They are
+ * published and fanned out by parley's own path, so order, persistence,
+ * resume and gap repair stay one mechanism for both transports.
+ *
+ * Limits: GATEWAY_MAX_FRAME_BYTES per event (its Engine.IO packet), above
+ * that `frame_too_large`; GATEWAY_MAX_PAYLOAD_BYTES is Engine.IO's
+ * maxHttpBufferSize (the connection is dropped). A socket holding more than
+ * GATEWAY_MAX_BACKPRESSURE_BYTES unsent is dropped at the next check, as the
+ * raw endpoint drops a slow reader: uWS itself would skip sends silently past
+ * its limit (Engine.IO ignores send's result), so its limit is set out of reach.
+ */
+import { Server, type ServerOptions, type Socket as IoSocket } from 'socket.io';
+import { Compile } from 'typebox/compile';
+import { ParleyError, type ErrorCode } from '../../shared/errors.js';
+import { problem } from '../../shared/http/problem.js';
+import type { Logger } from '../../shared/log.js';
+import type { ClientFrame } from '../../shared/protocol/frames.js';
+import { ACKED_FRAMES, SocketIoAuth, fromEvent } from '../../shared/protocol/socketio.js';
+import type { Admission } from '../admission.js';
+import type { SocketConfig, SocketIoConfig } from '../config.js';
+import type { Conn, Sender, Socket } from '../connection.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Sockets } from '../sockets.js';
+import type { Topics } from '../topics.js';
+import type { TemplatedApp } from '../uws.js';
+import { SioSocket, type Ack } from './socket.js';
+
+const checkAuth = Compile(SocketIoAuth);
+/** uWS's own send limit for Engine.IO's WebSockets: never reached, so no send is skipped (see the module comment). */
+const UWS_BACKPRESSURE_OUT_OF_REACH = 2 ** 31 - 1;
+
+export interface SocketIoDeps {
+  config: SocketIoConfig;
+  limits: Pick<SocketConfig, 'maxFrameBytes' | 'maxPayloadBytes' | 'maxBackpressureBytes'>;
+  admission: Admission;
+  sockets: Sockets;
+  sender: Sender;
+  topics: Topics;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  dispatch: (frame: ClientFrame, ws: Socket, conn: Conn) => void;
+  draining: () => boolean;
+  /** The Socket.IO adapter (the Redis one in production); Socket.IO's in-memory one when absent. */
+  adapter?: ServerOptions['adapter'];
+}
+
+export interface SocketIoTransport {
+  /** Serves the path on the app. */
+  attach(app: TemplatedApp): void;
+  /** Stops the backpressure checks and closes the server and its adapter (after the sockets were closed). */
+  close(): Promise<void>;
+}
+
+/** A refusal as Socket.IO sends it: `connect_error` with the code as message and the problem body as data. */
+function refusal(code: ErrorCode, detail?: string): Error & { data: unknown } {
+  return Object.assign(new Error(code), { data: problem(code, detail) });
+}
+
+export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
+  const { config, limits, admission, sender, metrics } = deps;
+  const io = new Server({
+    path: config.path,
+    transports: config.transports,
+    serveClient: false,
+    perMessageDeflate: false,
+    httpCompression: false,
+    maxHttpBufferSize: limits.maxPayloadBytes,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
+    ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins, credentials: true } } : {}),
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
+  });
+  const main = io.of('/');
+  deps.topics.attachSocketIo({
+    count: (topic) => main.adapter.rooms.get(topic)?.size ?? 0,
+    emit: (topic, frame) => io.local.to(topic).emit(frame.type, frame),
+  });
+  const open = new Set<SioSocket>();
+
+  io.use((socket, next) => {
+    const refused = admission.refusal();
+    if (refused) {
+      admission.count(refused, 'socketio');
+      return next(refusal(refused));
+    }
+    const auth: unknown = socket.handshake.auth;
+    if (!checkAuth.Check(auth)) {
+      const missing = typeof (auth as { token?: unknown } | null)?.token !== 'string';
+      const code = missing ? 'unauthorized' : 'bad_request';
+      admission.count(code, 'socketio');
+      return next(refusal(code, missing ? 'No access token: connect with auth: { token }' : 'auth must be { token, resume?, batch? }'));
+    }
+    admission.admit(auth.token, 'socketio', { hold: auth.resume === true, batch: auth.batch === true }).then(
+      (conn) => {
+        admission.count('accepted', 'socketio');
+        (socket.data as { conn?: Conn }).conn = conn;
+        next();
+      },
+      (err: unknown) => {
+        const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
+        if (!(err instanceof ParleyError)) deps.logger.error({ err }, 'socket.io connect failed');
+        admission.count(code, 'socketio');
+        next(refusal(code));
+      },
+    );
+  });
+
+  io.on('connection', (socket: IoSocket) => {
+    const conn = (socket.data as { conn: Conn }).conn;
+    const sock = new SioSocket(socket, conn);
+    open.add(sock);
+    // The size of the Engine.IO packet being decoded: its event arrives in the same turn.
+    let packetChars = 0;
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message') packetChars = typeof packet.data === 'string' ? packet.data.length : 0;
+    });
+    socket.on('disconnect', (reason: string) => {
+      open.delete(sock);
+      // A server disconnect was closed with its code (SioSocket.end); the rest end like a dropped WebSocket.
+      deps.sockets.closed(sock, reason === 'client namespace disconnect' ? 1000 : reason === 'server namespace disconnect' ? 1000 : 1006);
+    });
+    socket.onAny((event: string, ...args: unknown[]) => received(sock, conn, event, args, packetChars));
+    if (deps.draining()) return sender.close(sock, 'shutting_down', 'restarting');
+    deps.sockets.opened(sock);
+  });
+
+  function received(sock: SioSocket, conn: Conn, event: string, args: unknown[], packetChars: number): void {
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+    const invalid = (code: ErrorCode, message: string, ref?: string) => {
+      metrics.framesIn.inc({ type: 'invalid', transport: 'socketio' });
+      sender.error(sock, code, { message, ref: ack ? sock.expectReply(ref, ack) : ref });
+    };
+    if (packetChars > limits.maxFrameBytes) {
+      return invalid('frame_too_large', `event is ${packetChars} characters; the limit is ${limits.maxFrameBytes} bytes`);
+    }
+    if (args.length !== 1) return invalid('bad_frame', `event "${event.slice(0, 32)}" needs exactly one argument, the frame`);
+    const decoded = fromEvent(event, args[0]);
+    if (!decoded.ok) return invalid(decoded.error.code, decoded.error.message, decoded.error.ref);
+    let frame = decoded.frame;
+    if (ack && ACKED_FRAMES[frame.type]) frame = { ...frame, ref: sock.expectReply(frame.ref, ack) };
+    metrics.framesIn.inc({ type: frame.type, transport: 'socketio' });
+    deps.dispatch(frame, sock, conn);
+  }
+
+  // Slow readers: see the module comment.
+  const backpressure = setInterval(() => {
+    for (const sock of open) {
+      if (sock.buffered() <= limits.maxBackpressureBytes) continue;
+      deps.logger.info({ user: sock.getUserData().principal.userId }, 'socket.io reader too slow; dropped');
+      sock.getUserData().closed = true;
+      // Discarding what is queued: a slow reader would never drain it.
+      sock.io.conn.close(true);
+    }
+  }, config.backpressureCheckMs);
+  backpressure.unref();
+
+  return {
+    attach(app) {
+      io.attachApp(app, { maxBackpressure: UWS_BACKPRESSURE_OUT_OF_REACH } as Parameters<typeof io.attachApp>[1]);
+      // Engine.IO's own refusals (unknown sid, bad handshake, a transport not offered) are answered by it.
+      io.engine.on('connection_error', (err: { code: number; message: string }) => {
+        admission.count('bad_request', 'socketio');
+        deps.logger.debug({ code: err.code, message: err.message }, 'socket.io request refused');
+      });
+    },
+    async close() {
+      clearInterval(backpressure);
+      await io.close();
+    },
+  };
+}
