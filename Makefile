@@ -28,7 +28,7 @@ up: services build
 # E2E_REDIS=cluster: each cluster of processes on a Redis Cluster of its own
 # (3 primaries on loopback), the same tests as on one node.
 E2E_ON_REDIS_CLUSTER = skeleton rooms resume publish-properties read-your-writes presence files \
-	chat-features live-membership gateway-limits-typing batch-frames client-messaging client-rooms
+	chat-features live-membership gateway-limits-typing batch-frames client-messaging client-rooms socketio
 test: services build
 	node --test --test-concurrency=1 $$(find dist -name '*.test.js' | sort)
 	E2E_REDIS=cluster node --test --test-concurrency=1 $(foreach f,$(E2E_ON_REDIS_CLUSTER),dist/e2e/$(f).test.js)

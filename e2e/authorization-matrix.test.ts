@@ -10,6 +10,10 @@
  * - a private room or DM does not exist for a non-member (404, like an
  *   unknown id), whether invited, kicked, banned or a stranger;
  * - in a DM nobody updates, deletes, invites or kicks.
+ *
+ * Subscribe and publish are asserted over every transport (the raw
+ * WebSocket endpoint, Socket.IO over WebSocket and over long-polling),
+ * which must agree cell by cell.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +27,8 @@ type Action = (typeof ACTIONS)[number];
 type Kind = (typeof KINDS)[number];
 type RoomKind = 'public' | 'private' | 'dm';
 type Outcome = 'allow' | ErrorCode;
+/** Subscribe and publish cells run over each: the raw endpoint and Socket.IO over WebSocket and long-polling. */
+const TRANSPORTS = ['websocket', 'socketio-websocket', 'socketio-polling'] as const;
 
 function expected(room: RoomKind, kind: Kind, action: Action): Outcome | null {
   const member = kind === 'owner' || kind === 'admin' || kind === 'member';
@@ -115,17 +121,28 @@ describe('authorization matrix', () => {
         return code(await c.request('DELETE', path, undefined, t), 204);
       case 'subscribe':
       case 'publish': {
-        const ws = await c.connect(0, t);
-        try {
-          const welcome = await ws.next('welcome');
-          if (action === 'subscribe') return welcome.rooms.includes(w.room) ? 'allow' : 'room_not_found';
-          ws.send({ type: 'publish', ref: 'p', room: w.room, cmid: `m${++serial}`, body: 'matrix' });
-          const reply = await ws.reply('p');
-          return reply.type === 'ack' ? 'allow' : reply.type === 'error' ? reply.code : 'internal';
-        } finally {
-          await ws.close();
-        }
+        // The same cell over every transport: they must agree.
+        const outcomes = await Promise.all(TRANSPORTS.map((transport) => overSocket(transport, t, w.room, action)));
+        const agreed = outcomes.every((o) => o === outcomes[0]);
+        return agreed ? outcomes[0]! : (`transports disagree: ${TRANSPORTS.map((tr, i) => `${tr} ${outcomes[i]}`).join(', ')}` as ErrorCode);
       }
+    }
+  }
+
+  /** Subscribe (is the room in `welcome`?) or publish (ack or error code) over one transport. */
+  async function overSocket(transport: (typeof TRANSPORTS)[number], token: string, room: string, action: 'subscribe' | 'publish'): Promise<Outcome> {
+    const ws =
+      transport === 'websocket'
+        ? await c.connect(0, token)
+        : await c.connectSocketIo(0, token, { transports: [transport === 'socketio-polling' ? 'polling' : 'websocket'] });
+    try {
+      const welcome = await ws.next('welcome');
+      if (action === 'subscribe') return welcome.rooms.includes(room) ? 'allow' : 'room_not_found';
+      ws.send({ type: 'publish', ref: 'p', room, cmid: `m${++serial}`, body: 'matrix' });
+      const reply = await ws.reply('p');
+      return reply.type === 'ack' ? 'allow' : reply.type === 'error' ? reply.code : 'internal';
+    } finally {
+      await ws.close();
     }
   }
 

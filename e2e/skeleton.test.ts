@@ -217,8 +217,8 @@ describe('walking skeleton', () => {
       }
     }
     const gw = await (await fetch(`http://127.0.0.1:${c.gateways[0]!.opsPort}/metrics`)).text();
-    assert.match(gw, /parley_gateway_frames_received_total\{type="publish",service="gateway"\} [1-9]/);
-    assert.match(gw, /parley_gateway_frames_received_total\{type="invalid",service="gateway"\} [1-9]/);
+    assert.match(gw, /parley_gateway_frames_received_total\{type="publish",transport="websocket",service="gateway"\} [1-9]/);
+    assert.match(gw, /parley_gateway_frames_received_total\{type="invalid",transport="websocket",service="gateway"\} [1-9]/);
   });
 
   test('no access or refresh token ever reaches a service log', () => {

@@ -34,3 +34,21 @@ test('GATEWAY_HOST and OPS_HOST: every interface by default (containers need it)
   assert.deepEqual([split.socket.host, split.ops.host], ['127.0.0.1', '::1']);
   assert.throws(() => loadGatewayConfig({ GATEWAY_HOST: 'ws://0.0.0.0' }), (e: unknown) => e instanceof ConfigError && /GATEWAY_HOST/.test(e.message));
 });
+
+test('the Socket.IO transport: on by default at /socket.io/ with both transports; origins and transports validated', () => {
+  const { socketio } = loadGatewayConfig({});
+  assert.equal(socketio.enabled, true);
+  assert.equal(socketio.path, '/socket.io/');
+  assert.deepEqual(socketio.transports, ['polling', 'websocket']);
+  assert.deepEqual(socketio.corsOrigins, []);
+  const set = loadGatewayConfig({ GATEWAY_SOCKETIO_TRANSPORTS: 'websocket', GATEWAY_SOCKETIO_CORS_ORIGINS: 'https://chat.example.com, http://localhost:8080' });
+  assert.deepEqual(set.socketio.transports, ['websocket']);
+  assert.deepEqual(set.socketio.corsOrigins, ['https://chat.example.com', 'http://localhost:8080']);
+  for (const [name, value] of [
+    ['GATEWAY_SOCKETIO_TRANSPORTS', 'carrier-pigeon'],
+    ['GATEWAY_SOCKETIO_CORS_ORIGINS', 'chat.example.com/path'],
+    ['GATEWAY_SOCKETIO_PATH', 'socket.io'],
+  ] as const) {
+    assert.throws(() => loadGatewayConfig({ [name]: value }), (e: unknown) => e instanceof ConfigError && e.message.includes(name), name);
+  }
+});

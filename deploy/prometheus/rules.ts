@@ -177,7 +177,7 @@ const gateway: RuleGroup = {
         '/ ignoring (outcome) group_left sum(rate(parley_gateway_upgrades_total[5m]))',
         '> 0.2',
       ].join('\n'),
-      summary: '{{ $value | humanizePercentage }} of WebSocket upgrades fail with `{{ $labels.outcome }}`',
+      summary: '{{ $value | humanizePercentage }} of connection attempts fail with `{{ $labels.outcome }}`',
       description: 'For 15 minutes more than 20 % of upgrade attempts have been refused with {{ $labels.outcome }}.',
     }),
     alert('ParleyGatewayConnectionsNearLimit', {
@@ -185,7 +185,8 @@ const gateway: RuleGroup = {
       severity: 'warning',
       for: '5m',
       // The limit is not exported as a metric: a deployment that overrides GATEWAY_MAX_CONNECTIONS must change this.
-      expr: `parley_gateway_connections > 0.8 * ${MAX_CONNECTIONS}`,
+      // Both transports count against the one per-process limit.
+      expr: `sum by (instance) (parley_gateway_connections) > 0.8 * ${MAX_CONNECTIONS}`,
       summary: 'Gateway {{ $labels.instance }} holds {{ $value }} connections',
       description: `{{ $labels.instance }} holds more than 80 % of GATEWAY_MAX_CONNECTIONS (threshold assumes the default, ${MAX_CONNECTIONS}); past it, upgrades are refused with too_many_connections.`,
     }),

@@ -32,7 +32,7 @@ import { ParleyError, type ErrorCode } from '../../shared/errors.js';
 import { problem } from '../../shared/http/problem.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClientFrame } from '../../shared/protocol/frames.js';
-import { ACKED_FRAMES, SocketIoAuth, fromEvent } from '../../shared/protocol/socketio.js';
+import { ACKED_FRAMES, SOCKETIO_ROOMS, SocketIoAuth, fromEvent } from '../../shared/protocol/socketio.js';
 import type { Admission } from '../admission.js';
 import type { SocketConfig, SocketIoConfig } from '../config.js';
 import type { Conn, Sender, Socket } from '../connection.js';
@@ -45,6 +45,8 @@ import { SioSocket, type Ack } from './socket.js';
 const checkAuth = Compile(SocketIoAuth);
 /** uWS's own send limit for Engine.IO's WebSockets: never reached, so no send is skipped (see the module comment). */
 const UWS_BACKPRESSURE_OUT_OF_REACH = 2 ** 31 - 1;
+/** At shutdown, how long closed sockets may take to receive their last packets. */
+const FLUSH_BEFORE_CLOSE_MS = 2000;
 
 export interface SocketIoDeps {
   config: SocketIoConfig;
@@ -133,10 +135,11 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
     });
     socket.on('disconnect', (reason: string) => {
       open.delete(sock);
-      // A server disconnect was closed with its code (SioSocket.end); the rest end like a dropped WebSocket.
-      deps.sockets.closed(sock, reason === 'client namespace disconnect' ? 1000 : reason === 'server namespace disconnect' ? 1000 : 1006);
+      // The server's own ends carry their code (SioSocket.end); a client's is a normal close; a drop is 1006, as on the raw endpoint.
+      deps.sockets.closed(sock, sock.endedWith ?? (reason === 'client namespace disconnect' ? 1000 : 1006));
     });
     socket.onAny((event: string, ...args: unknown[]) => received(sock, conn, event, args, packetChars));
+    void socket.join([SOCKETIO_ROOMS.user(conn.principal.userId), SOCKETIO_ROOMS.session(conn.principal.sessionId)]);
     if (deps.draining()) return sender.close(sock, 'shutting_down', 'restarting');
     deps.sockets.opened(sock);
   });
@@ -182,6 +185,11 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
     },
     async close() {
       clearInterval(backpressure);
+      // Sockets just ended (a drain's 1012) still flush their `closing` event
+      // and DISCONNECT (a long-polling client takes them with its next poll);
+      // io.close() would discard them, so it waits for Engine.IO to let go, briefly.
+      const deadline = Date.now() + FLUSH_BEFORE_CLOSE_MS;
+      while (io.engine && io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await io.close();
     },
   };

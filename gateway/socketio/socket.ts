@@ -23,6 +23,8 @@ export class SioSocket {
   /** Ack callbacks waiting for the reply to the frame with this ref; created at the first one. */
   private acks: Map<string, { ack: Ack; own: boolean }> | null = null;
   private refs = 0;
+  /** The close code `end` was called with; null until the server ends the socket. */
+  endedWith: number | null = null;
 
   constructor(
     readonly io: IoSocket,
@@ -72,6 +74,7 @@ export class SioSocket {
 
   /** `closing` with the raw endpoint's close code, then DISCONNECT and the end of the Engine.IO connection. */
   end(code: number, reason: string): void {
+    this.endedWith = code;
     const closing: ClosingEvent = { code, reason };
     this.io.emit(CLOSING_EVENT, closing);
     this.io.disconnect(true);

@@ -56,6 +56,18 @@ export const CLOSING_EVENT = 'closing';
 export const ClosingEvent = Type.Object({ code: Type.Integer(), reason: Type.String() }, { additionalProperties: false });
 export type ClosingEvent = Static<typeof ClosingEvent>;
 
+/**
+ * Socket.IO rooms every socket of the transport is in, besides its parley
+ * rooms' topics: for a process attached to the same adapter
+ * (keys.socketIoChannel), e.g. `io.in(SOCKETIO_ROOMS.user(id)).fetchSockets()`
+ * or `.disconnectSockets()` across all gateways. Emits from such a process
+ * reach the sockets as they are, outside parley's sequencing and resume.
+ */
+export const SOCKETIO_ROOMS = {
+  user: (userId: string) => `user:${userId}`,
+  session: (sessionId: string) => `session:${sessionId}`,
+};
+
 /** Client frame types whose one reply is the event's acknowledgement, when the client asks for one. */
 export const ACKED_FRAMES: { readonly [K in ClientFrameType]: boolean } = {
   publish: true,

@@ -19,7 +19,7 @@ export const overviewDashboard = dashboard({
     {
       title: 'At a glance',
       panels: [
-        sized(stat({ title: 'Connections', description: 'Open WebSockets across all gateways.', queries: [{ expr: 'sum(parley_gateway_connections)' }], unit: 'short' }), 3, 4),
+        sized(stat({ title: 'Connections', description: 'Open connections across all gateways, both transports (raw WebSocket and Socket.IO).', queries: [{ expr: 'sum(parley_gateway_connections)' }], unit: 'short' }), 3, 4),
         sized(
           stat({ title: 'Messages accepted', description: 'Publishes acked per second across all gateways.', queries: [{ expr: `sum(rate(parley_gateway_publish_ack_seconds_count[${RI}]))` }], unit: 'ops' }),
           3,
