@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import type { BenchSocket, ClientHandlers, ClientSpec } from '../bench/target.js';
 import { BENCH_WS_OPTIONS } from '../bench/ws-options.js';
 
-interface Pending {
+export interface Pending {
   resolve(socket: BenchSocket): void;
   reject(err: Error): void;
 }

@@ -82,7 +82,7 @@ export interface BenchOptions {
    * counts as the target's.
    */
   ackReplicas: number;
-  /** parley sockets opt in to multi-message frames (`?batch=1` on the upgrade). */
+  /** parley sockets opt in to multi-message frames (`?batch=1` on the upgrade; parley-socketio: `batch` in the CONNECT auth). */
   batchFrames: boolean;
   /** The parley-cluster targets: how the Redis Cluster's slots are split over its primaries. */
   redisSlots: 'even' | 'partitions';
@@ -168,9 +168,10 @@ const FLAGS = {
 export const USAGE = `npm run bench -- [options]
 
   --scenario 1,2,3,4,5,6 scenarios to run (default all; 5 is measured on parley during 1 and 2, and alone runs 1 on parley)
-  --target parley,parley-cluster1,parley-cluster3,relay,socketio
+  --target parley,parley-socketio,parley-cluster1,parley-cluster3,relay,socketio
                          targets (default all; a baseline not built yet is skipped as "not available").
-                         Scenarios 1, 2, 4 on parley, relay, socketio; 3 on parley, relay; 5, 6 on parley;
+                         Scenarios 1, 2, 4 on parley, parley-socketio (parley through its Socket.IO endpoint),
+                         relay, socketio; 3 on parley, relay; 5, 6 on parley;
                          2 also on parley-clusterN (parley on a Redis Cluster of N primaries of its own)
   --redis-slots partitions|even  parley-clusterN's slot split: partitions spreads the 8 partitions
                          evenly (3 primaries: 2/3/3), even is redis-cli's (2/2/4) (default partitions)
@@ -183,8 +184,8 @@ export const USAGE = `npm run bench -- [options]
   --profile-dir DIR      CPU-profile every target process (as --cpu-prof); <service>-<pid>.cpuprofile in DIR
   --ack-replicas N       parley acks only once N Redis replicas have a message (REDIS_ACK_REPLICAS, Redis WAIT);
                          parley then runs on a primary and N replicas of its own (default 0: the shared Redis)
-  --batch-frames         parley sockets opt in to multi-message frames (?batch=1): a room's messages of one
-                         gateway turn arrive as one frame
+  --batch-frames         parley sockets opt in to multi-message frames (?batch=1; parley-socketio: batch in the
+                         CONNECT auth): a room's messages of one gateway turn arrive as one frame (event)
   --parley-env KEY=VALUE an environment variable for parley's services (repeatable), e.g.
                          --parley-env REDIS_PUBLISH_BATCH_MAX=1 to measure without publish batching
   scenario 1: --s1-sockets 5000 --s1-publishers 4 --s1-start-rate 2 --s1-factor 1.5

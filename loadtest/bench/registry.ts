@@ -8,7 +8,7 @@
  */
 import type { TargetClient, TargetKind, TargetServer } from './target.js';
 
-export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'];
+export const TARGET_KINDS: readonly TargetKind[] = ['parley', 'parley-socketio', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'];
 
 export interface TargetStartOptions {
   /** Settings for the target's processes; each reads the variables it knows. */
@@ -19,7 +19,7 @@ export interface TargetStartOptions {
    * baselines have no worker and ignore it.
    */
   deferWorker?: boolean;
-  /** parley: sockets opt in to multi-message frames (`?batch=1`). The baselines ignore it. */
+  /** parley: sockets opt in to multi-message frames (`?batch=1`; Socket.IO: `batch` in the CONNECT auth). The baselines ignore it. */
   batchFrames?: boolean;
   /**
    * parley on a Redis Cluster of its own: how its slots are split over the
@@ -34,6 +34,14 @@ const TARGETS: { [K in TargetKind]: { server(): Promise<StartTarget>; client(): 
   parley: {
     server: async () => (await import('./targets/parley-server.js')).startParleyTarget,
     client: async () => (await import('./targets/parley-client.js')).parleyClient,
+  },
+  // parley through its gateways' Socket.IO endpoints, with a client on the Socket.IO baseline's codec.
+  'parley-socketio': {
+    server: async () => {
+      const { startParleyTarget } = await import('./targets/parley-server.js');
+      return (options) => startParleyTarget(options, { kind: 'parley-socketio', transport: 'socketio' });
+    },
+    client: async () => (await import('./targets/parley-socketio-client.js')).parleySocketIoClient,
   },
   // parley on a Redis Cluster of the run's own, 1 or 3 primaries; the client is parley's.
   'parley-cluster1': {

@@ -5,6 +5,7 @@ import type { TargetKind } from './target.js';
 import { cpu, int, kb, kv, lat, mb, problems, serverCpu, table } from './report-format.js';
 import { drainSection, persistenceSection, smallRoomsSection } from './report-persist.js';
 import { clusterSection } from './report-cluster.js';
+import { SOCKETIO_TRANSPORT_BASELINES, type RatioSet, type Ratios } from './ratios.js';
 
 function targets(result: BenchResult): [TargetKind, TargetResults][] {
   return Object.entries(result.results) as [TargetKind, TargetResults][];
@@ -24,7 +25,7 @@ export function formatReport(result: BenchResult): string {
   if (result.options.ackReplicas > 0) {
     out.push(`parley: REDIS_ACK_REPLICAS=${result.options.ackReplicas}, on a Redis primary and ${result.options.ackReplicas} replica(s) of its own (their CPU is parley's)`);
   }
-  if (result.options.batchFrames) out.push('parley: sockets opted in to multi-message frames (?batch=1)');
+  if (result.options.batchFrames) out.push('parley: sockets opted in to multi-message frames (?batch=1; parley-socketio: batch in the CONNECT auth)');
   const parleyEnv = Object.entries(result.options.parleyEnv ?? {});
   if (parleyEnv.length > 0) out.push(`parley's own settings: ${parleyEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
@@ -91,7 +92,7 @@ export function formatReport(result: BenchResult): string {
   const s4 = targets(result).filter(([, r]) => r.storm);
   if (s4.length > 0) {
     out.push('', '## Scenario 4: connect storm (latency ms p50 / p95 / p99 / max)');
-    out.push('ready: parley `welcome` (token verified, rooms read, subscriptions live); relay `{"ready":true}` (room subscriptions live); socketio the CONNECT reply (rooms joined)');
+    out.push('ready: parley and parley-socketio `welcome` (token verified, rooms read, subscriptions live); relay `{"ready":true}` (room subscriptions live); socketio the CONNECT reply (rooms joined)');
     out.push(
       table(
         ['target', 'sockets', 'in flight', 'ready', 'failed', 'seconds', 'connects/s', 'connect latency', 'server CPU', 'per process', 'gen CPU'],
@@ -118,28 +119,50 @@ export function formatReport(result: BenchResult): string {
   out.push(...drainSection(result));
 
   const rt = result.ratios;
+  const at = rt.smallRoomsFirstRate === null ? 'first step' : `${int(rt.smallRoomsFirstRate)} msg/s`;
   const baselines = (['relay', 'socketio'] as const).filter((b) => b in rt.bigRoomSustainedDeliveries);
   if (baselines.length > 0) {
-    const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v}×`);
-    const at = rt.smallRoomsFirstRate === null ? 'first step' : `${int(rt.smallRoomsFirstRate)} msg/s`;
     out.push('', '## parley ÷ baseline');
-    out.push(
-      table(
-        ['baseline', 'S1 sustained deliveries/s', 'S2 sustained msg/s', `S2 p50 @${at}`, `S2 p99 @${at}`, `S2 server CPU @${at}`, `S2 ack p99 @${at}`, 'S3 RSS/socket', 'S4 connects/s'],
-        baselines.map((b) => [
-          b,
-          f(rt.bigRoomSustainedDeliveries[b]),
-          f(rt.smallRoomsSustainedRate[b]),
-          f(rt.smallRoomsP50[b]),
-          f(rt.smallRoomsP99[b]),
-          f(rt.smallRoomsServerCpu[b]),
-          f(rt.smallRoomsAckP99[b]),
-          f(rt.idleBytesPerSocket[b]),
-          f(rt.stormConnectsPerSecond[b]),
-        ]),
-      ),
-    );
+    out.push(ratioTable(at, baselines.map((b) => [b, pick(rt, b)])));
     if (rt.smallRoomsFirstRate !== null) out.push('S2 server CPU: parley with Postgres (gateways, api, worker, Redis, Postgres) against the baseline\'s processes and Redis.');
   }
+  const transport = SOCKETIO_TRANSPORT_BASELINES.filter((b) => rt.socketIoTransport[b]);
+  if (transport.length > 0) {
+    out.push('', '## parley-socketio ÷ baseline (parley through its Socket.IO endpoint)');
+    out.push(ratioTable(at, transport.map((b) => [b, rt.socketIoTransport[b]!])));
+    out.push('÷ parley: what the Socket.IO transport costs on the same server; ÷ socketio: parley and Socket.IO on the same wire protocol.');
+  }
   return out.join('\n');
+}
+
+/** parley's ratios against one baseline, as one set. */
+function pick(rt: Ratios, b: TargetKind): RatioSet {
+  return {
+    bigRoomSustainedDeliveries: rt.bigRoomSustainedDeliveries[b] ?? null,
+    smallRoomsSustainedRate: rt.smallRoomsSustainedRate[b] ?? null,
+    smallRoomsP50: rt.smallRoomsP50[b] ?? null,
+    smallRoomsP99: rt.smallRoomsP99[b] ?? null,
+    smallRoomsServerCpu: rt.smallRoomsServerCpu[b] ?? null,
+    smallRoomsAckP99: rt.smallRoomsAckP99[b] ?? null,
+    idleBytesPerSocket: rt.idleBytesPerSocket[b] ?? null,
+    stormConnectsPerSecond: rt.stormConnectsPerSecond[b] ?? null,
+  };
+}
+
+function ratioTable(at: string, rows: [TargetKind, RatioSet][]): string {
+  const f = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
+  return table(
+    ['baseline', 'S1 sustained deliveries/s', 'S2 sustained msg/s', `S2 p50 @${at}`, `S2 p99 @${at}`, `S2 server CPU @${at}`, `S2 ack p99 @${at}`, 'S3 RSS/socket', 'S4 connects/s'],
+    rows.map(([b, r]) => [
+      b,
+      f(r.bigRoomSustainedDeliveries),
+      f(r.smallRoomsSustainedRate),
+      f(r.smallRoomsP50),
+      f(r.smallRoomsP99),
+      f(r.smallRoomsServerCpu),
+      f(r.smallRoomsAckP99),
+      f(r.idleBytesPerSocket),
+      f(r.stormConnectsPerSecond),
+    ]),
+  );
 }

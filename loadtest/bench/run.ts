@@ -10,7 +10,10 @@
  * (idle RSS per socket against a bare uWS server); 5 and 6 on parley only
  * (they measure parley's persistence). Scenario 2 also runs on parley on a
  * Redis Cluster of its own with 1 and with 3 primaries (`parley-cluster1`,
- * `parley-cluster3`): the spread of the publish path over shards.
+ * `parley-cluster3`): the spread of the publish path over shards. Scenarios
+ * 1, 2 and 4 also run on parley through its Socket.IO transport
+ * (`parley-socketio`): the transport's cost against `/v1/ws` and against
+ * the Socket.IO baseline.
  */
 import { resolve } from 'node:path';
 import { describeMachine, localRedisPid, type MachineInfo } from './machine.js';
@@ -68,13 +71,13 @@ const PLANS: ScenarioPlan[] = [
   {
     id: 1,
     name: 'one big room',
-    targets: ['parley', 'relay', 'socketio'],
+    targets: ['parley', 'parley-socketio', 'relay', 'socketio'],
     run: async (ctx, r) => void (r.bigRoom = await runBigRoom(ctx)),
   },
   {
     id: 2,
     name: 'many small rooms',
-    targets: ['parley', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'],
+    targets: ['parley', 'parley-socketio', 'parley-cluster1', 'parley-cluster3', 'relay', 'socketio'],
     run: async (ctx, r) => void (r.smallRooms = await runSmallRooms(ctx)),
   },
   {
@@ -86,7 +89,7 @@ const PLANS: ScenarioPlan[] = [
   {
     id: 4,
     name: 'connect storm',
-    targets: ['parley', 'relay', 'socketio'],
+    targets: ['parley', 'parley-socketio', 'relay', 'socketio'],
     run: async (ctx, r) => void (r.storm = await runStorm(ctx)),
   },
   {
@@ -135,8 +138,9 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
         const profiling: Record<string, string> = options.profileDir
           ? { NODE_OPTIONS: `--import=${new URL('./cpu-profile.js', import.meta.url).href}`, BENCH_PROFILE_DIR: resolve(options.profileDir) }
           : {};
-        // Replicas are set up for the parley target only; the cluster targets' primaries have none.
-        const durability: Record<string, string> = options.ackReplicas > 0 && kind === 'parley' ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
+        // Replicas are set up for parley on the shared Redis only (either transport); the cluster targets' primaries have none.
+        const withReplicas = kind === 'parley' || kind === 'parley-socketio';
+        const durability: Record<string, string> = options.ackReplicas > 0 && withReplicas ? { REDIS_ACK_REPLICAS: String(options.ackReplicas) } : {};
         const { env: scenarioEnv, ...startOptions } = plan.start?.(options) ?? {};
         const parleyOnly: Record<string, string> = kind.startsWith('parley') ? options.parleyEnv : {};
         server = await loaded.value.start({

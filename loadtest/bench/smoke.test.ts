@@ -4,7 +4,8 @@
  * and that no acked message was lost; it asserts nothing about speed. Runs
  * parley, and a baseline too if its module is built: every scenario at tiny
  * scale, scenario 2's ladder with two steps (also on parley over a Redis
- * Cluster of 1 and of 3 primaries) and scenario 6's drain included.
+ * Cluster of 1 and of 3 primaries) and scenario 6's drain included; and
+ * scenarios 1, 2 and 4 on parley through its Socket.IO endpoint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +96,13 @@ test('npm run bench --smoke produces every figure and loses no acked message', a
   assert.ok(drain.server.window.processes.some((p) => p.name === 'worker'), 'scenario 6: worker CPU measured');
   assert.equal(drain.ackedNotStored, 0, 'scenario 6: every acked message reached Postgres');
 
+  // parley through its gateways' Socket.IO endpoint, and its ratios to parley on /v1/ws.
+  const viaSocketIo = result.results['parley-socketio'];
+  assert.ok(viaSocketIo?.available, 'parley-socketio is always available');
+  assert.deepEqual(viaSocketIo.failed, {}, 'parley-socketio: no scenario failed');
+  assertPublishScenarios('parley-socketio', viaSocketIo);
+  assert.notEqual(result.ratios.socketIoTransport.parley?.smallRoomsSustainedRate ?? null, null, 'parley-socketio ÷ parley: S2 sustained-rate ratio computed');
+
   for (const kind of ['relay', 'socketio'] as const) {
     const r = result.results[kind];
     if (!r?.available) continue;
@@ -120,6 +128,6 @@ test('npm run bench --smoke produces every figure and loses no acked message', a
   }
 
   const report = formatReport(result);
-  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5', 'Scenario 6', 'Redis Cluster']) assert.ok(report.includes(heading), heading);
+  for (const heading of ['Scenario 1', 'Scenario 2', 'Scenario 3', 'Scenario 4', 'Scenario 5', 'Scenario 6', 'Redis Cluster', 'parley-socketio ÷ baseline']) assert.ok(report.includes(heading), heading);
   assert.doesNotThrow(() => JSON.stringify(result));
 });

@@ -19,8 +19,13 @@
  * the run's own with 1 and 3 primaries (scenario 2 only): the same services
  * and client as `parley`, so the pair measures what spreading the
  * partitions over primaries changes.
+ *
+ * `parley-socketio` is parley (the same services, started the same way)
+ * driven through its gateways' Socket.IO endpoint with a client on the
+ * Socket.IO baseline's codec: against `parley` it measures the transport,
+ * against `socketio` parley's features on one wire protocol.
  */
-export type TargetKind = 'parley' | 'parley-cluster1' | 'parley-cluster3' | 'relay' | 'socketio';
+export type TargetKind = 'parley' | 'parley-socketio' | 'parley-cluster1' | 'parley-cluster3' | 'relay' | 'socketio';
 
 /** One simulated user's socket, as the generator sees it. */
 export interface ClientSpec {

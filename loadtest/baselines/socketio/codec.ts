@@ -24,6 +24,11 @@
 
 /** Client → server: join the main namespace (answered by CONNECT with the sid). */
 export const CONNECT_FRAME = '40';
+
+/** Client → server: join the main namespace with an `auth` payload (what socket.io-client sends for `auth`). */
+export function encodeConnect(auth: object): string {
+  return `40${JSON.stringify(auth)}`;
+}
 /** Client → server: the answer to the server's heartbeat ping. */
 export const PONG_FRAME = '3';
 
@@ -40,8 +45,11 @@ export type Packet =
   | { type: 'disconnect' }
   /** Socket.IO EVENT (`42[name, data]`); `data` is the first argument. */
   | { type: 'event'; name: string; data: unknown }
-  /** Socket.IO ACK (`43<id>[…]`) for an event this client emitted with `id`. */
-  | { type: 'ack'; id: number }
+  /**
+   * Socket.IO ACK (`43<id>[…]`) for an event this client emitted with `id`;
+   * `data` is the ack's first argument (undefined for `43<id>[]`).
+   */
+  | { type: 'ack'; id: number; data: unknown }
   /** Anything this client has no use for (noop, binary, other namespaces). */
   | { type: 'other' };
 
@@ -77,7 +85,12 @@ function decodeSocketIo(frame: string): Packet {
   let end = 2;
   while (end < frame.length && frame.charCodeAt(end) >= CODE_0 && frame.charCodeAt(end) <= CODE_9) end++;
   const id = end > 2 ? Number(frame.slice(2, end)) : undefined;
-  if (kind === 3) return id === undefined ? OTHER : { type: 'ack', id };
+  if (kind === 3) {
+    if (id === undefined) return OTHER;
+    // `[]`, an ack without arguments (all the baseline's), is not parsed.
+    const args = frame.length - end > 2 ? parse(frame.slice(end)) : undefined;
+    return { type: 'ack', id, data: Array.isArray(args) ? args[0] : undefined };
+  }
   if (kind === 0) return { type: 'connect' };
   const json = parse(frame.slice(end));
   if (kind === 4) {

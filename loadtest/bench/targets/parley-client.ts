@@ -25,14 +25,14 @@ export interface ParleyClientOptions {
   connectTimeoutMs: number;
 }
 
-function isMessageFrame(value: unknown): value is ServerFrameOf<'message'> {
+export function isMessageFrame(value: unknown): value is ServerFrameOf<'message'> {
   if (typeof value !== 'object' || value === null) return false;
   const f = value as { type?: unknown; room?: unknown; body?: unknown };
   return f.type === 'message' && typeof f.room === 'string' && typeof f.body === 'string';
 }
 
 /** A `messages` frame (sockets opened with ?batch=1): the same check per message. */
-function isMessagesFrame(value: unknown): value is ServerFrameOf<'messages'> {
+export function isMessagesFrame(value: unknown): value is ServerFrameOf<'messages'> {
   if (typeof value !== 'object' || value === null) return false;
   const f = value as { type?: unknown; messages?: unknown };
   if (f.type !== 'messages' || !Array.isArray(f.messages)) return false;

@@ -10,6 +10,10 @@
  * The `parley-cluster<N>` targets are the same on a Redis Cluster of N
  * primaries of the run's own (./parley-redis.ts), whose nodes every
  * publishing window reads one by one (../redis-nodes.ts).
+ *
+ * The `parley-socketio` target is the same cluster with the gateways'
+ * Socket.IO endpoints handed out instead of `/v1/ws`
+ * (./parley-socketio-client.ts): only the transport differs.
  */
 import { UPGRADE_OPTIONS } from '../../../shared/protocol/frames.js';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +24,7 @@ import { PARTITIONS, redisKeys } from '../../../shared/redis/keys.js';
 import type { Sql } from '../../../shared/db/connect.js';
 import type { PreparedWorkload, ServerProcessInfo, TargetKind, TargetServer } from '../target.js';
 import { ownRedisCluster, primaryWithReplicas } from './parley-redis.js';
+import { socketIoEndpoint } from './parley-socketio-client.js';
 import type { TargetStartOptions } from '../registry.js';
 import type { PersistenceProbe, PersistenceSample } from '../scenarios/persistence.js';
 import { buckets, total } from '../prometheus.js';
@@ -39,10 +44,21 @@ const GRACEFUL_STOP_MS = 15_000;
 /** Rows per bulk statement: well under Postgres's 65,535 bind parameters, and arrays stay modest. */
 const CHUNK = 5_000;
 
-/** Which parley: on the shared Redis (or a primary with replicas, with REDIS_ACK_REPLICAS), or on a Redis Cluster of its own. */
+/**
+ * Which parley: on the shared Redis (or a primary with replicas, with
+ * REDIS_ACK_REPLICAS), or on a Redis Cluster of its own; and which of the
+ * gateways' endpoints the sockets use (default `/v1/ws`).
+ */
 export interface ParleyVariant {
   kind: TargetKind;
   cluster?: { primaries: number; slots: 'even' | 'partitions' };
+  transport?: 'ws' | 'socketio';
+}
+
+/** The endpoints of the variant's transport, one per gateway; `batchFrames` is in each (see the clients). */
+function endpoints(gatewayUrls: string[], transport: ParleyVariant['transport'], batch: boolean): string[] {
+  if (transport === 'socketio') return gatewayUrls.map((u) => socketIoEndpoint(u, { batch }));
+  return batch ? gatewayUrls.map((u) => `${u}?${UPGRADE_OPTIONS.batch}=1`) : gatewayUrls;
 }
 
 export async function startParleyTarget(options: TargetStartOptions, variant: ParleyVariant = { kind: 'parley' }): Promise<ParleyServer> {
@@ -70,7 +86,7 @@ export async function startParleyTarget(options: TargetStartOptions, variant: Pa
 
     const server: ParleyServer = {
       kind: variant.kind,
-      endpoints: options.batchFrames ? cluster.gatewayUrls.map((u) => `${u}?${UPGRADE_OPTIONS.batch}=1`) : cluster.gatewayUrls,
+      endpoints: endpoints(cluster.gatewayUrls, variant.transport, options.batchFrames === true),
       usesPostgres: true,
       ownRedis: redis !== null,
       ...(redis?.nodes ? { redisNodes: redis.nodes } : {}),
