@@ -134,6 +134,8 @@ parley is up.
   web client ${api}/     (built by npm run build into web/dist)
   api        ${api}      (POST /v1/auth/register, /v1/auth/login, GET /v1/me, …)
   websocket  ${ws}   (2 gateway processes share this port)
+  socket.io  ${ws.replace(/^ws/, 'http').replace(/\/v1\/ws$/, '')} path /socket.io/ (websocket transport here: long-polling
+             needs the cookie-sticky balancer of deploy/docker-compose.yml, see deploy/README.md)
   metrics    http://${ops}:${OPS_PORTS.api}/metrics (api), :${OPS_PORTS.gateway1} and :${OPS_PORTS.gateway2} (gateways), :${OPS_PORTS.worker} (worker)
 Bound to:
   api        ${bound(API_HOST, [API_PORT])}
