@@ -45,8 +45,15 @@ import { SioSocket, type Ack } from './socket.js';
 const checkAuth = Compile(SocketIoAuth);
 /** uWS's own send limit for Engine.IO's WebSockets: never reached, so no send is skipped (see the module comment). */
 const UWS_BACKPRESSURE_OUT_OF_REACH = 2 ** 31 - 1;
-/** At shutdown, how long closed sockets may take to receive their last packets. */
-const FLUSH_BEFORE_CLOSE_MS = 2000;
+/**
+ * At shutdown, how long closed sockets may take to receive their last
+ * packets. A WebSocket takes them at once; a long-polling client takes the
+ * first (`closing`) with the poll it has waiting, and the rest only with a
+ * next poll, which can arrive only on a kept-alive connection once the
+ * listener is closed. So the wait is short, and a client that never polls
+ * again is let go when it ends.
+ */
+const FLUSH_BEFORE_CLOSE_MS = 1000;
 
 export interface SocketIoDeps {
   config: SocketIoConfig;
@@ -188,8 +195,10 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
       // Sockets just ended (a drain's 1012) still flush their `closing` event
       // and DISCONNECT (a long-polling client takes them with its next poll);
       // io.close() would discard them, so it waits for Engine.IO to let go, briefly.
-      const deadline = Date.now() + FLUSH_BEFORE_CLOSE_MS;
-      while (io.engine && io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      const clients = io.engine?.clientsCount ?? 0;
+      while (io.engine && io.engine.clientsCount > 0 && Date.now() - started < FLUSH_BEFORE_CLOSE_MS) await new Promise((r) => setTimeout(r, 20));
+      deps.logger.info({ clients, left: io.engine?.clientsCount ?? 0, waitedMs: Date.now() - started }, 'socket.io closing');
       await io.close();
     },
   };

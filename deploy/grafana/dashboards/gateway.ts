@@ -21,8 +21,8 @@ export const gatewayDashboard = dashboard({
         sized(
           timeseries({
             title: 'Open connections',
-            description: `Open WebSockets per gateway process, stacked. Upgrades are refused past GATEWAY_MAX_CONNECTIONS (default ${MAX_CONNECTIONS} per process).`,
-            queries: [{ expr: `sum by (instance) (parley_gateway_connections{${I}})`, legend: '{{instance}}' }],
+            description: `Open connections per gateway process and transport (websocket: /v1/ws; socketio: the Socket.IO endpoint), stacked. Both transports count against GATEWAY_MAX_CONNECTIONS (default ${MAX_CONNECTIONS} per process).`,
+            queries: [{ expr: `sum by (instance, transport) (parley_gateway_connections{${I}})`, legend: '{{instance}} {{transport}}' }],
             unit: 'short',
             stack: true,
             min: 0,
@@ -31,9 +31,9 @@ export const gatewayDashboard = dashboard({
         ),
         sized(
           timeseries({
-            title: 'Upgrades by outcome',
-            description: 'WebSocket upgrade attempts per second: `accepted`, or the error code the upgrade was refused with (unauthorized, too_many_connections, unavailable, shutting_down…).',
-            queries: [{ expr: `sum by (outcome) (rate(parley_gateway_upgrades_total{${I}}[${RI}]))`, legend: '{{outcome}}' }],
+            title: 'Connects by outcome',
+            description: 'Connection attempts per second (WebSocket upgrades and Socket.IO connects), by transport: `accepted`, or the error code the attempt was refused with (unauthorized, too_many_connections, unavailable, shutting_down…; for Socket.IO, bad_request also counts the requests Engine.IO refuses itself, e.g. an unknown session id when sticky routing fails).',
+            queries: [{ expr: `sum by (transport, outcome) (rate(parley_gateway_upgrades_total{${I}}[${RI}]))`, legend: '{{transport}} {{outcome}}' }],
             unit: 'ops',
             min: 0,
           }),
