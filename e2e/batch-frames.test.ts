@@ -2,7 +2,8 @@
  * `?batch=1`: a socket that opted in may get a room's messages of one
  * gateway turn as one `messages` frame. Tested against real gateways: the
  * same messages in the same order as a plain socket gets, and resume across
- * live traffic delivers each seq exactly once.
+ * live traffic delivers each seq exactly once. Socket.IO sockets opt in with
+ * `batch: true` in their auth and get `messages` events the same way.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,25 @@ describe('multi-message frames (?batch=1)', () => {
     assert.ok(batched.batches > 0, 'a 200-message burst is relayed several per turn');
     plain.ws.close();
     batched.ws.close();
+  });
+
+  test('Socket.IO sockets batch the same way, beside raw ones and alone', async () => {
+    for (const withRaw of [true, false]) {
+      const r = await room(`batch-sio-${withRaw}`);
+      const sockets = [
+        await c.connectSocketIo(1, bob.accessToken, { batch: true }),
+        await c.connectSocketIo(1, bob.accessToken, { batch: true, transports: ['polling'] }),
+        await c.connectSocketIo(1, bob.accessToken),
+        ...(withRaw ? [await ParleySocket.connect(`${c.gatewayUrls[1]!}?batch=1`, bob.accessToken)] : []),
+      ];
+      await Promise.all(sockets.map((s) => s.next('welcome')));
+      await burst(r, 200);
+      await eventually('every socket to have 200 messages', () => (sockets.every((s) => seqsIn(s.frames, r).length === 200) ? true : undefined));
+      for (const s of sockets) assert.deepEqual(seqsIn(s.frames, r), range(1, 200));
+      assert.ok(sockets[0]!.batches > 0 && sockets[1]!.batches > 0, 'batching Socket.IO sockets got messages events');
+      assert.equal(sockets[2]!.batches, 0, 'no messages event without the option');
+      await Promise.all(sockets.map((s) => s.close()));
+    }
   });
 
   test('resuming a batching socket while messages flow delivers every seq exactly once', async () => {
