@@ -193,6 +193,23 @@ describe('Socket.IO transport', () => {
     assert.equal(refused.problem?.status, 401);
   });
 
+  test('typing and presence cross transports both ways', async () => {
+    const [rawUser, sioUser] = [await c.user('sio-typing-raw'), await c.user('sio-typing-sio')];
+    const room = await c.publicRoom('sio-typing', owner, [rawUser, sioUser]);
+    const raw = await c.connect(0, rawUser.accessToken);
+    await raw.next('welcome');
+    const sio = await c.connectSocketIo(1, sioUser.accessToken, { transports: ['polling'] });
+    await sio.next('welcome');
+    await raw.next('presence', (p) => p.user.id === sioUser.user.id && p.room === room && p.online);
+    sio.send({ type: 'typing', room });
+    await raw.next('typing', (t) => t.room === room && t.user.id === sioUser.user.id);
+    raw.send({ type: 'typing', room });
+    await sio.next('typing', (t) => t.room === room && t.user.id === rawUser.user.id);
+    await sio.close();
+    await raw.next('presence', (p) => p.user.id === sioUser.user.id && p.room === room && !p.online, 20_000);
+    await raw.close();
+  });
+
   test('connects are refused as at the raw upgrade, with the catalogue code and the problem body', async () => {
     const none = await refusal(c.connectSocketIo(0, null));
     assert.equal(none.code, 'unauthorized');
@@ -240,10 +257,16 @@ describe('Socket.IO transport', () => {
   // Last: it stops gateway 2.
   test('SIGTERM drains Socket.IO sockets too: `closing` with 1012 before the disconnect', async () => {
     const u = await c.user('sio-drain');
-    const s = await c.connectSocketIo(1, u.accessToken, { transports: ['polling'] });
-    await s.next('welcome');
+    const ws = await c.connectSocketIo(1, u.accessToken);
+    const poll = await c.connectSocketIo(1, u.accessToken, { transports: ['polling'] });
+    await Promise.all([ws.next('welcome'), poll.next('welcome')]);
     const exit = c.gateways[1]!.kill('SIGTERM');
-    assert.equal((await s.closed).code, ERRORS.shutting_down.close);
+    const closed = await ws.closed;
+    assert.equal(closed.code, ERRORS.shutting_down.close, JSON.stringify(closed));
+    // A long-polling client gets `closing` with the poll it has waiting; one
+    // caught between two polls finds the listener closed: a drop, after which
+    // socket.io-client reconnects by itself, as after 1012.
+    assert.ok([ERRORS.shutting_down.close, 1006].includes((await poll.closed).code));
     assert.deepEqual(await exit, { code: 0, signal: null }, 'a clean exit: the Socket.IO server and its adapter closed too');
   });
 });
