@@ -3,7 +3,8 @@
  * connection limit of the process counts both transports, the publish rate
  * limits refuse a Socket.IO burst with `rate_limited`, and a Socket.IO reader
  * that stops taking what it is sent is dropped at GATEWAY_MAX_BACKPRESSURE_BYTES
- * instead of buffering without bound (gateway/socketio/attach.ts).
+ * instead of buffering without bound (gateway/socketio/attach.ts). Browsers
+ * on another origin may long-poll only from GATEWAY_SOCKETIO_CORS_ORIGINS.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import type { TokenResponse } from '../shared/http/schemas.js';
 const MAX_CONNECTIONS = 4;
 const MAX_BACKPRESSURE = 4096;
 const BURST = 20;
+const ALLOWED_ORIGIN = 'https://chat.example.com';
 /** Engine.IO v4 long-polling separates the packets of one HTTP body with this. */
 const SEPARATOR = '\u001e';
 
@@ -30,6 +32,7 @@ describe('Socket.IO transport limits', () => {
         GATEWAY_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
         GATEWAY_MAX_BACKPRESSURE_BYTES: String(MAX_BACKPRESSURE),
         GATEWAY_SOCKETIO_BACKPRESSURE_CHECK_MS: '100',
+        GATEWAY_SOCKETIO_CORS_ORIGINS: ALLOWED_ORIGIN,
         // The gateway's defaults (the test cluster lifts them for other suites).
         GATEWAY_PUBLISH_RATE_PER_CONNECTION: '10',
         GATEWAY_PUBLISH_BURST_PER_CONNECTION: String(BURST),
@@ -116,5 +119,21 @@ describe('Socket.IO transport limits', () => {
     assert.match(metrics, /parley_gateway_closes_total\{code="1006",transport="socketio",service="gateway"\} [1-9]/);
     assert.match(c.gateways[0]!.output(), /socket\.io reader too slow/);
     await w.close();
+  });
+  test('long-polling from another origin is allowed, with credentials, only from GATEWAY_SOCKETIO_CORS_ORIGINS', async () => {
+    const handshake = `${origin}${SOCKETIO_PATH}?EIO=4&transport=polling`;
+    const preflight = await fetch(handshake, {
+      method: 'OPTIONS',
+      headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.ok(preflight.status === 204 || preflight.status === 200, String(preflight.status));
+    assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
+    assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+    const allowed = await fetch(handshake, { headers: { origin: ALLOWED_ORIGIN } });
+    assert.equal(allowed.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
+    await allowed.text();
+    const other = await fetch(handshake, { headers: { origin: 'https://evil.example.net' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null, 'no CORS grant for an origin not listed');
+    await other.text();
   });
 });
