@@ -3,6 +3,9 @@
  * namespace): the same frames as the raw WebSocket endpoint, carried as
  * Socket.IO events. This module is the whole mapping; gateway, tests, bench
  * and any Socket.IO client use it, so the events are never restated by hand.
+ * Its constants live in socketio-constants.ts (no dependencies, for clients
+ * that cannot load typebox: the k6 scripts) and its payload schemas in
+ * socketio-schemas.ts; both are re-exported here.
  *
  * Rules:
  * - **Connect.** The CONNECT packet's `auth` payload is `SocketIoAuth`: the
@@ -31,30 +34,14 @@
  *   reconnect by itself: reconnect (`socket.connect()`) unless the code is
  *   1008. A transport that drops (network, slow reader) reconnects by itself.
  */
-import Type, { type Static } from 'typebox';
 import { checkClientFrame, checkServerFrame, type Decoded } from './codec.js';
 import type { ClientFrame, ClientFrameType, ServerFrame, ServerFrameType } from './frames.js';
+import { ACKED_FRAMES } from './socketio-constants.js';
 
-/** The default path of the Socket.IO endpoint (GATEWAY_SOCKETIO_PATH), on the gateway's port. */
-export const SOCKETIO_PATH = '/socket.io/';
-
-/** The CONNECT packet's `auth` payload. */
-export const SocketIoAuth = Type.Object(
-  {
-    token: Type.String({ minLength: 1 }),
-    /** As `?resume=1`: no live room messages until the socket's `resume` event. */
-    resume: Type.Optional(Type.Boolean()),
-    /** As `?batch=1`: a turn's messages of a room may come as one `messages` event. */
-    batch: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-export type SocketIoAuth = Static<typeof SocketIoAuth>;
-
-/** Emitted just before a server-side disconnect: the close code the raw endpoint would send. */
-export const CLOSING_EVENT = 'closing';
-export const ClosingEvent = Type.Object({ code: Type.Integer(), reason: Type.String() }, { additionalProperties: false });
-export type ClosingEvent = Static<typeof ClosingEvent>;
+// The typebox-free part, for clients that cannot load typebox (the k6 bundles).
+export { ACKED_FRAMES, CLOSING_EVENT, SOCKETIO_PATH, toEvent } from './socketio-constants.js';
+// The payloads' schemas, whose types need no codec.
+export { ClosingEvent, SocketIoAuth } from './socketio-schemas.js';
 
 /**
  * Socket.IO rooms every socket of the transport is in, besides its parley
@@ -67,19 +54,6 @@ export const SOCKETIO_ROOMS = {
   user: (userId: string) => `user:${userId}`,
   session: (sessionId: string) => `session:${sessionId}`,
 };
-
-/** Client frame types whose one reply is the event's acknowledgement, when the client asks for one. */
-export const ACKED_FRAMES: { readonly [K in ClientFrameType]: boolean } = {
-  publish: true,
-  ping: true,
-  resume: false,
-  typing: false,
-};
-
-/** Client side: the event name and argument for a frame. */
-export function toEvent(frame: ClientFrame): [ClientFrameType, ClientFrame] {
-  return [frame.type, frame];
-}
 
 /** Server side: validates an event as the client frame it names. */
 export function fromEvent(name: string, payload: unknown): Decoded<ClientFrame> {
