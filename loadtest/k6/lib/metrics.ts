@@ -34,18 +34,29 @@ export const thresholds = {
 };
 
 /**
- * The server frame an event carries, or null (counted in parley_error_frames)
- * for a binary frame or text that is not JSON. k6 cannot load the shared
- * codec (no typebox), so its sockets parse here, in one place.
+ * The text of a received WebSocket message, or null (counted in
+ * parley_error_frames as `binary_frame`) for a binary one.
  */
-export function serverFrameOf(event: MessageEvent | undefined): ServerFrame | null {
+export function textOf(event: MessageEvent | undefined): string | null {
   if (event === undefined) return null;
   if (typeof event.data !== 'string') {
     errorFrames.add(1, { code: 'binary_frame' });
     return null;
   }
+  return event.data;
+}
+
+/**
+ * The server frame a raw-endpoint message carries, or null (counted in
+ * parley_error_frames) for a binary frame or text that is not JSON. k6 cannot
+ * load the shared codec (no typebox), so frames are narrowed on `type`
+ * without validation.
+ */
+export function serverFrameOf(event: MessageEvent | undefined): ServerFrame | null {
+  const text = textOf(event);
+  if (text === null) return null;
   try {
-    return JSON.parse(event.data) as ServerFrame;
+    return JSON.parse(text) as ServerFrame;
   } catch {
     errorFrames.add(1, { code: 'invalid_json' });
     return null;
