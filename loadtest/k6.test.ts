@@ -22,10 +22,11 @@ const k6Dir = join(repoRoot, 'loadtest', 'k6');
 
 /**
  * One script per scenario of the Node bench, except persistence throughput
- * (see loadtest/README.md), and two for what production adds: the HTTP api
- * under load, and reconnect-and-resume under a rolling restart.
+ * (see loadtest/README.md), two for what production adds: the HTTP api
+ * under load, and reconnect-and-resume under a rolling restart, and small
+ * rooms again over Socket.IO.
  */
-const SCENARIOS = ['big-room', 'connect-storm', 'http-api', 'idle', 'reconnect-resume', 'small-rooms'];
+const SCENARIOS = ['big-room', 'connect-storm', 'http-api', 'idle', 'reconnect-resume', 'small-rooms', 'socketio-small-rooms'];
 
 interface K6Build {
   scenarioEntries(): string[];
@@ -71,6 +72,9 @@ test('each script bundles into one k6 module with only k6 imports and no typebox
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(inputs.includes('shared/protocol/constants.ts'), `the bundles should inline the shared constants; inputs: ${inputs.join(', ')}`);
     assert.deepEqual(inputs.filter((path) => /typebox|node_modules/.test(path)), []);
+    // Socket.IO: the typebox-free constants, never the mapping module itself (it imports the codec).
+    assert.ok(inputs.includes('shared/protocol/socketio-constants.ts'), 'the Socket.IO script should inline the shared Socket.IO constants');
+    assert.deepEqual(inputs.filter((path) => /protocol\/(socketio|socketio-schemas|codec)\.ts$/.test(path)), []);
     const outputs = Object.entries(result.metafile.outputs);
     assert.deepEqual(outputs.map(([path]) => basename(path, '.js')).sort(), SCENARIOS);
     const executors = new Set<string>();
@@ -106,6 +110,14 @@ test('each script bundles into one k6 module with only k6 imports and no typebox
       assert.match(resume, new RegExp(`new \\w+\\("${metric}"`), `reconnect-resume does not record ${metric}`);
       assert.match(resume, new RegExp(`${metric}: \\[`), `reconnect-resume sets no threshold on ${metric}`);
     }
+
+    // Socket.IO: the Engine.IO websocket transport at the shared path, CONNECT with auth, acked publishes, `closing`.
+    const sio = readFileSync(join(outdir, 'socketio-small-rooms.js'), 'utf8');
+    assert.match(sio, /SOCKETIO_PATH = "\/socket\.io\/"/, 'socketio-small-rooms should use the shared SOCKETIO_PATH');
+    assert.match(sio, /"EIO=4&transport=websocket"/, 'socketio-small-rooms does not ask for Engine.IO v4 over websocket');
+    assert.match(sio, /CLOSING_EVENT = "closing"/, 'socketio-small-rooms does not read the closing event');
+    assert.match(sio, /publish: true/, 'socketio-small-rooms should take ACKED_FRAMES from the shared constants');
+    assert.doesNotMatch(sio, /new ParleySocket|"\/v1\/ws"/, 'socketio-small-rooms opens raw-endpoint sockets');
 
     // The HTTP api: tus over plain requests, and latency thresholds per route.
     const api = readFileSync(join(outdir, 'http-api.js'), 'utf8');

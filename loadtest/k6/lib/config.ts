@@ -20,6 +20,13 @@ export function text(name: string, fallback: string): string {
   return raw(name) ?? fallback;
 }
 
+/** Text matching `pattern`; `expected` describes it in the error. */
+export function matching(name: string, fallback: string, pattern: RegExp, expected: string): string {
+  const value = raw(name) ?? fallback;
+  if (!pattern.test(value)) throw invalid(name, value, expected);
+  return value;
+}
+
 export function optionalText(name: string): string | null {
   return raw(name);
 }

@@ -23,7 +23,11 @@ export const published = new Counter('parley_published');
 export const delivered = new Counter('parley_delivered');
 /** `error` frames, tagged with their `code` (e.g. `rate_limited`: raise the gateway limits). */
 export const errorFrames = new Counter('parley_error_frames');
-/** Sockets that closed after `welcome` without the script asking. */
+/**
+ * Sockets that closed after `welcome` without the script asking. Socket.IO
+ * sockets tag it with `code`: the close code of the server's `closing` event,
+ * or 1006 for a drop without one (as the raw endpoint's clients see it).
+ */
 export const droppedSockets = new Counter('parley_dropped_sockets');
 
 /** Thresholds on the metrics above, from PARLEY_*_P99_MS and PARLEY_CHECKS_RATE. */
