@@ -853,7 +853,12 @@ eachConfig('ingress: /v1/ws and sticky Socket.IO to the gateways with WebSocket 
   const sio = route(sioPath);
   assert.deepEqual(sio.targets, [gateway.deployment.metadata.name]);
   assert.equal(sio.pathType, 'Prefix', 'Engine.IO requests are <path>?EIO=4&…');
-  assert.deepEqual(sio.backend, ws.backend, 'Socket.IO is served on the port of /v1/ws');
+  // ingress-nginx keeps affinity per upstream (namespace, Service, port) and applies the
+  // first-created Ingress's to all Ingresses on it: Socket.IO needs an upstream of its own.
+  assert.notEqual(sio.backend.name, ws.backend.name, 'Socket.IO has a Service of its own, or parley-ws\'s lack of affinity wins');
+  const port = (name: string, portName: string | undefined) =>
+    config.services.find((s) => s.metadata.name === name)?.spec?.ports?.find((p) => p.name === portName)?.targetPort;
+  assert.equal(port(sio.backend.name, sio.backend.port?.name), port(ws.backend.name, ws.backend.port?.name), 'Socket.IO is served on the port of /v1/ws');
   assert.deepEqual(routes.filter((r) => r.ingress === sio.ingress).map((r) => r.path), [sioPath], 'the sticky Ingress routes Socket.IO only');
   const sticky = sio.ingress.metadata.annotations ?? {};
   assert.equal(sticky[`${NGINX}affinity`], 'cookie', `${sioPath}: cookie affinity`);

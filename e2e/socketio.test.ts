@@ -18,7 +18,8 @@ import { Server } from 'socket.io';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { createRedis, duplicateRedis } from '../shared/redis/connect.js';
 import { redisKeys } from '../shared/redis/keys.js';
-import { SOCKETIO_ROOMS } from '../shared/protocol/socketio.js';
+import { SOCKETIO_PATH, SOCKETIO_ROOMS } from '../shared/protocol/socketio.js';
+import WebSocket from 'ws';
 
 type AnySocket = ParleySocket | SioParleySocket;
 
@@ -47,7 +48,7 @@ describe('Socket.IO transport', () => {
   });
 
   test('raw, Socket.IO websocket and Socket.IO polling clients on two gateways share one ordered stream, one copy each', async () => {
-    const users = await Promise.all(['raw0', 'raw1', 'sws0', 'sws1', 'spoll0', 'spoll1'].map((n) => c.user(`sio-${n}`)));
+    const users = await Promise.all(['raw0', 'raw1', 'sws0', 'sws1', 'spoll0', 'spoll1', 'sup0', 'sup1'].map((n) => c.user(`sio-${n}`)));
     const room = await c.publicRoom('sio-mixed', owner, users);
     const sockets: AnySocket[] = [
       await c.connect(0, users[0]!.accessToken),
@@ -56,6 +57,9 @@ describe('Socket.IO transport', () => {
       await c.connectSocketIo(1, users[3]!.accessToken, { transports: ['websocket'] }),
       await c.connectSocketIo(0, users[4]!.accessToken, { transports: ['polling'] }),
       await c.connectSocketIo(1, users[5]!.accessToken, { transports: ['polling'] }),
+      // socket.io-client's default: long-polling, then the upgrade to WebSocket, here while messages flow.
+      await c.connectSocketIo(0, users[6]!.accessToken, { transports: ['polling', 'websocket'] }),
+      await c.connectSocketIo(1, users[7]!.accessToken, { transports: ['polling', 'websocket'] }),
     ];
     for (const s of sockets) assert.ok((await s.next('welcome')).rooms.includes(room));
     assert.equal((sockets[4] as SioParleySocket).transport, 'polling');
@@ -72,6 +76,11 @@ describe('Socket.IO transport', () => {
     }
     const total = sockets.length * perSocket;
     assert.equal(new Set(seqOf.values()).size, total, 'one seq per message');
+    for (const k of [6, 7]) {
+      const s = sockets[k] as SioParleySocket;
+      for (let i = 0; i < 100 && s.transport !== 'websocket'; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(s.transport, 'websocket', `socket ${k} upgraded`);
+    }
     for (const [k, s] of sockets.entries()) {
       await s.next('message', () => messagesOf(s, room).length >= total, 15_000).catch(() => undefined);
       const got = messagesOf(s, room);
@@ -221,17 +230,60 @@ describe('Socket.IO transport', () => {
 
   test('metrics carry the transport label', async () => {
     const u = await c.user('sio-metrics');
+    const room = await c.publicRoom('sio-metrics', owner, [u]);
     const s = await c.connectSocketIo(0, u.accessToken);
     await s.next('welcome');
+    assert.equal((await s.request({ type: 'publish', room, cmid: 'metrics', body: 'counted' })).type, 'ack');
+    await s.next('message', (m) => m.cmid === 'metrics');
     const text = await (await fetch(`http://127.0.0.1:${c.gateways[0]!.opsPort}/metrics`)).text();
     assert.match(text, /parley_gateway_connections\{transport="socketio",service="gateway"\} [1-9]/);
     assert.match(text, /parley_gateway_upgrades_total\{outcome="accepted",transport="socketio",service="gateway"\} [1-9]/);
     assert.match(text, /parley_gateway_frames_received_total\{type="publish",transport="socketio",service="gateway"\} [1-9]/);
     assert.match(text, /parley_gateway_frames_sent_total\{type="message",transport="socketio",service="gateway"\} [1-9]/);
+    assert.match(text, /parley_gateway_connections\{transport="websocket",service="gateway"\} \d/, 'both series exist from the start');
     await s.close();
+  });
+
+  test('hand-framed packets: a number as event name and a namespace-only DISCONNECT are handled, never crash the gateway', async () => {
+    const u = await c.user('sio-raw');
+    const room = await c.publicRoom('sio-raw', owner, [u]);
+    const url = `${c.gatewayUrls[1]!.replace(/\/v1\/ws$/, '')}${SOCKETIO_PATH}?EIO=4&transport=websocket`;
+    const ws = new WebSocket(url);
+    const packets: string[] = [];
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString();
+      if (text === '2') ws.send('3');
+      else packets.push(text);
+    });
+    const waitFor = async (match: (p: string) => boolean) => {
+      for (let i = 0; i < 100 && !packets.some(match); i++) await new Promise((r) => setTimeout(r, 50));
+      const found = packets.find(match);
+      assert.ok(found, `no such packet; got ${JSON.stringify(packets).slice(0, 500)}`);
+      packets.splice(packets.indexOf(found), 1);
+      return found;
+    };
+    await new Promise((resolve) => ws.once('open', resolve));
+    await waitFor((p) => p.startsWith('0{'));
+    ws.send(`40${JSON.stringify({ token: u.accessToken })}`);
+    await waitFor((p) => p.startsWith('42["welcome"'));
+    ws.send('42[1]');
+    ws.send('42[1,{"type":"ping"}]');
+    for (let i = 0; i < 2; i++) assert.match(await waitFor((p) => p.startsWith('42["error"')), /"code":"bad_frame"/);
+    ws.send('42["ping",{}]');
+    await waitFor((p) => p.startsWith('42["pong"'));
+    // DISCONNECT for the namespace only: the gateway ends the Engine.IO
+    // connection too, so nothing keeps receiving the user's rooms unseen.
+    ws.send('41');
+    await closed;
+    // The gateway lived through it all.
+    const other = await c.connectSocketIo(1, u.accessToken);
+    await other.next('welcome', (w) => w.rooms.includes(room));
+    await other.close();
   });
   test('the Redis adapter gives another process Socket.IO\'s view across gateways: fetchSockets by user room', async () => {
     const u = await c.user('sio-adapter');
+    const me = await c.get<{ sessionId: string }>('/v1/me', u.accessToken);
     const sockets = [await c.connectSocketIo(0, u.accessToken), await c.connectSocketIo(1, u.accessToken, { transports: ['polling'] })];
     await Promise.all(sockets.map((s) => s.next('welcome')));
     const pub = createRedis(c.redis.config.topology);
@@ -239,10 +291,13 @@ describe('Socket.IO transport', () => {
     const io = new Server({ serveClient: false, adapter: createShardedAdapter(pub, sub, { channelPrefix: redisKeys(c.redis.config.keyPrefix).socketIoChannel(), subscriptionMode: 'static' }) });
     let found: unknown[] = [];
     try {
-      // The adapter learns the other servers from their heartbeat replies.
+      // The adapter counts the servers to wait for with SHARDNUMSUB; a round that times out is tried again.
       for (let i = 0; i < 50 && found.length < 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        found = await io.in(SOCKETIO_ROOMS.user(u.user.id)).fetchSockets();
+        found = await io
+          .in(SOCKETIO_ROOMS.user(u.user.id))
+          .fetchSockets()
+          .catch(() => []);
       }
     } finally {
       // Not io.close(): this server never served, so it has no engine to close.
@@ -252,6 +307,10 @@ describe('Socket.IO transport', () => {
       await Promise.all(sockets.map((s) => s.close()));
     }
     assert.equal(found.length, 2, 'one socket on each gateway');
+    for (const socket of found as { data: unknown; handshake: { auth: unknown } }[]) {
+      assert.deepEqual(socket.data, { userId: u.user.id, sessionId: me.body.sessionId, username: u.user.username });
+      assert.deepEqual(socket.handshake.auth, {}, 'the access token does not leave its gateway');
+    }
   });
 
   // Last: it stops gateway 2.

@@ -45,7 +45,6 @@ import { createServer } from './server.js';
 import { createAdmission } from './admission.js';
 import { createSocketIo } from './socketio/attach.js';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
-import { duplicateRedis } from '../shared/redis/connect.js';
 
 export interface ComposedGateway {
   /** Takes the presence lease, starts the probe and epoch checks, then listens; resolves with the port. */
@@ -168,7 +167,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, regi
     logger,
   );
   // Socket.IO's own cross-gateway traffic (see socketio/attach.ts) on a subscriber connection of its own.
-  const sioSubscriber = config.socketio.enabled ? duplicateRedis(redis) : null;
+  const sioSubscriber = config.socketio.enabled ? await connectRedis(config.redis, logger, 'parley-gateway-sio') : null;
   const socketIo = sioSubscriber
     ? createSocketIo({
         config: config.socketio,

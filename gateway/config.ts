@@ -71,6 +71,8 @@ const SocketIoSettings = Type.Object({
    * (same-origin pages and non-browser clients only). WebSocket needs no CORS.
    */
   corsOrigins: setting.string('GATEWAY_SOCKETIO_CORS_ORIGINS', { default: '' }),
+  /** An Engine.IO session whose Socket.IO CONNECT (with the token) has not come within this long is closed. */
+  connectTimeoutMs: setting.integer('GATEWAY_SOCKETIO_CONNECT_TIMEOUT_MS', { default: 10_000, minimum: 100 }),
   /** How often Socket.IO sockets are checked against GATEWAY_MAX_BACKPRESSURE_BYTES (see socketio/attach.ts). */
   backpressureCheckMs: setting.integer('GATEWAY_SOCKETIO_BACKPRESSURE_CHECK_MS', { default: 1000, minimum: 50 }),
 });

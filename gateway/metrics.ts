@@ -18,6 +18,12 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['outcome', 'transport'],
       registers,
     }),
+    socketIoRequestErrors: new Counter({
+      name: 'parley_gateway_socketio_request_errors_total',
+      help: 'Socket.IO (Engine.IO) requests refused before any connect, by reason (unknown_sid: a poll after its session ended or on the wrong gateway; forbidden: draining or at the connection limit; …)',
+      labelNames: ['reason'],
+      registers,
+    }),
     closes: new Counter({
       name: 'parley_gateway_closes_total',
       help: 'Closed connections by close code and transport',

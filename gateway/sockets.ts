@@ -33,7 +33,10 @@ export class Sockets {
   /** Open sockets per transport, for the connections gauge. */
   private readonly open: Record<Transport, number> = { websocket: 0, socketio: 0 };
 
-  constructor(private readonly deps: SocketsDeps) {}
+  constructor(private readonly deps: SocketsDeps) {
+    // Both series exist from the start, so dashboards and alerts see 0, not nothing.
+    for (const transport of Object.keys(this.open) as Transport[]) deps.metrics.connections.set({ transport }, 0);
+  }
 
   get size(): number {
     return this.deps.sessions.size;

@@ -4,13 +4,15 @@
  * on GATEWAY_SOCKETIO_PATH. The frames, their handlers, the limits and the
  * guarantees are the raw endpoint's; this module only maps them onto
  * Socket.IO (shared/protocol/socketio.ts):
- * - connect: the `auth` payload's token is admitted exactly as at the raw
- *   upgrade (admission.ts); a refusal is a `connect_error` carrying the
- *   catalogue code and the same problem+json body;
- * - events in: validated as the frame they name and dispatched to the same
- *   frame handlers; the event's ack callback, for frames with one reply,
- *   receives that reply (SioSocket.expectReply);
- * - frames out: SioSocket and Topics emit them as events.
+ * - connect (connect.ts): the `auth` payload's token is admitted exactly as
+ *   at the raw upgrade (admission.ts); a refusal is a `connect_error`
+ *   carrying the catalogue code and the same problem+json body;
+ * - events in (events.ts): validated as the frame they name and dispatched
+ *   to the same frame handlers; the event's ack callback, for frames with
+ *   one reply, receives that reply (SioSocket.expectReply);
+ * - frames out: SioSocket and Topics emit them as events. Socket.IO's uWS
+ *   support writes a room's emits to its WebSocket clients with uWS's own
+ *   publish, and to its long-polling ones through Engine.IO.
  *
  * The split with @socket.io/redis-adapter: the adapter (sharded, static
  * channels, keys.socketIoChannel) gives Socket.IO its cross-gateway features
@@ -19,20 +21,17 @@
  * published and fanned out by parley's own path, so order, persistence,
  * resume and gap repair stay one mechanism for both transports.
  *
- * Limits: GATEWAY_MAX_FRAME_BYTES per event (its Engine.IO packet), above
- * that `frame_too_large`; GATEWAY_MAX_PAYLOAD_BYTES is Engine.IO's
+ * Limits: GATEWAY_MAX_FRAME_BYTES per event (its Socket.IO packet, in UTF-8
+ * bytes), above that `frame_too_large`; GATEWAY_MAX_PAYLOAD_BYTES is Engine.IO's
  * maxHttpBufferSize (the connection is dropped). A socket holding more than
  * GATEWAY_MAX_BACKPRESSURE_BYTES unsent is dropped at the next check, as the
  * raw endpoint drops a slow reader: uWS itself would skip sends silently past
  * its limit (Engine.IO ignores send's result), so its limit is set out of reach.
  */
 import { Server, type ServerOptions, type Socket as IoSocket } from 'socket.io';
-import { Compile } from 'typebox/compile';
-import { ParleyError, type ErrorCode } from '../../shared/errors.js';
-import { problem } from '../../shared/http/problem.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClientFrame } from '../../shared/protocol/frames.js';
-import { ACKED_FRAMES, SOCKETIO_ROOMS, SocketIoAuth, fromEvent } from '../../shared/protocol/socketio.js';
+import { SOCKETIO_ROOMS } from '../../shared/protocol/socketio.js';
 import type { Admission } from '../admission.js';
 import type { SocketConfig, SocketIoConfig } from '../config.js';
 import type { Conn, Sender, Socket } from '../connection.js';
@@ -40,9 +39,19 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { Sockets } from '../sockets.js';
 import type { Topics } from '../topics.js';
 import type { TemplatedApp } from '../uws.js';
-import { SioSocket, type Ack } from './socket.js';
+import { SioSocket } from './socket.js';
+import { createConnect } from './connect.js';
+import { PacketSizes, createEventReceiver } from './events.js';
 
-const checkAuth = Compile(SocketIoAuth);
+/** Engine.IO's refusal codes (engine.io Server.errors), for the request-errors metric. */
+const ENGINE_ERRORS: Record<number, string> = {
+  0: 'unknown_transport',
+  1: 'unknown_sid',
+  2: 'bad_handshake_method',
+  3: 'bad_request',
+  4: 'forbidden',
+  5: 'unsupported_protocol_version',
+};
 /** uWS's own send limit for Engine.IO's WebSockets: never reached, so no send is skipped (see the module comment). */
 const UWS_BACKPRESSURE_OUT_OF_REACH = 2 ** 31 - 1;
 /**
@@ -57,7 +66,7 @@ const FLUSH_BEFORE_CLOSE_MS = 1000;
 
 export interface SocketIoDeps {
   config: SocketIoConfig;
-  limits: Pick<SocketConfig, 'maxFrameBytes' | 'maxPayloadBytes' | 'maxBackpressureBytes'>;
+  limits: Pick<SocketConfig, 'maxFrameBytes' | 'maxPayloadBytes' | 'maxBackpressureBytes' | 'maxConnections'>;
   admission: Admission;
   sockets: Sockets;
   sender: Sender;
@@ -77,11 +86,6 @@ export interface SocketIoTransport {
   close(): Promise<void>;
 }
 
-/** A refusal as Socket.IO sends it: `connect_error` with the code as message and the problem body as data. */
-function refusal(code: ErrorCode, detail?: string): Error & { data: unknown } {
-  return Object.assign(new Error(code), { data: problem(code, detail) });
-}
-
 export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
   const { config, limits, admission, sender, metrics } = deps;
   const io = new Server({
@@ -93,6 +97,15 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
     maxHttpBufferSize: limits.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
+    // The CONNECT must follow the Engine.IO handshake within this long.
+    connectTimeout: config.connectTimeoutMs,
+    // Engine.IO sessions, admitted or not yet, are capped at the connection
+    // limit too, so handshakes without a CONNECT cannot pile up. Below it,
+    // refusals wait for the CONNECT, where they carry the catalogue's code.
+    allowRequest: (_req, callback) => {
+      const full = io.engine.clientsCount >= limits.maxConnections;
+      callback(full ? 'too_many_connections' : null, !full);
+    },
     ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins, credentials: true } } : {}),
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
@@ -103,71 +116,33 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
   });
   const open = new Set<SioSocket>();
 
-  io.use((socket, next) => {
-    const refused = admission.refusal();
-    if (refused) {
-      admission.count(refused, 'socketio');
-      return next(refusal(refused));
-    }
-    const auth: unknown = socket.handshake.auth;
-    if (!checkAuth.Check(auth)) {
-      const missing = typeof (auth as { token?: unknown } | null)?.token !== 'string';
-      const code = missing ? 'unauthorized' : 'bad_request';
-      admission.count(code, 'socketio');
-      return next(refusal(code, missing ? 'No access token: connect with auth: { token }' : 'auth must be { token, resume?, batch? }'));
-    }
-    admission.admit(auth.token, 'socketio', { hold: auth.resume === true, batch: auth.batch === true }).then(
-      (conn) => {
-        admission.count('accepted', 'socketio');
-        (socket.data as { conn?: Conn }).conn = conn;
-        next();
-      },
-      (err: unknown) => {
-        const code: ErrorCode = err instanceof ParleyError ? err.code : 'unavailable';
-        if (!(err instanceof ParleyError)) deps.logger.error({ err }, 'socket.io connect failed');
-        admission.count(code, 'socketio');
-        next(refusal(code));
-      },
-    );
-  });
+  const connect = createConnect(admission, deps.logger);
+  io.use(connect.middleware);
+  const receive = createEventReceiver(deps);
 
   io.on('connection', (socket: IoSocket) => {
-    const conn = (socket.data as { conn: Conn }).conn;
+    const conn = connect.connOf(socket);
     const sock = new SioSocket(socket, conn);
     open.add(sock);
-    // The size of the Engine.IO packet being decoded: its event arrives in the same turn.
-    let packetChars = 0;
+    const sizes = new PacketSizes();
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type === 'message') packetChars = typeof packet.data === 'string' ? packet.data.length : 0;
+      if (packet.type === 'message') sizes.packet(packet.data);
     });
     socket.on('disconnect', (reason: string) => {
       open.delete(sock);
+      // Socket.IO leaves the uWS topics of a namespace-level disconnect
+      // subscribed (its uWS patch handles `del`, not `delAll`): the
+      // Engine.IO connection, which parley never shares between
+      // namespaces, ends with the socket.
+      if (socket.conn.readyState === 'open') socket.conn.close();
       // The server's own ends carry their code (SioSocket.end); a client's is a normal close; a drop is 1006, as on the raw endpoint.
       deps.sockets.closed(sock, sock.endedWith ?? (reason === 'client namespace disconnect' ? 1000 : 1006));
     });
-    socket.onAny((event: string, ...args: unknown[]) => received(sock, conn, event, args, packetChars));
+    socket.onAny((event: unknown, ...args: unknown[]) => receive(sock, conn, event, args, sizes.take()));
     void socket.join([SOCKETIO_ROOMS.user(conn.principal.userId), SOCKETIO_ROOMS.session(conn.principal.sessionId)]);
     if (deps.draining()) return sender.close(sock, 'shutting_down', 'restarting');
     deps.sockets.opened(sock);
   });
-
-  function received(sock: SioSocket, conn: Conn, event: string, args: unknown[], packetChars: number): void {
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
-    const invalid = (code: ErrorCode, message: string, ref?: string) => {
-      metrics.framesIn.inc({ type: 'invalid', transport: 'socketio' });
-      sender.error(sock, code, { message, ref: ack ? sock.expectReply(ref, ack) : ref });
-    };
-    if (packetChars > limits.maxFrameBytes) {
-      return invalid('frame_too_large', `event is ${packetChars} characters; the limit is ${limits.maxFrameBytes} bytes`);
-    }
-    if (args.length !== 1) return invalid('bad_frame', `event "${event.slice(0, 32)}" needs exactly one argument, the frame`);
-    const decoded = fromEvent(event, args[0]);
-    if (!decoded.ok) return invalid(decoded.error.code, decoded.error.message, decoded.error.ref);
-    let frame = decoded.frame;
-    if (ack && ACKED_FRAMES[frame.type]) frame = { ...frame, ref: sock.expectReply(frame.ref, ack) };
-    metrics.framesIn.inc({ type: frame.type, transport: 'socketio' });
-    deps.dispatch(frame, sock, conn);
-  }
 
   // Slow readers: see the module comment.
   const backpressure = setInterval(() => {
@@ -184,9 +159,12 @@ export function createSocketIo(deps: SocketIoDeps): SocketIoTransport {
   return {
     attach(app) {
       io.attachApp(app, { maxBackpressure: UWS_BACKPRESSURE_OUT_OF_REACH } as Parameters<typeof io.attachApp>[1]);
-      // Engine.IO's own refusals (unknown sid, bad handshake, a transport not offered) are answered by it.
+      // Engine.IO's own refusals (an unknown sid after a close or a failed
+      // sticky route, a bad handshake, a transport not offered, a handshake
+      // refused while draining or full) are answered by it; counted apart
+      // from the connects, which they would swamp after every deploy.
       io.engine.on('connection_error', (err: { code: number; message: string }) => {
-        admission.count('bad_request', 'socketio');
+        metrics.socketIoRequestErrors.inc({ reason: ENGINE_ERRORS[err.code] ?? 'other' });
         deps.logger.debug({ code: err.code, message: err.message }, 'socket.io request refused');
       });
     },

@@ -16,12 +16,17 @@ import type { Conn } from '../connection.js';
 
 export type Ack = (reply: ServerFrame) => void;
 
-/** Refs the gateway gives frames sent with an ack callback but no ref: a prefix no client ref is likely to use. */
+/** The refs the gateway gives frames sent with an ack callback: a prefix no client ref is likely to use. */
 const OWN_REF = '\u0001';
 
 export class SioSocket {
-  /** Ack callbacks waiting for the reply to the frame with this ref; created at the first one. */
-  private acks: Map<string, { ack: Ack; own: boolean }> | null = null;
+  /**
+   * Ack callbacks waiting for the reply to a frame, by the ref the gateway
+   * gave the frame, with the client's own ref (restored on the reply).
+   * Always the gateway's refs: two frames in flight with the same client ref,
+   * or another reply carrying that ref, cannot take each other's callback.
+   */
+  private acks: Map<string, { ack: Ack; ref: string | undefined }> | null = null;
   private refs = 0;
   /** The close code `end` was called with; null until the server ends the socket. */
   endedWith: number | null = null;
@@ -47,26 +52,23 @@ export class SioSocket {
 
   /**
    * The frame's reply goes to `ack` instead of being emitted. Returns the ref
-   * the frame must carry: its own, or one made up (and removed again from the
-   * reply) when it has none.
+   * the frame must carry while it is handled; the reply gets the frame's own
+   * `ref` back (none if it had none).
    */
   expectReply(ref: string | undefined, ack: Ack): string {
-    const own = ref === undefined;
-    const key = own ? `${OWN_REF}${++this.refs}` : ref;
-    (this.acks ??= new Map()).set(key, { ack, own });
+    const key = `${OWN_REF}${++this.refs}`;
+    (this.acks ??= new Map()).set(key, { ack, ref });
     return key;
   }
 
   /** Writes one frame: to the ack callback waiting for it, or as the event named by its type. */
   emitFrame(frame: ServerFrame): void {
-    const ref = (frame as { ref?: string }).ref;
-    const waiting = ref === undefined ? undefined : this.acks?.get(ref);
+    const key = (frame as { ref?: string }).ref;
+    const waiting = key === undefined ? undefined : this.acks?.get(key);
     if (waiting) {
-      this.acks!.delete(ref!);
-      if (waiting.own) {
-        const { ref: _made, ...reply } = frame as ServerFrame & { ref?: string };
-        waiting.ack(reply as ServerFrame);
-      } else waiting.ack(frame);
+      this.acks!.delete(key!);
+      const { ref: _key, ...reply } = frame as ServerFrame & { ref?: string };
+      waiting.ack((waiting.ref === undefined ? reply : { ...reply, ref: waiting.ref }) as ServerFrame);
       return;
     }
     this.io.emit(frame.type, frame);

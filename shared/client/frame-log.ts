@@ -15,6 +15,8 @@ export abstract class FrameLog {
   private waiters: (() => void)[] = [];
   private listeners: ((frame: ServerFrame) => void)[] = [];
   private readonly taken = new WeakSet<ServerFrame>();
+  /** Something the server sent that is not a valid frame: every wait fails with it from then on. */
+  protected failure: Error | null = null;
 
   /** True once the connection is gone: waiting for more frames is pointless. */
   protected abstract isClosed(): boolean;
@@ -55,6 +57,7 @@ export abstract class FrameLog {
   private async waitFor<F extends ServerFrame>(match: (f: ServerFrame) => f is F, what: string, timeoutMs: number): Promise<F> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (this.failure) throw this.failure;
       const frame = this.frames.find((f): f is F => !this.taken.has(f) && match(f));
       if (frame) {
         this.taken.add(frame);
@@ -72,6 +75,12 @@ export abstract class FrameLog {
         });
       });
     }
+  }
+
+  /** Records an invalid frame from the server (thrown from a socket listener it would crash the process instead). */
+  protected fail(err: Error): void {
+    this.failure ??= err;
+    this.notify();
   }
 
   protected notify(): void {

@@ -43,8 +43,8 @@ export class SioParleySocket extends FrameLog {
     socket.onAny((event: string, payload: unknown) => {
       if (event === CLOSING_EVENT) return;
       const decoded = fromServerEvent(event, payload);
-      if (!decoded.ok) throw new Error(`server sent an invalid "${event}" event: ${decoded.error.message}: ${JSON.stringify(payload).slice(0, 200)}`);
-      this.received(decoded.frame);
+      if (decoded.ok) this.received(decoded.frame);
+      else this.fail(new Error(`server sent an invalid "${event}" event: ${decoded.error.message}: ${JSON.stringify(payload).slice(0, 200)}`));
     });
     let closing: ClosingEvent | undefined;
     socket.on(CLOSING_EVENT, (event: ClosingEvent) => (closing = event));
@@ -126,7 +126,7 @@ export class SioParleySocket extends FrameLog {
   private record(event: string, reply: unknown): void {
     const type = (reply as { type?: unknown } | null)?.type;
     const decoded = fromServerEvent(typeof type === 'string' ? type : '?', reply);
-    if (!decoded.ok) throw new Error(`invalid reply to "${event}": ${decoded.error.message}`);
-    this.received(decoded.frame);
+    if (decoded.ok) this.received(decoded.frame);
+    else this.fail(new Error(`invalid reply to "${event}": ${decoded.error.message}`));
   }
 }

@@ -59,7 +59,7 @@ export const SOCKETIO_ROOMS = {
 export function fromEvent(name: string, payload: unknown): Decoded<ClientFrame> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     if (!isClientEvent(name)) return checkClientFrame({ type: name });
-    return { ok: false, error: { code: 'bad_frame', message: `event "${name}" needs one object argument, the frame` } };
+    return { ok: false, error: { code: 'bad_frame', message: `event "${name.slice(0, 32)}" needs one object argument, the frame` } };
   }
   const given = (payload as { type?: unknown }).type;
   if (given !== undefined && given !== name) {

@@ -96,12 +96,6 @@ export function redisKeys(prefix: string) {
      */
     roomChannel: (room: string) => channel(tag(room), room),
     /**
-     * Sharded pub/sub channel for cluster control events (session
-     * revocation, membership, …), every gateway subscribed. It carries
-     * partition 0's tag so that partition 0's probe proves its link too
-     * (shared/broker/redis-bus.ts); the events are few, one shard carries them.
-     */
-    /**
      * Channel prefix of the Socket.IO adapter (@socket.io/redis-adapter's
      * sharded adapter in static mode: one channel per namespace plus one per
      * gateway for replies), all in one slot. It carries only what Socket.IO
@@ -109,6 +103,12 @@ export function redisKeys(prefix: string) {
      * processes), never room messages.
      */
     socketIoChannel: () => `${prefix}{socket.io}:sio`,
+    /**
+     * Sharded pub/sub channel for cluster control events (session
+     * revocation, membership, …), every gateway subscribed. It carries
+     * partition 0's tag so that partition 0's probe proves its link too
+     * (shared/broker/redis-bus.ts); the events are few, one shard carries them.
+     */
     controlChannel: () => `${prefix}{p0}:control`,
     /**
      * Sharded pub/sub channel on which a gateway sends probes to itself, one
