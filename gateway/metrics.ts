@@ -20,7 +20,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     socketIoRequestErrors: new Counter({
       name: 'parley_gateway_socketio_request_errors_total',
-      help: 'Socket.IO (Engine.IO) requests refused before any connect, by reason (unknown_sid: a poll after its session ended or on the wrong gateway; forbidden: draining or at the connection limit; …)',
+      help: 'Socket.IO (Engine.IO) requests refused before any connect, by reason (unknown_sid: a poll after its session ended or on the wrong gateway; forbidden: Engine.IO sessions at the connection limit; …)',
       labelNames: ['reason'],
       registers,
     }),

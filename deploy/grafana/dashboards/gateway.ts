@@ -32,8 +32,11 @@ export const gatewayDashboard = dashboard({
         sized(
           timeseries({
             title: 'Connects by outcome',
-            description: 'Connection attempts per second (WebSocket upgrades and Socket.IO connects), by transport: `accepted`, or the error code the attempt was refused with (unauthorized, too_many_connections, unavailable, shutting_down…; for Socket.IO, bad_request also counts the requests Engine.IO refuses itself, e.g. an unknown session id when sticky routing fails).',
-            queries: [{ expr: `sum by (transport, outcome) (rate(parley_gateway_upgrades_total{${I}}[${RI}]))`, legend: '{{transport}} {{outcome}}' }],
+            description: 'Connection attempts per second (WebSocket upgrades and Socket.IO connects), by transport: `accepted`, or the error code the attempt was refused with (unauthorized, too_many_connections, unavailable, shutting_down…; and, apart, the requests Engine.IO refuses before any connect: a steady unknown_sid means sticky routing fails, a burst after a deploy is the old pods\' sessions polling).',
+            queries: [
+              { expr: `sum by (transport, outcome) (rate(parley_gateway_upgrades_total{${I}}[${RI}]))`, legend: '{{transport}} {{outcome}}' },
+              { expr: `sum by (reason) (rate(parley_gateway_socketio_request_errors_total{${I}}[${RI}]))`, legend: 'engine.io refused: {{reason}}' },
+            ],
             unit: 'ops',
             min: 0,
           }),
