@@ -200,5 +200,24 @@ describe('connectRedis topologies', () => {
         redis.disconnect();
       }
     });
+
+    test('a client quit while its periodic slot refresh is in flight refreshes no more (its process can exit)', { timeout: 30_000 }, async () => {
+      const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh');
+      assert.ok(isCluster(redis));
+      let afterEnd = 0;
+      const refresh = redis.refreshSlotsCache.bind(redis);
+      await new Promise<void>((resolve) => {
+        redis.refreshSlotsCache = (callback) => {
+          if (redis.status === 'end') afterEnd++;
+          refresh(callback);
+          // The interval's round (the only caller with a callback here): quit while it is in flight.
+          if (callback && redis.status === 'ready') void redis.quit().then(() => resolve());
+        };
+      });
+      // Two intervals (2 s each) and some: ioredis alone would have started two more rounds.
+      await new Promise((r) => setTimeout(r, 5000));
+      assert.equal(redis.status, 'end');
+      assert.ok(afterEnd <= 1, `refresh rounds asked for after the client ended: ${afterEnd}`);
+    });
   });
 });

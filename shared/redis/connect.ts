@@ -97,7 +97,7 @@ export function createRedis(topology: RedisTopology, options: RedisOptions & Pic
       });
     case 'cluster': {
       const { lazyConnect, enableAutoPipelining, autoPipeliningIgnoredCommands, retryStrategy, clusterRetryStrategy, ...perNode } = options;
-      return new Cluster(
+      return endSlotRefreshWithCluster(new Cluster(
         topology.nodes.map((n) => ({ host: n.host, port: n.port })),
         {
           ...(lazyConnect !== undefined ? { lazyConnect } : {}),
@@ -126,9 +126,25 @@ export function createRedis(topology: RedisTopology, options: RedisOptions & Pic
           // every 2 s finds the promoted replica.
           slotsRefreshInterval: 2000,
         },
-      );
+      ));
     }
   }
+}
+
+/**
+ * ioredis (6.0) re-arms the slotsRefreshInterval timer from the callback of
+ * the refresh it started: a refresh in flight when the client is quit calls
+ * back ("Cluster is disconnected") and starts the next round, and every
+ * round after that fails at once (no nodes left) and starts another. The
+ * ended client's timer then holds its process open forever (a test file
+ * that never exits). An ended client starts no refresh, so the rounds stop.
+ */
+function endSlotRefreshWithCluster(cluster: Cluster): Cluster {
+  const refresh = cluster.refreshSlotsCache.bind(cluster);
+  cluster.refreshSlotsCache = (callback) => {
+    if (cluster.status !== 'end') refresh(callback);
+  };
+  return cluster;
 }
 
 export const CLUSTER_HINT =
