@@ -201,23 +201,66 @@ describe('connectRedis topologies', () => {
       }
     });
 
-    test('a client quit while its periodic slot refresh is in flight refreshes no more (its process can exit)', { timeout: 30_000 }, async () => {
-      const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh');
-      assert.ok(isCluster(redis));
-      let afterEnd = 0;
-      const refresh = redis.refreshSlotsCache.bind(redis);
-      await new Promise<void>((resolve) => {
-        redis.refreshSlotsCache = (callback) => {
-          if (redis.status === 'end') afterEnd++;
-          refresh(callback);
-          // The interval's round (the only caller with a callback here): quit while it is in flight.
-          if (callback && redis.status === 'ready') void redis.quit().then(() => resolve());
-        };
+    // ioredis re-arms the slotsRefreshInterval round from the callback of a
+    // refresh in flight at the close; without the guard in createRedis the
+    // rounds go on every 2 s and hold the process open. After disconnect()
+    // the client's status goes back from `end` to `close`, so the guard
+    // cannot go by the status (both closes are tested).
+    for (const close of ['quit', 'disconnect'] as const) {
+      test(`a client closed (${close}) while its periodic slot refresh is in flight asks for no more rounds (its process can exit)`, { timeout: 30_000 }, async () => {
+        const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh');
+        assert.ok(isCluster(redis));
+        let closed = false;
+        let afterClose = 0;
+        const refresh = redis.refreshSlotsCache.bind(redis);
+        await new Promise<void>((resolve) => {
+          redis.refreshSlotsCache = (callback) => {
+            if (closed) afterClose++;
+            refresh(callback);
+            // The interval's round (the only caller with a callback here): close while it is in flight.
+            if (callback && !closed && redis.status === 'ready') {
+              closed = true;
+              if (close === 'quit') void redis.quit().then(() => resolve());
+              else {
+                redis.disconnect();
+                resolve();
+              }
+            }
+          };
+        });
+        // Two intervals (2 s each) and some: ioredis alone would have started two more rounds.
+        await new Promise((r) => setTimeout(r, 5000));
+        assert.ok(['close', 'end'].includes(redis.status), redis.status);
+        // The round armed by the one in flight at the close may still ask once; it is refused and arms no other.
+        assert.ok(afterClose <= 1, `refresh rounds asked for after the client closed: ${afterClose}`);
       });
-      // Two intervals (2 s each) and some: ioredis alone would have started two more rounds.
-      await new Promise((r) => setTimeout(r, 5000));
-      assert.equal(redis.status, 'end');
-      assert.ok(afterEnd <= 1, `refresh rounds asked for after the client ended: ${afterEnd}`);
+    }
+
+    test('a client disconnected and then connected again reads the slot map every interval again', { timeout: 30_000 }, async () => {
+      const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh-again');
+      assert.ok(isCluster(redis));
+      try {
+        let rounds = 0;
+        const refresh = redis.refreshSlotsCache.bind(redis);
+        // Disconnect with the first round in flight, so that the guard stops the rounds.
+        await new Promise<void>((resolve) => {
+          redis.refreshSlotsCache = (callback) => {
+            if (callback) rounds++;
+            refresh(callback);
+            if (callback && rounds === 1) {
+              redis.disconnect();
+              resolve();
+            }
+          };
+        });
+        await new Promise((r) => setTimeout(r, 2500));
+        await redis.connect();
+        const before = rounds;
+        await eventually('periodic rounds after the reconnect', async () => (rounds >= before + 2 ? true : undefined), 10_000);
+        assert.equal(await redis.set('{p0}:again', '1'), 'OK');
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 });

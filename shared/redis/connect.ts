@@ -97,7 +97,7 @@ export function createRedis(topology: RedisTopology, options: RedisOptions & Pic
       });
     case 'cluster': {
       const { lazyConnect, enableAutoPipelining, autoPipeliningIgnoredCommands, retryStrategy, clusterRetryStrategy, ...perNode } = options;
-      return endSlotRefreshWithCluster(new Cluster(
+      return stopSlotRefreshOnClose(new Cluster(
         topology.nodes.map((n) => ({ host: n.host, port: n.port })),
         {
           ...(lazyConnect !== undefined ? { lazyConnect } : {}),
@@ -133,16 +133,45 @@ export function createRedis(topology: RedisTopology, options: RedisOptions & Pic
 
 /**
  * ioredis (6.0) re-arms the slotsRefreshInterval timer from the callback of
- * the refresh it started: a refresh in flight when the client is quit calls
- * back ("Cluster is disconnected") and starts the next round, and every
- * round after that fails at once (no nodes left) and starts another. The
- * ended client's timer then holds its process open forever (a test file
- * that never exits). An ended client starts no refresh, so the rounds stop.
+ * the refresh it started, whatever the client's state: a round in flight when
+ * the application quits or disconnects the client calls back ("Cluster is
+ * disconnected") and arms the next, and every round after that fails at once
+ * (no nodes left) and arms another. The closed client's timer then runs every
+ * 2 s for the life of the process and holds it open (a test file that never
+ * exits; in a service, one loop per discarded client, such as each replaced
+ * subscriber). Its status is no guide: after `disconnect()` each node's end
+ * drains the already emptied pool again, so the client goes `end` and then
+ * back to `close`.
+ *
+ * The rule here: a client the application closed (quit, or disconnect
+ * without reconnect) reads no slot map until the application connects it
+ * again; the refresh it skips calls nothing back, so the rounds stop. A
+ * connect after that clears the stopped round's timer, which ioredis would
+ * otherwise take for a running one and start no rounds at all.
  */
-function endSlotRefreshWithCluster(cluster: Cluster): Cluster {
+function stopSlotRefreshOnClose(cluster: Cluster): Cluster {
+  let closed = false;
   const refresh = cluster.refreshSlotsCache.bind(cluster);
+  const quit = cluster.quit.bind(cluster);
+  const disconnect = cluster.disconnect.bind(cluster);
+  const connect = cluster.connect.bind(cluster);
+  // A private method of ioredis's Cluster; connect.test.ts checks that a reconnected client refreshes again.
+  const clearRounds = () => (cluster as unknown as { clearNodesRefreshInterval(): void }).clearNodesRefreshInterval();
   cluster.refreshSlotsCache = (callback) => {
-    if (cluster.status !== 'end') refresh(callback);
+    if (!closed && cluster.status !== 'end') refresh(callback);
+  };
+  cluster.quit = (callback) => {
+    closed = true;
+    return quit(callback);
+  };
+  cluster.disconnect = (reconnect = false) => {
+    if (!reconnect) closed = true;
+    disconnect(reconnect);
+  };
+  cluster.connect = () => {
+    if (closed) clearRounds();
+    closed = false;
+    return connect();
   };
   return cluster;
 }
