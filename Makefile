@@ -27,11 +27,16 @@ up: services build
 # The end-to-end files in E2E_ON_REDIS_CLUSTER run a second time with
 # E2E_REDIS=cluster: each cluster of processes on a Redis Cluster of its own
 # (3 primaries on loopback), the same tests as on one node.
+#
+# testkit/exit-watchdog.js fails a test file whose process has not exited a
+# minute after its last test, naming what holds it open, instead of leaving
+# the run to hang until CI's limit.
+WATCHDOG = --import ./dist/testkit/exit-watchdog.js
 E2E_ON_REDIS_CLUSTER = skeleton rooms resume publish-properties read-your-writes presence files \
 	chat-features live-membership gateway-limits-typing batch-frames client-messaging client-rooms socketio
 test: services build
-	node --test --test-concurrency=1 $$(find dist -name '*.test.js' | sort)
-	E2E_REDIS=cluster node --test --test-concurrency=1 $(foreach f,$(E2E_ON_REDIS_CLUSTER),dist/e2e/$(f).test.js)
+	node --test --test-concurrency=1 $(WATCHDOG) $$(find dist -name '*.test.js' | sort)
+	E2E_REDIS=cluster node --test --test-concurrency=1 $(WATCHDOG) $(foreach f,$(E2E_ON_REDIS_CLUSTER),dist/e2e/$(f).test.js)
 	bash scripts/other-node.sh --smoke 22 24
 
 bench: services build
