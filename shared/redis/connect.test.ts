@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { startRedisServer, type OwnRedis } from '../../testkit/redis-server.js';
 import { startRedisSentinel, type OwnSentinel } from '../../testkit/redis-sentinel.js';
 import { eventually, freePort } from '../../testkit/processes.js';
@@ -210,29 +210,12 @@ describe('connectRedis topologies', () => {
       test(`a client closed (${close}) while its periodic slot refresh is in flight asks for no more rounds (its process can exit)`, { timeout: 30_000 }, async () => {
         const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh');
         assert.ok(isCluster(redis));
-        let closed = false;
-        let afterClose = 0;
-        const refresh = redis.refreshSlotsCache.bind(redis);
-        await new Promise<void>((resolve) => {
-          redis.refreshSlotsCache = (callback) => {
-            if (closed) afterClose++;
-            refresh(callback);
-            // The interval's round (the only caller with a callback here): close while it is in flight.
-            if (callback && !closed && redis.status === 'ready') {
-              closed = true;
-              if (close === 'quit') void redis.quit().then(() => resolve());
-              else {
-                redis.disconnect();
-                resolve();
-              }
-            }
-          };
-        });
+        const counts = await closeDuringRound(redis, () => (close === 'quit' ? redis.quit() : redis.disconnect()));
         // Two intervals (2 s each) and some: ioredis alone would have started two more rounds.
         await new Promise((r) => setTimeout(r, 5000));
         assert.ok(['close', 'end'].includes(redis.status), redis.status);
         // The round armed by the one in flight at the close may still ask once; it is refused and arms no other.
-        assert.ok(afterClose <= 1, `refresh rounds asked for after the client closed: ${afterClose}`);
+        assert.ok(counts.afterClose <= 1, `refresh rounds asked for after the client closed: ${counts.afterClose}`);
       });
     }
 
@@ -240,23 +223,12 @@ describe('connectRedis topologies', () => {
       const redis = await connectRedis({ topology: cluster.topology }, quiet, 'test-refresh-again');
       assert.ok(isCluster(redis));
       try {
-        let rounds = 0;
-        const refresh = redis.refreshSlotsCache.bind(redis);
         // Disconnect with the first round in flight, so that the guard stops the rounds.
-        await new Promise<void>((resolve) => {
-          redis.refreshSlotsCache = (callback) => {
-            if (callback) rounds++;
-            refresh(callback);
-            if (callback && rounds === 1) {
-              redis.disconnect();
-              resolve();
-            }
-          };
-        });
+        const counts = await closeDuringRound(redis, () => redis.disconnect());
         await new Promise((r) => setTimeout(r, 2500));
         await redis.connect();
-        const before = rounds;
-        await eventually('periodic rounds after the reconnect', async () => (rounds >= before + 2 ? true : undefined), 10_000);
+        const before = counts.rounds;
+        await eventually('periodic rounds after the reconnect', async () => (counts.rounds >= before + 2 ? true : undefined), 10_000);
         assert.equal(await redis.set('{p0}:again', '1'), 'OK');
       } finally {
         redis.disconnect();
@@ -264,3 +236,27 @@ describe('connectRedis topologies', () => {
     });
   });
 });
+
+/**
+ * Closes a Cluster client with `close` while its first periodic slot-map
+ * round is in flight (the interval's round is the only caller with a
+ * callback in these tests), and counts its refresh calls from then on: every
+ * call after the close, and every periodic round.
+ */
+async function closeDuringRound(redis: Cluster, close: () => Promise<unknown> | void): Promise<{ afterClose: number; rounds: number }> {
+  const counts = { afterClose: 0, rounds: 0 };
+  let closed = false;
+  const refresh = redis.refreshSlotsCache.bind(redis);
+  await new Promise<void>((resolve, reject) => {
+    redis.refreshSlotsCache = (callback) => {
+      if (closed) counts.afterClose++;
+      if (callback) counts.rounds++;
+      refresh(callback);
+      if (callback && !closed && redis.status === 'ready') {
+        closed = true;
+        Promise.resolve(close()).then(() => resolve(), reject);
+      }
+    };
+  });
+  return counts;
+}
